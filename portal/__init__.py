@@ -1,0 +1,74 @@
+"""Neighbourhood case portal: create_app() wires settings, extensions, blueprints and CLI."""
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from sqlalchemy import event
+
+from portal import settings
+from portal.extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    settings.load(app, overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from portal import web
+
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Asia/Shanghai")
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    from portal import models  # noqa: F401  (every table known to Alembic and create_all)
+    from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.health import bp as health_bp
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(health_bp)
+    web.install(app)
+
+    from portal.cli import portal_cli
+
+    app.cli.add_command(portal_cli)
+
+    csp_script = "'self'"
+    htmx_origin = urlsplit(app.config["HTMX_URL"])
+    if htmx_origin.netloc:
+        csp_script += f" {htmx_origin.scheme}://{htmx_origin.netloc}"
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src {csp_script}; style-src 'self'; "
+            "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            response.vary.add("HX-Request")
+        return response
+
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,1 @@
+"""People, their roles, sign-in, resident sign-up and verification."""

@@ -1,0 +1,114 @@
+"""People, their memberships (role + scope) and residents' homes."""
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.roles import Role
+from portal.clock import UTCDateTime, now
+from portal.extensions import db
+from portal.organisation.models import Building, Community, Compound, SubDistrict
+
+
+def _enum(cls):
+    return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+
+
+class HomeState(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    DECLINED = "declined"
+
+
+class Person(UserMixin, db.Model):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # The sign-in name: mainland mobile numbers, 11 digits.
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="person", lazy="selectin", cascade="all, delete-orphan",
+        foreign_keys="Membership.person_id",
+    )
+    homes: Mapped[list["Home"]] = relationship(
+        back_populates="person", lazy="selectin", foreign_keys="Home.person_id"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive people
+        return self.active
+
+    @property
+    def roles(self) -> set[Role]:
+        return {m.role for m in self.memberships}
+
+    def has_role(self, role: Role, compound: Compound | None = None) -> bool:
+        return any(
+            m.role == role and (compound is None or m.compound_id == compound.id)
+            for m in self.memberships
+        )
+
+    @property
+    def verified_homes(self) -> list["Home"]:
+        return [h for h in self.homes if h.state == HomeState.VERIFIED]
+
+    @property
+    def is_resident(self) -> bool:
+        return bool(self.homes)
+
+
+class Membership(db.Model):
+    """One role held by one person in one scope (a compound, community or sub-district)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("person_id", "role", "compound_id", "community_id", "sub_district_id",
+                         name="uq_membership_person_role_scope"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    sub_district_id: Mapped[int | None] = mapped_column(ForeignKey("sub_district.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    person: Mapped[Person] = relationship(back_populates="memberships", foreign_keys=[person_id])
+    compound: Mapped[Compound | None] = relationship(lazy="joined")
+    community: Mapped[Community | None] = relationship(lazy="joined")
+    sub_district: Mapped[SubDistrict | None] = relationship(lazy="joined")
+
+    @property
+    def scope_name(self) -> str:
+        target = self.compound or self.community or self.sub_district
+        return target.name if target else ""
+
+
+class Home(db.Model):
+    """Where a resident lives; the compound's secretary verifies it before it counts."""
+
+    __tablename__ = "home"
+    __table_args__ = (UniqueConstraint("person_id", "building_id", "room"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
+    room: Mapped[str] = mapped_column(String(20))
+    state: Mapped[HomeState] = mapped_column(_enum(HomeState), default=HomeState.PENDING, index=True)
+    decline_reason: Mapped[str | None] = mapped_column(String(200))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    person: Mapped[Person] = relationship(back_populates="homes", foreign_keys=[person_id])
+    compound: Mapped[Compound] = relationship(lazy="joined")
+    building: Mapped[Building] = relationship(lazy="joined")
+    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])

@@ -1,0 +1,145 @@
+"""Operations on people: sign-in, sign-up, verification of homes, roles."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal import permissions
+from portal.accounts.models import Home, HomeState, Membership, Person
+from portal.accounts.roles import SCOPE, Role, Scope
+from portal.clock import now
+from portal.errors import Conflict, Invalid, NotAllowed
+from portal.extensions import db
+
+# Checked against when the phone is unknown, so both failures cost the same time.
+_DUMMY_HASH = None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def authenticate(phone: str, password: str) -> Person | None:
+    """The active person with this phone and password, or None — whichever part was wrong."""
+    global _DUMMY_HASH
+    person = db.session.scalar(select(Person).where(Person.phone == phone.strip()))
+    if person is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password("not a real password")
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(person.password_hash, password) or not person.active:
+        return None
+    return person
+
+
+def find_by_phone(phone: str) -> Person | None:
+    return db.session.scalar(select(Person).where(Person.phone == phone))
+
+
+def create_person(name: str, phone: str, password: str, locale: str = "zh_CN") -> Person:
+    if find_by_phone(phone):
+        raise Invalid(_l("This phone number is already registered. Please sign in instead."))
+    person = Person(name=name.strip(), phone=phone, password_hash=hash_password(password),
+                    locale=locale)
+    db.session.add(person)
+    return person
+
+
+def sign_up(name, phone, building, room, password, locale) -> Person:
+    """A new resident with a home awaiting the secretary's verification."""
+    person = create_person(name, phone, password, locale)
+    db.session.add(Home(person=person, compound_id=building.compound_id, building=building,
+                        room=room.strip(), state=HomeState.PENDING))
+    db.session.commit()
+    return person
+
+
+def pending_homes(compound) -> list[Home]:
+    return list(db.session.scalars(
+        select(Home).where(Home.compound_id == compound.id, Home.state == HomeState.PENDING)
+        .order_by(Home.created_at, Home.id)
+    ))
+
+
+def _decide(home: Home, by: Person, state: HomeState, reason: str | None = None) -> Home:
+    if not permissions.can(by, "verify_residents", home.compound):
+        raise NotAllowed(_l("Only the compound's party-branch secretary can verify residents."))
+    if home.state != HomeState.PENDING:
+        raise Conflict(_l("This resident has already been verified or declined."))
+    home.state = state
+    home.decline_reason = reason or None
+    home.decided_by = by
+    home.decided_at = now()
+    db.session.commit()
+    return home
+
+
+def verify_home(home: Home, by: Person) -> Home:
+    return _decide(home, by, HomeState.VERIFIED)
+
+
+def decline_home(home: Home, by: Person, reason: str | None) -> Home:
+    return _decide(home, by, HomeState.DECLINED, reason)
+
+
+def set_locale(person: Person, locale: str) -> None:
+    person.locale = locale
+    db.session.commit()
+
+
+def _scope_columns(role: Role, scope) -> dict:
+    level = SCOPE[role]
+    if level is Scope.GLOBAL:
+        return {"compound_id": None, "community_id": None, "sub_district_id": None}
+    if scope is None:
+        raise Invalid(_l("This role needs a place it applies to."))
+    column = {Scope.COMPOUND: "compound_id", Scope.COMMUNITY: "community_id",
+              Scope.SUB_DISTRICT: "sub_district_id"}[level]
+    columns = {"compound_id": None, "community_id": None, "sub_district_id": None}
+    columns[column] = scope.id
+    return columns
+
+
+def find_membership(person: Person, role: Role, scope) -> Membership | None:
+    columns = _scope_columns(role, scope)
+    return next((m for m in person.memberships if m.role == role and all(
+        getattr(m, k) == v for k, v in columns.items())), None)
+
+
+def grant_role(person: Person, role: Role, scope, by: Person | None = None) -> Membership:
+    """Give person the role in scope (a compound, community or sub-district). Idempotent."""
+    if by is not None and not permissions.can(by, "manage_organisation"):
+        raise NotAllowed(_l("Only administrators can change roles."))
+    existing = find_membership(person, role, scope)
+    if existing:
+        return existing
+    membership = Membership(person=person, role=role, **_scope_columns(role, scope))
+    db.session.add(membership)
+    return membership
+
+
+def revoke_role(membership: Membership, by: Person) -> None:
+    if not permissions.can(by, "manage_organisation"):
+        raise NotAllowed(_l("Only administrators can change roles."))
+    if membership.role is Role.ADMIN and membership.person_id == by.id:
+        raise Invalid(_l("You cannot remove your own administrator role."))
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def enrol(compound, role: Role, name: str, phone: str, password: str | None, by: Person) -> Person:
+    """Put a person (found by phone, or created) into one of the compound's parties."""
+    if not permissions.can(by, "manage_organisation"):
+        raise NotAllowed(_l("Only administrators can change roles."))
+    if SCOPE[role] is not Scope.COMPOUND:
+        raise Invalid(_l("Choose a role inside the compound's three parties."))
+    person = find_by_phone(phone)
+    if person is None:
+        if not password:
+            raise Invalid(_l("A new person needs a first password."))
+        person = create_person(name, phone, password)
+    grant_role(person, role, compound)
+    db.session.commit()
+    return person

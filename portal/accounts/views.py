@@ -1,0 +1,235 @@
+"""Sign-in and sign-out, resident sign-up, the secretary's verification, each role's home."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+from wtforms import SelectChoice
+
+from portal import permissions
+from portal.accounts import service
+from portal.accounts.forms import DecisionForm, LoginForm, SignUpForm
+from portal.accounts.models import Home, HomeState
+from portal.accounts.roles import LANDING_ORDER, SCOPE, Role, Scope
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.organisation import queries as org
+from portal.permissions import guard, public, signed_in
+from portal.web import is_htmx_fragment_request, safe_next
+
+bp = Blueprint("accounts", __name__)
+
+ROLE_NAMES = {
+    Role.SECRETARY: _l("Party-branch secretary"),
+    Role.BRANCH_MEMBER: _l("Party-branch member"),
+    Role.PROPERTY_MANAGER: _l("Property manager"),
+    Role.PROPERTY_STAFF: _l("Property staff"),
+    Role.REPRESENTATIVE: _l("Resident representative"),
+    Role.GRID_WORKER: _l("Grid worker"),
+    Role.COMMUNITY_OVERSEER: _l("Community overseer"),
+    Role.SUBDISTRICT_OVERSEER: _l("Sub-district overseer"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+def landing_url(person) -> str:
+    held = person.roles
+    for role in LANDING_ORDER:
+        if role in held:
+            return url_for("admin.index") if role is Role.ADMIN else url_for("accounts.desk", role=role.value)
+    return url_for("accounts.my_home")
+
+
+@bp.app_context_processor
+def role_helpers():
+    return {"role_names": ROLE_NAMES}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data, landing_url(current_user)))
+    if form.validate_on_submit():
+        person = service.authenticate(form.phone.data, form.password.data)
+        if person is not None:
+            login_user(person, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, landing_url(person)))
+        # One message for an unknown phone and a wrong password alike.
+        form.password.errors.append(_("The phone number or password is not right."))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@guard(signed_in)
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("web.index"))
+
+
+@bp.route("/home")
+@guard(signed_in)
+def home():
+    return redirect(landing_url(current_user))
+
+
+@bp.route("/privacy")
+@public
+def privacy():
+    return render_template("accounts/privacy.html")
+
+
+# -- each role's home ------------------------------------------------------------------
+
+
+def _compounds_for(person, role: Role):
+    level = SCOPE[role]
+    held = [m for m in person.memberships if m.role == role]
+    if level is Scope.COMPOUND:
+        return org.compounds_by_ids([m.compound_id for m in held])
+    if level is Scope.COMMUNITY:
+        return org.compounds_in_communities([m.community_id for m in held])
+    return org.compounds_in_sub_districts([m.sub_district_id for m in held])
+
+
+def _resident_counts(compounds) -> dict[int, dict[HomeState, int]]:
+    counts: dict[int, dict[HomeState, int]] = {c.id: {} for c in compounds}
+    if not compounds:
+        return counts
+    rows = db.session.execute(
+        select(Home.compound_id, Home.state, func.count(Home.id))
+        .where(Home.compound_id.in_(list(counts)))
+        .group_by(Home.compound_id, Home.state)
+    )
+    for compound_id, state, n in rows:
+        counts[compound_id][state] = n
+    return counts
+
+
+@bp.route("/desk/<role>")
+@guard(signed_in)
+def desk(role):
+    try:
+        role = Role(role)
+    except ValueError:
+        abort(404)
+    if role is Role.ADMIN or role not in current_user.roles:
+        abort(404)
+    compounds = _compounds_for(current_user, role)
+    return render_template(
+        f"accounts/desk_{role.value}.html", role=role, compounds=compounds,
+        counts=_resident_counts(compounds), HomeState=HomeState,
+    )
+
+
+@bp.route("/my")
+@guard(signed_in)
+def my_home():
+    return render_template("accounts/my_home.html", homes=current_user.homes, HomeState=HomeState)
+
+
+# -- resident sign-up ------------------------------------------------------------------
+
+
+@bp.route("/signup")
+@public
+def signup_choose():
+    query = request.args.get("q", "").strip()
+    compounds = org.search_compounds(query)
+    return render_template("accounts/signup_choose.html", compounds=compounds, query=query)
+
+
+@bp.route("/c/<code>/signup", methods=["GET", "POST"])
+@public
+def signup(code):
+    compound = org.compound_by_code(code) or abort(404)
+    form = SignUpForm()
+    form.building.choices = [SelectChoice(0, _("Choose…"))] + [
+        SelectChoice(b.id, b.name) for b in compound.buildings]
+    if request.method == "GET" and request.args.get("building"):
+        chosen = next((b for b in compound.buildings if b.code == request.args["building"]), None)
+        form.building.data = chosen.id if chosen else 0
+    if form.validate_on_submit():
+        building = next((b for b in compound.buildings if b.id == form.building.data), None)
+        if building is None:
+            form.building.errors.append(_("Choose your building."))
+        else:
+            try:
+                person = service.sign_up(form.name.data, form.phone.data, building,
+                                         form.room.data, form.password.data,
+                                         locale=str(get_locale()))
+            except ServiceError as error:
+                form.phone.errors.append(str(error.message))
+            else:
+                login_user(person)
+                flash(_("Thank you. The party-branch secretary of %(compound)s will verify "
+                        "your home soon.", compound=compound.name), "success")
+                return redirect(url_for("accounts.my_home"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/signup.html", form=form, compound=compound), status
+
+
+# -- the secretary verifies residents ---------------------------------------------------
+
+
+def _compound_for_secretary(code):
+    compound = org.compound_by_code(code)
+    if compound is None or not permissions.can(current_user, "verify_residents", compound):
+        abort(404)
+    return compound
+
+
+@bp.route("/c/<code>/residents")
+@guard(signed_in)
+def pending_residents(code):
+    compound = _compound_for_secretary(code)
+    return render_template("accounts/pending_residents.html", compound=compound,
+                           homes=service.pending_homes(compound), form=DecisionForm())
+
+
+def _load_home(home_id) -> Home:
+    home = db.session.get(Home, home_id)
+    if home is None or not permissions.can(current_user, "verify_residents", home.compound):
+        abort(404)
+    return home
+
+
+def _after_decision(home, message, error=None):
+    if is_htmx_fragment_request():
+        pending = len(service.pending_homes(home.compound))
+        return render_template("accounts/_home_row.html", home=home, form=DecisionForm(),
+                               error=error, pending=pending, HomeState=HomeState), (409 if error else 200)
+    flash(error or message, "error" if error else "success")
+    return redirect(url_for("accounts.pending_residents", code=home.compound.code))
+
+
+@bp.route("/homes/<int:home_id>/verify", methods=["POST"])
+@guard(signed_in)
+def verify(home_id):
+    home = _load_home(home_id)
+    try:
+        service.verify_home(home, current_user)
+    except ServiceError as e:
+        return _after_decision(home, None, str(e.message))
+    return _after_decision(home, _("%(name)s is verified as a resident.", name=home.person.name))
+
+
+@bp.route("/homes/<int:home_id>/decline", methods=["POST"])
+@guard(signed_in)
+def decline(home_id):
+    home = _load_home(home_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _after_decision(home, None, "; ".join(form.reason.errors) or _("Please try again."))
+    try:
+        service.decline_home(home, current_user, form.reason.data)
+    except ServiceError as e:
+        return _after_decision(home, None, str(e.message))
+    return _after_decision(home, _("%(name)s's registration was declined.", name=home.person.name))

@@ -1,0 +1,1 @@
+"""The administrators' pages: the organisation, people and their roles."""

@@ -1,0 +1,36 @@
+"""Administrators' forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.accounts.forms import phone_field
+
+
+class EnrolForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[
+        DataRequired(message=_l("Enter the person's name.")),
+        Length(max=50, message=_l("Keep it under 50 characters."))])
+    phone = phone_field()
+    role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))])
+    password = PasswordField(_l("First password (new people only)"), validators=[
+        Optional(), Length(min=8, max=128, message=_l("Use at least 8 characters."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class GrantForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))])
+    scope = StringField(_l("Code of the compound, community or sub-district"), validators=[
+        Optional(), Length(max=32)])
+
+
+class FindPersonForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    phone = StringField(_l("Mobile phone"), validators=[Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""

@@ -1,0 +1,116 @@
+"""Administrators add people to a compound's parties and change anyone's roles."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from portal.accounts import service
+from portal.accounts.models import Membership, Person
+from portal.accounts.roles import COMPOUND_ROLES, PARTY, SCOPE, Role, Scope
+from portal.accounts.views import ROLE_NAMES
+from portal.admin.forms import ConfirmForm, EnrolForm, FindPersonForm, GrantForm
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.organisation import queries as org
+from portal.organisation.models import PartyKind
+from portal.permissions import guard, is_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+@guard(is_admin)
+def index():
+    find = FindPersonForm(request.args)
+    found = None
+    if find.phone.data:
+        found = service.find_by_phone(find.phone.data.strip())
+        if found is None:
+            find.phone.errors = [_("Nobody is registered with this phone number.")]
+        else:
+            return redirect(url_for("admin.person", person_id=found.id))
+    return render_template("admin/index.html", compounds=org.search_compounds("", limit=500),
+                           find=find)
+
+
+def _enrol_form():
+    form = EnrolForm()
+    form.role.choices = [SelectChoice(r.value, str(ROLE_NAMES[r])) for r in COMPOUND_ROLES]
+    return form
+
+
+def _render_compound(compound, form, status=200):
+    members = db.session.scalars(
+        select(Membership).where(Membership.compound_id == compound.id)
+        .join(Person).order_by(Membership.role, Person.name)
+    ).all()
+    by_party = {kind: [m for m in members if PARTY[m.role] == kind] for kind in PartyKind}
+    return render_template("admin/compound.html", compound=compound, form=form,
+                           by_party=by_party, PartyKind=PartyKind, confirm=ConfirmForm()), status
+
+
+@bp.route("/compounds/<code>", methods=["GET", "POST"])
+@guard(is_admin)
+def compound(code):
+    compound = org.compound_by_code(code) or abort(404)
+    form = _enrol_form()
+    if form.validate_on_submit():
+        try:
+            person = service.enrol(compound, Role(form.role.data), form.name.data,
+                                   form.phone.data, form.password.data, current_user)
+        except ServiceError as e:
+            form.phone.errors.append(str(e.message))
+        else:
+            flash(_("%(name)s is now %(role)s of %(compound)s.", name=person.name,
+                    role=ROLE_NAMES[Role(form.role.data)], compound=compound.name), "success")
+            return redirect(url_for("admin.compound", code=compound.code))
+    return _render_compound(compound, form, 422 if request.method == "POST" else 200)
+
+
+def _grant_form():
+    form = GrantForm()
+    form.role.choices = [SelectChoice(r.value, str(ROLE_NAMES[r])) for r in Role]
+    return form
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@guard(is_admin)
+def person(person_id):
+    person = db.session.get(Person, person_id) or abort(404)
+    form = _grant_form()
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        level = SCOPE[role]
+        scope = None if level is Scope.GLOBAL else org.scope_by_code(level.value, form.scope.data)
+        if level is not Scope.GLOBAL and scope is None:
+            form.scope.errors.append(_("No place with this code at the level this role needs."))
+        else:
+            try:
+                service.grant_role(person, role, scope, by=current_user)
+                db.session.commit()
+            except ServiceError as e:
+                form.role.errors.append(str(e.message))
+            else:
+                flash(_("Role added."), "success")
+                return redirect(url_for("admin.person", person_id=person.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/person.html", person=person, form=form,
+                           confirm=ConfirmForm()), status
+
+
+@bp.route("/memberships/<int:membership_id>/revoke", methods=["POST"])
+@guard(is_admin)
+def revoke(membership_id):
+    membership = db.session.get(Membership, membership_id) or abort(404)
+    person_id = membership.person_id
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.revoke_role(membership, current_user)
+        except ServiceError as e:
+            flash(str(e.message), "error")
+        else:
+            flash(_("Role removed."), "success")
+    return redirect(request.form.get("back") and url_for("admin.compound", code=request.form["back"])
+                    or url_for("admin.person", person_id=person_id))

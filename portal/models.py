@@ -1,0 +1,4 @@
+"""Imports every feature's tables, so Alembic and create_all see the whole schema."""
+
+from portal.accounts.models import Home, Membership, Person  # noqa: F401
+from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401

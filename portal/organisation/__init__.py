@@ -1,0 +1,1 @@
+"""Sub-districts, communities, compounds, buildings and each compound's three parties."""

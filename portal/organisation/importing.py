@@ -1,0 +1,147 @@
+"""`flask portal import-org`: sub-districts, communities, compounds and buildings from a CSV file.
+
+One row per building. Checked whole before anything is written; a good file imported twice
+changes nothing the second time.
+"""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from portal.csvimport import ImportRejected, read_rows
+from portal.extensions import db
+from portal.organisation.models import (
+    CODE_PATTERN, Building, Community, Compound, Party, PartyKind, SubDistrict,
+)
+
+REQUIRED = ("sub_district_code", "sub_district_name", "community_code", "community_name",
+            "compound_code", "compound_name", "building_code")
+OPTIONAL = ("building_name", "branch_name", "property_name", "residents_name")
+CODE = re.compile(CODE_PATTERN)
+BUILDING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+
+DEFAULT_PARTY_NAMES = {
+    PartyKind.BRANCH: _l("%(compound)s party branch"),
+    PartyKind.PROPERTY: _l("%(compound)s property management"),
+    PartyKind.RESIDENTS: _l("%(compound)s resident representatives"),
+}
+
+
+def _check(rows):
+    problems = []
+    seen: dict[tuple[str, str], tuple[str, str | None]] = {}  # (level, code) → (name, parent code)
+
+    def same_as_before(line, level, code, name, parent):
+        key = (level, code)
+        if key in seen and seen[key] != (name, parent):
+            problems.append((line, _l("%(level)s %(code)s is described differently on an earlier "
+                                      "line", level=level, code=code)))
+        seen.setdefault(key, (name, parent))
+
+    for line, row in rows:
+        empty = [c for c in REQUIRED if not row.get(c)]
+        if empty:
+            problems.append((line, _l("empty: %(columns)s", columns=", ".join(empty))))
+            continue
+        for column in ("sub_district_code", "community_code", "compound_code"):
+            if not CODE.match(row[column]):
+                problems.append((line, _l("%(column)s %(value)s: use lower-case letters, digits "
+                                          "and hyphens (up to 32)", column=column,
+                                          value=row[column])))
+        if not BUILDING_CODE.match(row["building_code"]):
+            problems.append((line, _l("building_code %(value)s: use letters, digits and hyphens "
+                                      "(up to 32)", value=row["building_code"])))
+        for column in REQUIRED + OPTIONAL:
+            if len(row.get(column, "")) > 100:
+                problems.append((line, _l("%(column)s is longer than 100 characters",
+                                          column=column)))
+        same_as_before(line, "sub_district", row["sub_district_code"], row["sub_district_name"], None)
+        same_as_before(line, "community", row["community_code"], row["community_name"],
+                       row["sub_district_code"])
+        same_as_before(line, "compound", row["compound_code"], row["compound_name"],
+                       row["community_code"])
+        if ("building", f"{row['compound_code']}/{row['building_code']}") in seen:
+            problems.append((line, _l("building %(code)s of %(compound)s appears twice",
+                                      code=row["building_code"], compound=row["compound_code"])))
+        seen[("building", f"{row['compound_code']}/{row['building_code']}")] = ("", None)
+    # A code already in the database must stay under the same parent.
+    for line, row in rows:
+        community = db.session.scalar(select(Community).where(Community.code == row.get("community_code")))
+        if community and community.sub_district.code != row.get("sub_district_code"):
+            problems.append((line, _l("community %(code)s already belongs to another sub-district",
+                                      code=community.code)))
+        compound = db.session.scalar(select(Compound).where(Compound.code == row.get("compound_code")))
+        if compound and compound.community.code != row.get("community_code"):
+            problems.append((line, _l("compound %(code)s already belongs to another community",
+                                      code=compound.code)))
+    return problems
+
+
+def _upsert(model, code, changes, **values):
+    thing = db.session.scalar(select(model).where(model.code == code))
+    if thing is None:
+        thing = model(code=code, **values)
+        db.session.add(thing)
+        changes["created"] += 1
+        return thing
+    for key, value in values.items():
+        if getattr(thing, key) != value:
+            setattr(thing, key, value)
+            changes["updated"] += 1
+    return thing
+
+
+def import_org(raw: bytes) -> dict[str, int]:
+    """Apply the file, all or nothing. Returns how many rows were created and updated."""
+    rows = read_rows(raw, REQUIRED, OPTIONAL)
+    problems = _check(rows)
+    if problems:
+        raise ImportRejected(problems)
+    changes = {"created": 0, "updated": 0}
+    try:
+        for _line, row in rows:
+            sub = _upsert(SubDistrict, row["sub_district_code"], changes, name=row["sub_district_name"])
+            db.session.flush()
+            community = _upsert(Community, row["community_code"], changes,
+                                name=row["community_name"], sub_district_id=sub.id)
+            db.session.flush()
+            compound = _upsert(Compound, row["compound_code"], changes,
+                               name=row["compound_name"], community_id=community.id)
+            db.session.flush()
+            _ensure_parties(compound, row, changes)
+            _ensure_building(compound, row, changes)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return changes
+
+
+def _ensure_parties(compound, row, changes):
+    names = {PartyKind.BRANCH: row.get("branch_name"), PartyKind.PROPERTY: row.get("property_name"),
+             PartyKind.RESIDENTS: row.get("residents_name")}
+    existing = {p.kind: p for p in db.session.scalars(select(Party).where(Party.compound_id == compound.id))}
+    for kind, name in names.items():
+        party = existing.get(kind)
+        if party is None:
+            db.session.add(Party(compound_id=compound.id, kind=kind,
+                                 name=name or str(DEFAULT_PARTY_NAMES[kind] % {"compound": compound.name})))
+            changes["created"] += 1
+        elif name and party.name != name:
+            party.name = name
+            changes["updated"] += 1
+
+
+def _ensure_building(compound, row, changes):
+    code = row["building_code"]
+    name = row.get("building_name") or str(_l("Building %(code)s", code=code))
+    building = db.session.scalar(select(Building).where(Building.compound_id == compound.id,
+                                                        Building.code == code))
+    if building is None:
+        db.session.add(Building(compound_id=compound.id, code=code, name=name,
+                                sort_key=Building.sort_key_for(code)))
+        changes["created"] += 1
+    elif building.name != name:
+        building.name = name
+        changes["updated"] += 1

@@ -1,0 +1,53 @@
+"""Look-ups of the organisation that views and services share."""
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.organisation.models import Community, Compound
+
+
+def _compounds(*where, limit=None):
+    return list(db.session.scalars(
+        select(Compound).where(*where)
+        .options(selectinload(Compound.community).selectinload(Community.sub_district),
+                 selectinload(Compound.buildings), selectinload(Compound.parties))
+        .order_by(Compound.name, Compound.id).limit(limit)
+    ))
+
+
+def compound_by_code(code: str) -> Compound | None:
+    found = _compounds(Compound.code == code.lower())
+    return found[0] if found else None
+
+
+def compounds_by_ids(ids) -> list[Compound]:
+    return _compounds(Compound.id.in_(list(ids))) if ids else []
+
+
+def compounds_in_communities(ids) -> list[Compound]:
+    return _compounds(Compound.community_id.in_(list(ids))) if ids else []
+
+
+def compounds_in_sub_districts(ids) -> list[Compound]:
+    if not ids:
+        return []
+    return _compounds(Compound.community_id.in_(
+        select(Community.id).where(Community.sub_district_id.in_(list(ids)))))
+
+
+def search_compounds(query: str, limit: int = 30) -> list[Compound]:
+    if not query:
+        return _compounds(limit=limit)
+    pattern = f"%{query}%"
+    return _compounds(or_(Compound.name.ilike(pattern), Compound.code.ilike(pattern)), limit=limit)
+
+
+def scope_by_code(level: str, code: str):
+    """The compound, community or sub-district with this code (level from accounts.roles.Scope)."""
+    from portal.organisation.models import SubDistrict
+
+    model = {"compound": Compound, "community": Community, "sub_district": SubDistrict}.get(level)
+    if model is None or not code:
+        return None
+    return db.session.scalar(select(model).where(model.code == code.strip().lower()))

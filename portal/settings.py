@@ -1,0 +1,71 @@
+"""Settings: laptop defaults first, then what the environment overrides."""
+
+import os
+import secrets
+from pathlib import Path
+
+# htmx is pinned: the address and its Subresource Integrity hash move together.
+HTMX_VERSION = "2.0.11"
+HTMX_CDN_URL = f"https://unpkg.com/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+
+LANGUAGES = ("zh_CN", "en")
+
+
+def _secret_key(instance_path: str, local: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if not local:
+        raise RuntimeError(
+            "SECRET_KEY must be set in the environment when the portal runs outside "
+            "debug, testing or PORTAL_ENV=development."
+        )
+    # A local run keeps one generated key, so sessions survive restarts.
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(app, overrides: dict | None = None) -> None:
+    """Fill app.config: defaults, then environment, then explicit overrides (tests)."""
+    overrides = overrides or {}
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    testing = bool(overrides.get("TESTING"))
+    local = testing or app.debug or os.environ.get("PORTAL_ENV") == "development"
+
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+
+    htmx_url = os.environ.get("HTMX_URL") or HTMX_CDN_URL
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        HTMX_URL=htmx_url,
+        # The pinned hash fits the pinned file only; another URL brings its own (or none).
+        HTMX_INTEGRITY=os.environ.get("HTMX_INTEGRITY")
+        or (HTMX_SRI if htmx_url.endswith(f"htmx.org@{HTMX_VERSION}/dist/htmx.min.js")
+            or htmx_url.endswith(f"htmx-{HTMX_VERSION}.min.js") else ""),
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        LANGUAGES=LANGUAGES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not local,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=not local,
+        REMEMBER_COOKIE_DURATION=60 * 60 * 24 * 30,
+        WTF_CSRF_TIME_LIMIT=None,
+        PASSWORD_HASH_METHOD=os.environ.get("PORTAL_PASSWORD_HASH_METHOD", "scrypt"),
+        MAX_CONTENT_LENGTH=48 * 1024 * 1024,
+    )
+    app.config.update(overrides)
+    if "SECRET_KEY" not in overrides:
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path, local)

@@ -1,0 +1,140 @@
+"""The shell around every page: the sign-in gate, language, errors, filters, the front page."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint, current_app, flash, has_request_context, redirect, render_template, request,
+    session, url_for,
+)
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from portal.extensions import db, login_manager
+from portal.forms import LanguageForm
+from portal.permissions import public
+from portal.privacy import mask_phone
+
+bp = Blueprint("web", __name__)
+
+# Endpoints outside our blueprints that anyone may reach.
+PUBLIC_ENDPOINTS = {"static"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI: the default, unless a command forces another
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """A redirect target on this host only: a path, never another site."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return fallback
+    return target
+
+
+def is_htmx_fragment_request() -> bool:
+    """An htmx request aimed at a region (not a boosted page load)."""
+    return bool(request.headers.get("HX-Request") and request.headers.get("HX-Target"))
+
+
+@login_manager.user_loader
+def load_person(person_id: str):
+    from portal.accounts.models import Person
+
+    return db.session.get(Person, int(person_id))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("accounts.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request"):
+        response = current_app.response_class(status=401)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash(_l("Please sign in first."), "info")
+    return redirect(target)
+
+
+def install(app) -> None:
+    """Gate, error pages, template helpers."""
+
+    @app.before_request
+    def sign_in_gate():
+        # Default deny: only endpoints declared public pass without sign-in.
+        if request.endpoint is None:
+            return None  # 404 / 405 follow
+        view = app.view_functions.get(request.endpoint)
+        if request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "access", None) == "public":
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    def page(template, status):
+        def handler(error):
+            return render_template(template, error=error), status
+
+        return handler
+
+    app.register_error_handler(401, lambda e: login_manager.unauthorized())
+    app.register_error_handler(403, page("errors/403.html", 403))
+    app.register_error_handler(404, page("errors/404.html", 404))
+    app.register_error_handler(405, page("errors/404.html", 405))
+    app.register_error_handler(413, page("errors/413.html", 413))
+    app.register_error_handler(500, page("errors/500.html", 500))
+    app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
+
+    @app.template_filter("localtime")
+    def localtime(value, style="short"):
+        return format_datetime(value, style) if value else ""
+
+    app.add_template_filter(mask_phone, "masked_phone")
+
+    @app.context_processor
+    def shell():
+        return {
+            "htmx_url": app.config["HTMX_URL"],
+            "htmx_integrity": app.config["HTMX_INTEGRITY"],
+            "current_locale": str(get_locale()),
+            "language_form": LanguageForm(),
+            "html_lang": "zh-CN" if str(get_locale()) == "zh_CN" else "en",
+        }
+
+
+@bp.route("/")
+@public
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    return render_template("index.html")
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+    return redirect(safe_next(form.next.data, url_for("web.index")))

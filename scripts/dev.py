@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Set up and run the portal on a fresh machine with only Python 3.11+.
+
+    python3 scripts/dev.py serve   # venv, dependencies, translations, database, demo; serves :5000
+    python3 scripts/dev.py test    # venv, dependencies, translations, htmx copy; runs the suite
+
+Anything after `test` goes to pytest (e.g. `python3 scripts/dev.py test tests/unit -x`).
+"""
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+
+def run(*args, **kwargs):
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.run([str(a) for a in args], cwd=ROOT, check=True, **kwargs)
+
+
+def setup(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("The portal needs Python 3.11 or newer.")
+    if not PY.exists():
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / f".installed-{extras}"
+    pyproject = ROOT / "pyproject.toml"
+    if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
+        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
+        stamp.touch()
+    compile_translations()
+
+
+def compile_translations() -> None:
+    run(PY, "-m", "babel.messages.frontend", "compile", "--statistics",
+        "-d", ROOT / "portal" / "translations", "-D", "messages")
+
+
+def htmx_copy() -> Path | None:
+    """A local copy of the pinned htmx for the browser tests, checked against its SRI hash."""
+    settings = (ROOT / "portal" / "settings.py").read_text()
+    HTMX_VERSION = re.search(r'^HTMX_VERSION = "(.+)"', settings, re.M).group(1)
+    HTMX_SRI = re.search(r'^HTMX_SRI = "(.+)"', settings, re.M).group(1)
+    target = ROOT / "portal" / "static" / "vendor" / f"htmx-{HTMX_VERSION}.min.js"
+
+    def good(path: Path) -> bool:
+        digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+        return f"sha384-{digest}" == HTMX_SRI
+
+    if target.exists() and good(target):
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        print("npm not found: no local htmx copy, so the browser tests will skip.")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([npm, "pack", f"htmx.org@{HTMX_VERSION}", "--silent"], cwd=tmp,
+                       check=True, stdout=subprocess.DEVNULL)
+        with tarfile.open(next(Path(tmp).glob("htmx.org-*.tgz"))) as tar:
+            member = tar.extractfile("package/dist/htmx.min.js")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(member.read())
+    if not good(target):
+        target.unlink()
+        sys.exit("The downloaded htmx does not match its pinned hash; refusing to use it.")
+    return target
+
+
+def serve() -> None:
+    setup("postgres")
+    env = {**os.environ, "FLASK_APP": "wsgi", "PORTAL_ENV": "development"}
+    local = htmx_copy() if shutil.which("npm") else None
+    if local and "HTMX_URL" not in env:
+        env["HTMX_URL"] = f"/static/vendor/{local.name}"
+    run(BIN / "flask", "db", "upgrade", env=env)
+    run(BIN / "flask", "portal", "demo", env=env)
+    run(BIN / "flask", "run", "--host", "127.0.0.1", "--port", "5000", env=env)
+
+
+def test(args) -> int:
+    setup("test,postgres")
+    htmx_copy()
+    env = {**os.environ, "PORTAL_ENV": "development"}
+    return subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "serve":
+        serve()
+    elif command == "test":
+        sys.exit(test(sys.argv[2:]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

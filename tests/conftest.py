@@ -1,0 +1,171 @@
+"""Test set-up: the app on a fresh database per test (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), the client, and signing in as someone."""
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from flask import g
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_sessionstart(session):
+    """Compile the catalogues if the set-up has not (or a .po changed since)."""
+    for po in (ROOT / "portal" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source))
+
+
+def postgres_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """One fresh, empty database for one test: a SQLite file, or a PostgreSQL schema."""
+
+    def __init__(self, tmp_path: Path):
+        self.schema = None
+        if TEST_DATABASE_URL:
+            self.base = postgres_url(TEST_DATABASE_URL)
+            self.schema = "t_" + uuid.uuid4().hex[:16]
+            with self.admin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            self.url = make_url(self.base).update_query_dict(
+                {"options": f"-csearch_path={self.schema}"}).render_as_string(hide_password=False)
+        else:
+            self.url = f"sqlite:///{tmp_path / 'portal-test.sqlite3'}"
+
+    def admin(self):
+        engine = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        return _Closing(engine)
+
+    def drop(self):
+        if self.schema:
+            with self.admin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.schema else "sqlite"
+
+
+class _Closing:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __enter__(self):
+        self.conn = self.engine.connect()
+        return self.conn
+
+    def __exit__(self, *exc):
+        self.conn.close()
+        self.engine.dispose()
+
+
+def app_settings(url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        # Cheap hashes keep the suite quick; production uses scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+
+
+@pytest.fixture
+def database(tmp_path):
+    database = Database(tmp_path)
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def app_factory(database):
+    """Makes an app on this test's database; the schema is created once."""
+    made = []
+
+    def make(**extra):
+        app = create_app(app_settings(database.url, **extra))
+        with app.app_context():
+            if not made:
+                db.create_all()
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _fresh_request():
+    # Tests hold one app context open for factories, and Flask reuses it for each request:
+    # forget what a previous request cached in it, as a new context would.
+    for key in ("_login_user", "_flask_babel"):
+        g.pop(key, None)
+    db.session.expire_all()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app):
+    """One sub-district, one community, two compounds with their three parties."""
+    sub = factories.sub_district()
+    comm = factories.community(sub)
+    ymn = factories.compound(comm, code="ymn", name="Plum Garden")
+    other_comm = factories.community(sub, code="cm2", name="North Lake community")
+    czy = factories.compound(other_comm, code="czy", name="Bamboo Court")
+    return type("World", (), {"sub": sub, "community": comm, "ymn": ymn, "czy": czy,
+                              "other_community": other_comm})
+
+
+def sign_in(client, person, password=factories.PASSWORD, **extra):
+    return client.post("/login", data={"phone": person.phone, "password": password, **extra})
+
+
+@pytest.fixture
+def login(client):
+    def login_as(person, password=factories.PASSWORD):
+        response = sign_in(client, person, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return login_as
+
+
+def texts(response) -> str:
+    """The page's text with tags removed and white space folded, for assertions."""
+    html = response.get_data(as_text=True)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
