@@ -111,12 +111,13 @@ def install(app) -> None:
 
     @app.context_processor
     def shell():
+        # Babel spells zh_CN as zh_Hans_CN; pages speak of the two codes the portal offers.
+        chinese = get_locale().language == "zh"
         return {
             "htmx_url": app.config["HTMX_URL"],
             "htmx_integrity": app.config["HTMX_INTEGRITY"],
-            "current_locale": str(get_locale()),
-            "language_form": LanguageForm(),
-            "html_lang": "zh-CN" if str(get_locale()) == "zh_CN" else "en",
+            "current_locale": "zh_CN" if chinese else "en",
+            "html_lang": "zh-CN" if chinese else "en",
         }
 
 

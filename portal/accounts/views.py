@@ -44,7 +44,7 @@ def landing_url(person) -> str:
 
 @bp.app_context_processor
 def role_helpers():
-    return {"role_names": ROLE_NAMES}
+    return {"role_names": ROLE_NAMES, "HomeState": HomeState}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -125,14 +125,14 @@ def desk(role):
     compounds = _compounds_for(current_user, role)
     return render_template(
         f"accounts/desk_{role.value}.html", role=role, compounds=compounds,
-        counts=_resident_counts(compounds), HomeState=HomeState,
+        counts=_resident_counts(compounds),
     )
 
 
 @bp.route("/my")
 @guard(signed_in)
 def my_home():
-    return render_template("accounts/my_home.html", homes=current_user.homes, HomeState=HomeState)
+    return render_template("accounts/my_home.html", homes=current_user.homes)
 
 
 # -- resident sign-up ------------------------------------------------------------------
@@ -205,7 +205,7 @@ def _after_decision(home, message, error=None):
     if is_htmx_fragment_request():
         pending = len(service.pending_homes(home.compound))
         return render_template("accounts/_home_row.html", home=home, form=DecisionForm(),
-                               error=error, pending=pending, HomeState=HomeState), (409 if error else 200)
+                               error=error, pending=pending), (409 if error else 200)
     flash(error or message, "error" if error else "success")
     return redirect(url_for("accounts.pending_residents", code=home.compound.code))
 

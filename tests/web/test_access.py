@@ -1,0 +1,140 @@
+"""Who may use which address: every endpoint declared, default deny, CSRF on every form."""
+
+import pytest
+
+from portal.accounts.roles import Role
+from portal.web import PUBLIC_ENDPOINTS
+from tests import factories
+from tests.conftest import sign_in
+
+
+def test_every_endpoint_is_declared_public_or_guarded(app):
+    undeclared = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        if getattr(view, "access", None) is None:
+            undeclared.append(f"{rule.endpoint} {rule.rule}")
+    assert undeclared == []
+
+
+def test_a_new_route_with_no_declaration_is_caught(app_factory):
+    app = app_factory()
+    app.add_url_rule("/forgotten", "forgotten", lambda: "hello")
+    undeclared = [r.endpoint for r in app.url_map.iter_rules()
+                  if r.endpoint not in PUBLIC_ENDPOINTS
+                  and getattr(app.view_functions[r.endpoint], "access", None) is None]
+    assert undeclared == ["forgotten"]
+    # …and the gate refuses it to visitors all the same (default deny).
+    response = app.test_client().get("/forgotten")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def _guarded_get_rules(app):
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if getattr(view, "access", None) not in (None, "public") and "GET" in rule.methods:
+            yield rule
+
+
+def test_visitors_are_sent_to_sign_in_from_every_guarded_page(app, client, world):
+    checked = 0
+    for rule in _guarded_get_rules(app):
+        url = rule.build({arg: "1" if arg.endswith("_id") else "ymn" for arg in rule.arguments})[1]
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/login?next="), url
+        checked += 1
+    assert checked >= 5  # the walk really found the guarded pages
+
+
+def test_resident_gets_403_on_administration(client, world, login):
+    resident = factories.resident(world.ymn)
+    login(resident)
+    assert client.get("/admin/").status_code == 403
+
+
+def test_secretary_of_another_compound_gets_404_on_its_residents(client, world, login):
+    secretary = factories.member(Role.SECRETARY, world.czy)
+    login(secretary)
+    assert client.get("/c/ymn/residents").status_code == 404
+    assert client.get("/c/czy/residents").status_code == 200
+
+
+def test_desk_of_a_role_not_held_is_not_found(client, world, login):
+    login(factories.member(Role.PROPERTY_STAFF, world.ymn))
+    assert client.get("/desk/property_staff").status_code == 200
+    assert client.get("/desk/secretary").status_code == 404
+    assert client.get("/desk/no-such-role").status_code == 404
+
+
+@pytest.fixture
+def csrf_client(app_factory, database):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app, app.test_client()
+
+
+def test_forms_without_csrf_token_are_refused(csrf_client):
+    app, client = csrf_client
+    from portal.extensions import db
+
+    someone = factories.person()
+    db.session.commit()
+    response = client.post("/login", data={"phone": someone.phone, "password": factories.PASSWORD})
+    assert response.status_code == 400
+    assert "请重试" in response.get_data(as_text=True)
+    assert client.get("/my").status_code == 302  # not signed in
+
+
+def test_forms_with_csrf_token_from_the_page_are_accepted(csrf_client):
+    app, client = csrf_client
+    import re
+
+    someone = factories.person()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"phone": someone.phone, "password": factories.PASSWORD,
+                                           "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_htmx_requests_carry_the_token_in_a_header(csrf_client):
+    app, client = csrf_client
+    page = client.get("/login").get_data(as_text=True)
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_sign_in_page_loads_pinned_htmx_with_integrity(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "htmx.org@2.0." in page
+    assert 'integrity="sha384-' in page
+
+
+def test_unauthenticated_htmx_request_is_told_to_redirect(client, world):
+    response = client.post("/homes/1/verify", headers={"HX-Request": "true", "HX-Target": "home-1"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_sign_in_rejects_nothing_typed(client):
+    response = client.post("/login", data={})
+    assert response.status_code == 422
+    assert "请输入手机号码。" in response.get_data(as_text=True)
+
+
+def test_sign_in_page_for_signed_in_person_goes_to_desk(client, world):
+    someone = factories.member(Role.GRID_WORKER, world.community)
+    sign_in(client, someone)
+    response = client.get("/login")
+    assert response.headers["Location"] == "/desk/grid_worker"
