@@ -1,6 +1,7 @@
 """Time: one source of "now", UTC storage, Asia/Shanghai display."""
 
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -9,9 +10,27 @@ from sqlalchemy.types import TypeDecorator
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
+_fixed: list[datetime] = []
+
+
 def now() -> datetime:
-    """The current time, timezone-aware in UTC. Tests control the clock by patching this."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware in UTC (or the time set by `fixed`)."""
+    return _fixed[-1] if _fixed else datetime.now(UTC)
+
+
+@contextmanager
+def fixed(moment: datetime):
+    """Run a block at a chosen moment: the demo's history, tests with a controlled clock."""
+    _fixed.append(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _fixed.pop()
+
+
+def local_date(moment: datetime | None = None) -> date:
+    """The calendar date in Asia/Shanghai, which is what people mean by 'today'."""
+    return (moment or now()).astimezone(LOCAL_ZONE).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -108,7 +108,21 @@ def build() -> bool:
                                 building=compound.buildings[n - 1], room=f"{n}-30{n}",
                                 state=HomeState.PENDING))
     db.session.commit()
+    _build_cases()
     return True
+
+
+def _build_cases() -> None:
+    from portal.accounts.models import Membership, Person
+    from portal.accounts.roles import Role
+    from portal.cases.demo import build_cases
+
+    for i, (code, _cname, community, *_rest) in enumerate(COMPOUNDS, start=1):
+        compound = db.session.scalar(select(Compound).where(Compound.code == code))
+        grid_worker = db.session.scalar(
+            select(Person).join(Membership).where(Membership.role == Role.GRID_WORKER,
+                                                  Membership.community_id == compound.community_id))
+        build_cases(compound, grid_worker, seed=i)
 
 
 def sign_in_table() -> str:

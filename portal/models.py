@@ -2,3 +2,4 @@
 
 from portal.accounts.models import Home, Membership, Person  # noqa: F401
 from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401
+from portal.cases.models import Case, CaseCounter, CaseEvent, CategoryRule, Photo  # noqa: F401

@@ -64,7 +64,9 @@ def load(app, overrides: dict | None = None) -> None:
         REMEMBER_COOKIE_DURATION=60 * 60 * 24 * 30,
         WTF_CSRF_TIME_LIMIT=None,
         PASSWORD_HASH_METHOD=os.environ.get("PORTAL_PASSWORD_HASH_METHOD", "scrypt"),
-        MAX_CONTENT_LENGTH=48 * 1024 * 1024,
+        # Four photos of up to 10 MB each, plus the form.
+        MAX_CONTENT_LENGTH=45 * 1024 * 1024,
+        UPLOAD_FOLDER=os.environ.get("PORTAL_UPLOAD_FOLDER") or str(instance / "uploads"),
     )
     app.config.update(overrides)
     if "SECRET_KEY" not in overrides:

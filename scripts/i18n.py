@@ -53,9 +53,11 @@ def update() -> int:
         for message in catalog:
             if not message.id:
                 continue
-            if locale == "en" and not message.string:
-                message.string = message.id
-            elif not message.string:
+            plural = isinstance(message.id, tuple)
+            empty = not all(message.string) if plural else not message.string
+            if locale == "en" and empty:
+                message.string = tuple(message.id) if plural else message.id
+            elif empty:
                 missing += 1
                 print(f"{locale}: untranslated: {message.id!r}")
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,9 @@ def _decide(home: Home, by: Person, state: HomeState, reason: str | None = None)
 
 
 def verify_home(home: Home, by: Person) -> Home:
+    from portal.cases.service import claim_cases_of  # cases build on accounts, not the reverse
+
+    claim_cases_of(home.person, home.compound_id)
     return _decide(home, by, HomeState.VERIFIED)
 
 

@@ -1,6 +1,6 @@
 """Sign-in and sign-out, resident sign-up, the secretary's verification, each role's home."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -70,6 +70,8 @@ def login():
 @guard(signed_in)
 def logout():
     logout_user()
+    # A family shares one phone: the next person must not inherit messages or follow-up keys.
+    session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("web.index"))
 
@@ -132,7 +134,11 @@ def desk(role):
 @bp.route("/my")
 @guard(signed_in)
 def my_home():
-    return render_template("accounts/my_home.html", homes=current_user.homes)
+    from portal.cases.forms import STATE_NAMES
+    from portal.cases.lists import reported_by
+
+    return render_template("accounts/my_home.html", homes=current_user.homes,
+                           cases=reported_by(current_user), state_names=STATE_NAMES)
 
 
 # -- resident sign-up ------------------------------------------------------------------

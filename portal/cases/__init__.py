@@ -1,0 +1,1 @@
+"""Cases: filing, the workflow, triage, assignment, work, the case page, QR posters."""

@@ -1,0 +1,83 @@
+"""In which capacities a person stands towards a case, and so what they may see of it."""
+
+from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY, Role
+from portal.cases.workflow import Capacity
+
+
+def party_of(person, compound_id):
+    """The party (kind) a person works in at a compound, or None."""
+    if person is None:
+        return None
+    for membership in person.memberships:
+        if membership.compound_id == compound_id and membership.role in PARTY:
+            return PARTY[membership.role]
+    return None
+
+
+def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
+    found: set[Capacity] = set()
+    if has_follow_key:
+        found.add(Capacity.REPORTER)
+    if person is None or not getattr(person, "is_authenticated", False):
+        return found
+    if case.reporter_id == person.id:
+        found.add(Capacity.REPORTER)
+    roles = {m.role for m in person.memberships if m.compound_id == case.compound_id}
+    if Role.SECRETARY in roles:
+        found.add(Capacity.SECRETARY)
+    if Role.PROPERTY_MANAGER in roles:
+        found.add(Capacity.PROPERTY_MANAGER)
+    if roles & set(COMPOUND_ROLES):
+        found.add(Capacity.PARTY_MEMBER)
+    if case.assignee_id is not None and case.assignee_id == person.id:
+        found.add(Capacity.ASSIGNEE)
+    led_by = {case.lead_party, party_of(case.assignee, case.compound_id)} - {None}
+    if any(HEAD[kind] in roles for kind in led_by):
+        found.add(Capacity.PARTY_HEAD)
+    community = case.compound.community
+    for m in person.memberships:
+        if m.role is Role.GRID_WORKER and m.community_id == community.id:
+            found.add(Capacity.GRID_WORKER)
+        if (m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id) or (
+                m.role is Role.SUBDISTRICT_OVERSEER and m.sub_district_id == community.sub_district_id):
+            found.add(Capacity.OVERSEER)
+    return found
+
+
+def can_see(found: set[Capacity]) -> bool:
+    return bool(found)
+
+
+def sees_internal(found: set[Capacity]) -> bool:
+    """Staff see internal notes; a reporter alone sees the public timeline."""
+    return bool(found - {Capacity.REPORTER})
+
+
+def sees_full_phone(found: set[Capacity]) -> bool:
+    """Without revealing: the reporter sees their own number in full."""
+    return found == {Capacity.REPORTER} or (Capacity.REPORTER in found and not sees_internal(found))
+
+
+def may_reveal_phone(found: set[Capacity]) -> bool:
+    return bool(found & {Capacity.SECRETARY, Capacity.ASSIGNEE, Capacity.OVERSEER})
+
+
+ROLE_FOR_CAPACITY = (
+    # The role recorded on an event: the most specific capacity the person acted in.
+    (Capacity.SECRETARY, Role.SECRETARY.value),
+    (Capacity.ASSIGNEE, "assignee"),
+    (Capacity.PROPERTY_MANAGER, Role.PROPERTY_MANAGER.value),
+    (Capacity.PARTY_HEAD, "party_head"),
+    (Capacity.OVERSEER, "overseer"),
+    (Capacity.GRID_WORKER, Role.GRID_WORKER.value),
+    (Capacity.PARTY_MEMBER, "party_member"),
+    (Capacity.REPORTER, "reporter"),
+)
+
+
+def acting_role(found: set[Capacity], allowed_by=None) -> str:
+    """The capacity to record, preferring one the step allows."""
+    for capacity, name in ROLE_FOR_CAPACITY:
+        if capacity in found and (allowed_by is None or capacity in allowed_by):
+            return name
+    return "visitor"

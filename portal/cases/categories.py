@@ -1,0 +1,80 @@
+"""Kinds of issue and their routing rules: which party leads, whether a consultation is needed.
+
+Pure Python. The defaults follow DESIGN.md section 3 (repairs → property; neighbour
+disputes → branch; maintenance fund, renovation, fees, compound rules → consultation); a
+community administrator can override the lead party and the consultation flag per community.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from portal.organisation.models import PartyKind
+
+
+class Category(enum.StrEnum):
+    REPAIR = "repair"
+    LIFT = "lift"
+    SANITATION = "sanitation"
+    GREENERY = "greenery"
+    SECURITY = "security"
+    PARKING = "parking"
+    NEIGHBOUR_DISPUTE = "neighbour_dispute"
+    NOISE = "noise"
+    MAINTENANCE_FUND = "maintenance_fund"
+    RENOVATION = "renovation"
+    FEES = "fees"
+    COMPOUND_RULES = "compound_rules"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Rule:
+    lead_party: PartyKind
+    needs_consultation: bool
+    resolution_days: int
+
+
+DEFAULT_RULES = {
+    Category.REPAIR: Rule(PartyKind.PROPERTY, False, 3),
+    Category.LIFT: Rule(PartyKind.PROPERTY, False, 3),
+    Category.SANITATION: Rule(PartyKind.PROPERTY, False, 3),
+    Category.GREENERY: Rule(PartyKind.PROPERTY, False, 7),
+    Category.SECURITY: Rule(PartyKind.PROPERTY, False, 3),
+    Category.PARKING: Rule(PartyKind.BRANCH, True, 15),
+    Category.NEIGHBOUR_DISPUTE: Rule(PartyKind.BRANCH, False, 7),
+    Category.NOISE: Rule(PartyKind.BRANCH, False, 7),
+    Category.MAINTENANCE_FUND: Rule(PartyKind.BRANCH, True, 15),
+    Category.RENOVATION: Rule(PartyKind.BRANCH, True, 15),
+    Category.FEES: Rule(PartyKind.BRANCH, True, 15),
+    Category.COMPOUND_RULES: Rule(PartyKind.BRANCH, True, 15),
+    Category.OTHER: Rule(PartyKind.BRANCH, False, 7),
+}
+
+NAMES = {
+    Category.REPAIR: _l("Repairs (water, power, doors, shared facilities)"),
+    Category.LIFT: _l("Lift"),
+    Category.SANITATION: _l("Rubbish and cleaning"),
+    Category.GREENERY: _l("Trees and greenery"),
+    Category.SECURITY: _l("Safety and order (gates, fire lanes)"),
+    Category.PARKING: _l("Parking"),
+    Category.NEIGHBOUR_DISPUTE: _l("Dispute between neighbours"),
+    Category.NOISE: _l("Noise"),
+    Category.MAINTENANCE_FUND: _l("Spending the maintenance fund"),
+    Category.RENOVATION: _l("Renovation works"),
+    Category.FEES: _l("Property fees"),
+    Category.COMPOUND_RULES: _l("Compound rules"),
+    Category.OTHER: _l("Something else"),
+}
+
+PARTY_NAMES = {
+    PartyKind.BRANCH: _l("Party branch"),
+    PartyKind.PROPERTY: _l("Property management"),
+    PartyKind.RESIDENTS: _l("Resident representatives"),
+}
+
+
+def rule_for(category: Category, overrides: dict | None = None) -> Rule:
+    """The rule for a category, with a community's override (a dict category → Rule) if any."""
+    return (overrides or {}).get(category) or DEFAULT_RULES[category]

@@ -1,0 +1,149 @@
+"""Demo cases: about fifty per compound, in every state the workflow reaches so far, with
+plausible Chinese text and timelines, made through the same services people use."""
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from portal.accounts.models import Membership, Person
+from portal.accounts.roles import Role
+from portal.cases import service
+from portal.cases.categories import Category, rule_for
+from portal.cases.models import Priority
+from portal.cases.workflow import State
+from portal.clock import fixed, now
+from portal.extensions import db
+
+# (category, what happened, where, urgent)
+ISSUES = [
+    (Category.LIFT, "电梯经常停在半层，门开不了，老人不敢坐。", "单元电梯", False),
+    (Category.LIFT, "电梯困人！我母亲被困在电梯里，按警铃没人应。", "单元电梯轿厢", True),
+    (Category.REPAIR, "楼道声控灯坏了一个多星期，晚上上下楼看不见。", "楼道三至五层", False),
+    (Category.REPAIR, "楼上卫生间漏水，我家天花板一直往下滴水。", "卫生间顶部", False),
+    (Category.REPAIR, "单元门禁坏了，门一直关不上，陌生人随便进出。", "单元门", False),
+    (Category.REPAIR, "地下室水管爆了，水已经漫到储藏室。", "地下室", True),
+    (Category.SANITATION, "垃圾桶满了两天没人清运，气味很大。", "楼前垃圾分类点", False),
+    (Category.SANITATION, "楼道里堆满了住户的杂物和纸箱，有火灾隐患。", "一楼楼道", False),
+    (Category.GREENERY, "楼前的大树枝条压到了电线，刮风时很危险。", "楼前绿化带", False),
+    (Category.GREENERY, "绿化带里的草很久没修剪，蚊虫很多。", "小区中心花园", False),
+    (Category.SECURITY, "电动车在楼道里充电，飞线很多，担心起火。", "一楼楼梯间", False),
+    (Category.SECURITY, "消防通道被私家车长期占用。", "东门消防通道", False),
+    (Category.PARKING, "小区车位不够，晚上车都停到了绿化带上，希望重新规划停车。", "小区主干道", False),
+    (Category.NEIGHBOUR_DISPUTE, "楼上邻居在公共区域种菜，和其他住户起了争执。", "楼后空地", False),
+    (Category.NOISE, "楼下商铺晚上十一点后还在大声放音乐。", "临街商铺", False),
+    (Category.NOISE, "楼上每天深夜装修打孔，影响休息。", "楼上住户", False),
+    (Category.MAINTENANCE_FUND, "外墙瓷砖脱落，想申请使用维修资金维修外墙。", "外墙", False),
+    (Category.RENOVATION, "老旧小区改造，希望加装电梯，想听听大家的意见。", "单元楼", False),
+    (Category.FEES, "物业费收了，但保洁次数明显减少了，希望公示收支。", "物业服务中心", False),
+    (Category.COMPOUND_RULES, "建议小区公约里加上禁止高空抛物和楼道堆物的条款。", "全小区", False),
+    (Category.OTHER, "小区里有流浪狗，晚上叫个不停，孩子害怕。", "北门附近", False),
+]
+PROGRESS = ["已安排维修师傅上门查看。", "已联系厂家，配件明天到。", "已现场查看，正在协调处理。",
+            "已与相关住户沟通，对方同意整改。", "施工队已进场。"]
+NOTES = ["该户上次也反映过类似问题，注意回访。", "费用需从公共收益中列支，待确认。",
+         "已电话联系反映人，约定明天上午上门。"]
+RESOLUTIONS = ["已更换损坏部件，经测试恢复正常。", "已清理完毕，并安排每日巡查。",
+               "双方已达成一致，问题解决。", "已修剪树枝，排除安全隐患。"]
+REJECTIONS = ["属于业主户内自有设施，请自行联系维修，物业可提供有偿服务。",
+              "该问题属于市政供水管网，已告知您拨打12345热线。"]
+
+# How many cases of each kind of ending, per compound (about fifty).
+PLAN = ([State.FILED] * 8 + [State.ACCEPTED] * 5 + [State.IN_PROGRESS] * 14
+        + [State.RESOLVED] * 14 + [State.REJECTED] * 4 + [State.MERGED] * 2 + [State.WITHDRAWN] * 3)
+
+
+def _people(compound, role):
+    return list(db.session.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.compound_id == compound.id, Membership.role == role).order_by(Person.id)))
+
+
+def _residents(compound):
+    from portal.accounts.models import Home, HomeState
+
+    return list(db.session.scalars(
+        select(Person).join(Home, Home.person_id == Person.id)
+        .where(Home.compound_id == compound.id, Home.state == HomeState.VERIFIED).order_by(Person.id)))
+
+
+def build_cases(compound, grid_worker, seed: int) -> int:
+    rng = random.Random(seed)
+    secretary = _people(compound, Role.SECRETARY)[0]
+    manager = _people(compound, Role.PROPERTY_MANAGER)[0]
+    workers = _people(compound, Role.PROPERTY_STAFF) + _people(compound, Role.BRANCH_MEMBER)
+    residents = _residents(compound)
+    start = now() - timedelta(days=60)
+    made = []
+    for n, ending in enumerate(PLAN):
+        category, text, where, urgent = rng.choice(ISSUES)
+        building = rng.choice(compound.buildings)
+        moment = start + timedelta(days=60 * n / len(PLAN), hours=rng.randint(7, 12))
+        if ending in (State.FILED,):
+            moment = now() - timedelta(hours=rng.randint(1, 40))  # some still within, some past triage
+        who = rng.random()
+        with fixed(moment):
+            if who < 0.7:
+                case, _key = service.file_case(compound, building, category, text,
+                                               f"{building.name}{where}", urgent, "", "",
+                                               by=rng.choice(residents))
+            elif who < 0.85:
+                case, _key = service.file_case(compound, building, category, text, where, urgent,
+                                               "张大爷", f"1350000{rng.randint(1000, 9999)}",
+                                               by=grid_worker)
+            else:
+                case, _key = service.file_case(compound, building, category, text, where, urgent,
+                                               "刘女士", f"1360000{rng.randint(1000, 9999)}")
+        made.append(case)
+        _walk(case, ending, moment, rng, secretary, manager, workers, made)
+    return len(made)
+
+
+def _walk(case, ending, moment, rng, secretary, manager, workers, made):
+    later = moment
+
+    def step(hours):
+        nonlocal later
+        later = later + timedelta(hours=hours)
+        return fixed(later)
+
+    if ending is State.FILED:
+        return
+    if ending is State.WITHDRAWN:
+        if case.reporter is None:
+            return
+        with step(2):
+            service.withdraw(case, case.reporter, case.version)
+        return
+    if ending is State.REJECTED:
+        with step(rng.randint(1, 20)):
+            service.reject(case, secretary, case.version, rng.choice(REJECTIONS))
+        return
+    if ending is State.MERGED:
+        target = next((c for c in made if c.category == case.category and c.id != case.id
+                       and c.state is not State.MERGED), None)
+        with step(3):
+            if target is None:
+                service.reject(case, secretary, case.version, rng.choice(REJECTIONS))
+            else:
+                service.merge(case, secretary, case.version, target.number)
+        return
+    rule = rule_for(case.category)
+    assignee = manager if rule.lead_party.value == "property" and rng.random() < 0.3 else (
+        rng.choice(workers))
+    with step(rng.randint(1, 20)):
+        service.accept(case, secretary, case.version, case.category,
+                       Priority.URGENT if case.urgent else Priority.NORMAL, rule.lead_party,
+                       rule.needs_consultation,
+                       assignee=None if ending is State.ACCEPTED else assignee)
+    if ending is State.ACCEPTED:
+        return
+    for _ in range(rng.randint(1, 3)):
+        with step(rng.randint(4, 30)):
+            service.post_update(case, assignee, rng.choice(PROGRESS), public=True)
+    if rng.random() < 0.5:
+        with step(2):
+            service.post_update(case, secretary, rng.choice(NOTES), public=False)
+    if ending is State.RESOLVED:
+        with step(rng.randint(4, 48)):
+            service.resolve(case, assignee, case.version, rng.choice(RESOLUTIONS))

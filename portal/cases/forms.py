@@ -1,0 +1,152 @@
+"""Forms of the case pages: filing, triage, assignment, updates, resolution, queue filters."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, HiddenField, MultipleFileField, RadioField, SelectChoice, SelectField,
+    StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.accounts.forms import phone_field
+from portal.cases.categories import NAMES, PARTY_NAMES, Category
+from portal.cases.models import Priority, Responsibility
+from portal.cases.workflow import State
+
+PRIORITY_NAMES = {
+    Priority.URGENT: _l("Urgent"),
+    Priority.HIGH: _l("High"),
+    Priority.NORMAL: _l("Normal"),
+}
+RESPONSIBILITY_NAMES = {
+    Responsibility.PROPERTY_CONTRACT: _l("Within the property contract"),
+    Responsibility.COMMON_AREA: _l("Common area of the compound"),
+    Responsibility.OWNER: _l("The owner's own property"),
+    Responsibility.GOVERNMENT: _l("A government department (referred out)"),
+    Responsibility.CONSULTATION: _l("A matter for consultation"),
+}
+STATE_NAMES = {
+    State.FILED: _l("New"),
+    State.ACCEPTED: _l("Accepted"),
+    State.IN_PROGRESS: _l("In progress"),
+    State.CONSULTING: _l("In consultation"),
+    State.RESOLVED: _l("Resolved"),
+    State.CLOSED: _l("Closed"),
+    State.REJECTED: _l("Rejected"),
+    State.MERGED: _l("Merged"),
+    State.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+def category_choices(blank=None):
+    choices = [SelectChoice("", blank)] if blank else []
+    return choices + [SelectChoice(c.value, str(NAMES[c])) for c in Category]
+
+
+def _required(message):
+    return DataRequired(message=message)
+
+
+class ReportForm(FlaskForm):
+    building = SelectField(_l("Building"), coerce=int, validators=[_required(_l("Choose the building."))])
+    category = SelectField(_l("What kind of issue"), validators=[_required(_l("Choose the kind of issue."))])
+    description = TextAreaField(_l("What happened"), validators=[
+        _required(_l("Say what happened.")),
+        Length(max=2000, message=_l("Keep it under 2000 characters."))],
+        render_kw={"rows": 4})
+    location = StringField(_l("Where exactly"), validators=[
+        Optional(), Length(max=200, message=_l("Keep it under 200 characters."))])
+    photos = MultipleFileField(_l("Photos (up to 4)"),
+                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+    contact_name = StringField(_l("Your name"), validators=[
+        _required(_l("Enter a name we can ask for.")),
+        Length(max=50, message=_l("Keep it under 50 characters."))], render_kw={"autocomplete": "name"})
+    contact_phone = phone_field(_l("Phone we can reach you on"))
+    urgent = BooleanField(_l("Urgent"))
+    privacy = BooleanField(_l("I have read the privacy notice and agree"), validators=[
+        _required(_l("Please read and accept the privacy notice to continue."))])
+
+
+class VersionedForm(FlaskForm):
+    version = HiddenField()
+    next = HiddenField()
+
+
+class AcceptForm(VersionedForm):
+    category = SelectField(_l("Category"), validators=[_required(_l("Choose the category."))])
+    priority = SelectField(_l("Priority"), validators=[_required(_l("Choose the priority."))])
+    lead_party = SelectField(_l("Lead party"), validators=[_required(_l("Choose the lead party."))])
+    needs_consultation = BooleanField(_l("Needs a three-party consultation"))
+    responsibility = SelectField(_l("Whose responsibility"), validators=[Optional()])
+    referred_to = StringField(_l("Referred to (department)"), validators=[
+        Optional(), Length(max=200, message=_l("Keep it under 200 characters."))])
+    assignee = SelectField(_l("Assign to"), coerce=int, validators=[Optional()])
+
+    def fill_choices(self, people_choices):
+        self.category.choices = category_choices()
+        self.priority.choices = [SelectChoice(p.value, str(n)) for p, n in PRIORITY_NAMES.items()]
+        self.lead_party.choices = [SelectChoice(k.value, str(n)) for k, n in PARTY_NAMES.items()]
+        self.responsibility.choices = [SelectChoice("", "—")] + [
+            SelectChoice(r.value, str(n)) for r, n in RESPONSIBILITY_NAMES.items()]
+        self.assignee.choices = [SelectChoice(0, _l("Assign later"))] + people_choices
+        return self
+
+
+class RejectForm(VersionedForm):
+    reason = TextAreaField(_l("Reason (the resident sees it)"), validators=[
+        _required(_l("Give the reason; the resident will see it.")),
+        Length(max=1000, message=_l("Keep it under 1000 characters."))], render_kw={"rows": 2})
+
+
+class MergeForm(VersionedForm):
+    target = StringField(_l("Number of the case to merge into"), validators=[
+        _required(_l("Enter the number of the case to merge into.")), Length(max=60)])
+
+
+class AssignForm(VersionedForm):
+    assignee = SelectField(_l("Assign to"), coerce=int, validators=[
+        _required(_l("Choose who will handle it."))])
+
+
+class WithdrawForm(VersionedForm):
+    pass
+
+
+class UpdateForm(FlaskForm):
+    body = TextAreaField(_l("Update"), validators=[
+        _required(_l("Write what happened.")),
+        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
+    visibility = RadioField(_l("Who sees it"), default="public", choices=[
+        SelectChoice("public", _l("Public: the resident sees it")),
+        SelectChoice("internal", _l("Internal note: the resident does not see it"))])
+    photos = MultipleFileField(_l("Photos (up to 4)"),
+                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+
+
+class ResolveForm(VersionedForm):
+    body = TextAreaField(_l("What was done"), validators=[
+        _required(_l("Say what was done.")),
+        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
+    photos = MultipleFileField(_l("Photo of the result (optional)"),
+                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+
+
+class InfoForm(FlaskForm):
+    body = TextAreaField(_l("More information"), validators=[
+        Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
+        render_kw={"rows": 3})
+    photos = MultipleFileField(_l("Photos (up to 4)"),
+                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+
+
+class QueueFilter(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    state = SelectField(_l("State"), default="open", validators=[Optional()])
+    category = SelectField(_l("Category"), default="", validators=[Optional()])
+    building = SelectField(_l("Building"), default="", validators=[Optional()])
+    assignee = SelectField(_l("Assignee"), default="", validators=[Optional()])
+    urgent = BooleanField(_l("Urgent only"))
+    overdue = BooleanField(_l("Overdue only"))
+    after = HiddenField()

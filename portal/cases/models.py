@@ -1,0 +1,163 @@
+"""Cases, their events (the timeline), photos, the daily number counter and routing overrides."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Person
+from portal.cases.categories import Category
+from portal.cases.workflow import Action, State
+from portal.clock import UTCDateTime, now
+from portal.extensions import db
+from portal.organisation.models import Building, Compound, PartyKind
+
+
+def _enum(cls, length=30):
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Priority(enum.StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class Responsibility(enum.StrEnum):
+    """Whose job it is, recorded at triage (DESIGN.md section 3)."""
+
+    PROPERTY_CONTRACT = "property_contract"
+    COMMON_AREA = "common_area"
+    OWNER = "owner"
+    GOVERNMENT = "government"
+    CONSULTATION = "consultation"
+
+
+class Case(db.Model):
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_compound_state_due", "compound_id", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # <compound-code>-<yyyymmdd>-<nnnn>: printed on receipts, spoken on the phone; never reused.
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    urgent: Mapped[bool] = mapped_column(default=False)
+
+    contact_name: Mapped[str] = mapped_column(String(50))
+    contact_phone: Mapped[str] = mapped_column(String(20), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    on_behalf: Mapped[bool] = mapped_column(default=False)
+    # sha256 of the private follow-up key a visitor gets; the key itself is never stored.
+    follow_key_hash: Mapped[str | None] = mapped_column(String(64))
+
+    state: Mapped[State] = mapped_column(_enum(State), default=State.FILED)
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    lead_party: Mapped[PartyKind | None] = mapped_column(_enum(PartyKind))
+    needs_consultation: Mapped[bool] = mapped_column(default=False)
+    responsibility: Mapped[Responsibility | None] = mapped_column(_enum(Responsibility))
+    referred_to: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline of the current stage (triage, then resolution); None once finished.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic locking: every change of the row checks and bumps it.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    compound: Mapped[Compound] = relationship()
+    building: Mapped[Building] = relationship()
+    reporter: Mapped[Person | None] = relationship(foreign_keys=[reporter_id])
+    filed_by: Mapped[Person | None] = relationship(foreign_keys=[filed_by_id])
+    assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
+    merged_into: Mapped["Case | None"] = relationship(remote_side=[id])
+    events: Mapped[list["CaseEvent"]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan")
+    photos: Mapped[list["Photo"]] = relationship(
+        back_populates="case", order_by="Photo.id", cascade="all, delete-orphan")
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.due_at is not None and self.due_at < now()
+
+
+class CaseEvent(db.Model):
+    """One step on a case's timeline. Appended, never edited or deleted."""
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # The role the actor acted in (secretary, assignee, reporter, visitor…).
+    actor_role: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(30))  # an Action, or "file"
+    public: Mapped[bool] = mapped_column(default=True)
+    body: Mapped[str | None] = mapped_column(Text)
+    from_state: Mapped[State | None] = mapped_column(_enum(State))
+    to_state: Mapped[State | None] = mapped_column(_enum(State))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[Person | None] = relationship()
+    photos: Mapped[list["Photo"]] = relationship(back_populates="event", order_by="Photo.id")
+
+    FILE = "file"
+    ACTIONS = {FILE, *(a.value for a in Action)}
+
+
+class Photo(db.Model):
+    """A re-encoded, metadata-free image stored under instance/, served only to those who may see its case."""
+
+    __tablename__ = "photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_event.id"), index=True)
+    # Relative to the upload folder; names are random, never the uploaded name.
+    path: Mapped[str] = mapped_column(String(200))
+    thumb_path: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    case: Mapped[Case] = relationship(back_populates="photos")
+    event: Mapped[CaseEvent | None] = relationship(back_populates="photos")
+
+
+class CaseCounter(db.Model):
+    """The last case number given in a compound on a (Shanghai) day."""
+
+    __tablename__ = "case_counter"
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class CategoryRule(db.Model):
+    """A community's override of a category's routing rule."""
+
+    __tablename__ = "category_rule"
+    __table_args__ = (UniqueConstraint("community_id", "category"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    category: Mapped[Category] = mapped_column(_enum(Category))
+    lead_party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    needs_consultation: Mapped[bool] = mapped_column(default=False)
+    resolution_days: Mapped[int]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

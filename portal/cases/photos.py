@@ -1,0 +1,101 @@
+"""Photos: checked by decoding (not by name or declared type), guarded against decompression
+bombs, re-encoded without any metadata (EXIF, GPS), stored under the upload folder."""
+
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.errors import Invalid
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 4
+# A 48-megapixel phone photo is about 8000 × 6000; anything far beyond that is an attack.
+MAX_PIXELS = 64_000_000
+FORMATS = {"JPEG", "PNG", "WEBP"}
+LONG_SIDE = 2560
+THUMB_SIDE = 480
+
+
+@dataclass
+class Processed:
+    image: bytes
+    thumb: bytes
+    width: int
+    height: int
+
+
+def _too_large(name):
+    return Invalid(_l("The photo %(name)s is larger than 10 MB. Please choose a smaller one.",
+                      name=name))
+
+
+def _not_an_image(name):
+    return Invalid(_l("The file %(name)s is not a JPEG, PNG or WebP photo.", name=name))
+
+
+def process(stream, name: str) -> Processed:
+    """Decode, check and re-encode one uploaded photo. Raises Invalid with a message for people."""
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise _too_large(name)
+    if not data:
+        raise _not_an_image(name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in FORMATS:
+                    raise _not_an_image(name)
+                if probe.width * probe.height > MAX_PIXELS:
+                    raise Invalid(_l("The photo %(name)s has too many pixels.", name=name))
+                probe.load()  # decode it all: a truncated or forged file fails here
+                image = ImageOps.exif_transpose(probe)
+    except Invalid:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise Invalid(_l("The photo %(name)s has too many pixels.", name=name)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _not_an_image(name) from None
+
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    image.thumbnail((LONG_SIDE, LONG_SIDE))
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
+    return Processed(_jpeg(image), _jpeg(thumb, quality=80), image.width, image.height)
+
+
+def _jpeg(image, quality=85) -> bytes:
+    out = io.BytesIO()
+    # No exif=, no icc_profile=: nothing of the original's metadata is written.
+    image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+    return out.getvalue()
+
+
+def check_all(files) -> list[Processed]:
+    """Process every uploaded file (Werkzeug FileStorage), all or nothing."""
+    chosen = [f for f in files if f and f.filename]
+    if len(chosen) > MAX_PHOTOS:
+        raise Invalid(_l("Attach at most %(n)d photos.", n=MAX_PHOTOS))
+    return [process(f.stream, f.filename) for f in chosen]
+
+
+def save(folder: str, case_id: int, processed: Processed) -> tuple[str, str]:
+    """Write the photo and its thumbnail; returns their paths relative to the folder."""
+    name = secrets.token_hex(16)
+    relative = Path("cases") / str(case_id)
+    target = Path(folder) / relative
+    target.mkdir(parents=True, exist_ok=True)
+    (target / f"{name}.jpg").write_bytes(processed.image)
+    (target / f"{name}.thumb.jpg").write_bytes(processed.thumb)
+    return str(relative / f"{name}.jpg"), str(relative / f"{name}.thumb.jpg")

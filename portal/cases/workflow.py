@@ -1,0 +1,115 @@
+"""The life of a case (DESIGN.md section 3): states, actions, who may take each, what each needs.
+
+Pure Python: no Flask, no database. A person acts on a case in one or more capacities
+(reporter, secretary, assignee…), worked out elsewhere from their roles; this table says
+which capacities may take which action in which state, and what the action leads to.
+"""
+
+import enum
+from dataclasses import dataclass
+
+
+class State(enum.StrEnum):
+    FILED = "filed"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    CONSULTING = "consulting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    MERGED = "merged"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATES = frozenset({State.FILED, State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING})
+FINISHED_STATES = frozenset({State.CLOSED, State.REJECTED, State.MERGED, State.WITHDRAWN})
+
+
+class Action(enum.StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    MERGE = "merge"
+    WITHDRAW = "withdraw"
+    ASSIGN = "assign"
+    REASSIGN = "reassign"
+    PROGRESS = "progress"  # a public update the resident sees
+    NOTE = "note"  # an internal note the resident does not see
+    RESOLVE = "resolve"
+    ADD_INFO = "add_info"  # the reporter adds information or photos
+    REVEAL_PHONE = "reveal_phone"
+
+
+class Capacity(enum.StrEnum):
+    REPORTER = "reporter"
+    SECRETARY = "secretary"  # the compound's party-branch secretary
+    PARTY_HEAD = "party_head"  # head of the lead party or of the assignee's party
+    ASSIGNEE = "assignee"
+    PROPERTY_MANAGER = "property_manager"
+    PARTY_MEMBER = "party_member"  # any member of the compound's three parties
+    GRID_WORKER = "grid_worker"
+    OVERSEER = "overseer"  # community or sub-district
+
+
+@dataclass(frozen=True)
+class Step:
+    to: State | None  # None: the state does not change
+    by: frozenset[Capacity]
+    needs: tuple[str, ...] = ()
+    # Whether the step changes the case row (and so its version); updates and notes do not,
+    # so that posting a note never makes someone else's open triage form stale.
+    changes_case: bool = True
+
+
+C = Capacity
+_WORKERS = frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY})
+_STAFF = frozenset({C.SECRETARY, C.PARTY_HEAD, C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER,
+                    C.GRID_WORKER, C.OVERSEER})
+
+
+def _each(states, step):
+    return {state: step for state in states}
+
+
+TABLE: dict[Action, dict[State, Step]] = {
+    Action.ACCEPT: {State.FILED: Step(State.ACCEPTED, frozenset({C.SECRETARY}),
+                                      ("category", "priority", "lead_party"))},
+    Action.REJECT: {State.FILED: Step(State.REJECTED, frozenset({C.SECRETARY}), ("reason",))},
+    Action.MERGE: {State.FILED: Step(State.MERGED, frozenset({C.SECRETARY}), ("target",))},
+    Action.WITHDRAW: {State.FILED: Step(State.WITHDRAWN, frozenset({C.REPORTER}))},
+    Action.ASSIGN: {State.ACCEPTED: Step(State.IN_PROGRESS, frozenset({C.SECRETARY, C.PARTY_HEAD}),
+                                         ("assignee",))},
+    Action.REASSIGN: _each((State.IN_PROGRESS, State.CONSULTING),
+                           Step(None, frozenset({C.SECRETARY, C.PARTY_HEAD}), ("assignee",))),
+    Action.PROGRESS: _each((State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
+                           Step(None, _WORKERS, ("body",), changes_case=False)),
+    Action.NOTE: _each(OPEN_STATES | {State.RESOLVED},
+                       Step(None, _STAFF, ("body",), changes_case=False)),
+    Action.RESOLVE: {State.IN_PROGRESS: Step(State.RESOLVED,
+                                             frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER}),
+                                             ("body",))},
+    Action.ADD_INFO: _each(OPEN_STATES, Step(None, frozenset({C.REPORTER}), ("body",),
+                                             changes_case=False)),
+    Action.REVEAL_PHONE: _each(set(State), Step(None, frozenset({C.SECRETARY, C.ASSIGNEE, C.OVERSEER}),
+                                                changes_case=False)),
+}
+
+
+def step(state: State, action: Action) -> Step | None:
+    """The step `action` takes from `state`, or None if it cannot be taken there by anyone."""
+    return TABLE.get(action, {}).get(state)
+
+
+def allowed(state: State, action: Action, capacities) -> bool:
+    found = step(state, action)
+    return found is not None and bool(found.by & set(capacities))
+
+
+def actions_for(state: State, capacities) -> list[Action]:
+    """Every action these capacities may take in this state, in the table's order."""
+    return [action for action in Action if allowed(state, action, capacities)]
+
+
+def missing(state: State, action: Action, given: dict) -> list[str]:
+    """The needs of the step that `given` leaves empty."""
+    found = step(state, action)
+    return [need for need in (found.needs if found else ()) if not given.get(need)]
