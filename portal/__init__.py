@@ -34,12 +34,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.cases.views import bp as cases_bp
+    from portal.consultation.views import bp as consultation_bp
     from portal.health import bp as health_bp
 
     app.register_blueprint(web.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(consultation_bp)
     app.register_blueprint(health_bp)
     web.install(app)
 

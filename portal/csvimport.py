@@ -15,27 +15,45 @@ class ImportRejected(Exception):
 
 
 def decode(raw: bytes) -> str:
+    """The file's text, or ImportRejected (line 1) when it is neither UTF-8 nor GB18030."""
     # Excel on a Chinese Windows saves CSV as GB18030 (GBK); elsewhere UTF-8, maybe with a BOM.
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("gb18030")
+        pass
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    # UTF-16 without a byte-order mark "decodes" as GB18030 full of NULs, which no CSV has.
+    if text is None or "\x00" in text:
+        raise ImportRejected([(1, _l("unsupported encoding: save the file as UTF-8 or GB18030"))])
+    return text
 
 
 def read_rows(raw: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()):
-    """[(line number, {column: stripped value})] or ImportRejected on a wrong header."""
-    reader = csv.DictReader(io.StringIO(decode(raw), newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    """The lines to check, [(line number, {column: stripped value})], and the problems of lines
+    that can't be read, [(line number, message)]. ImportRejected on a wrong header."""
+    reader = csv.reader(io.StringIO(decode(raw), newline=""))
+    header = [h.strip() for h in next(reader, [])]
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportRejected([(1, _l("missing columns: %(columns)s", columns=", ".join(missing)))])
     unknown = [c for c in header if c and c not in required + optional]
     if unknown:
         raise ImportRejected([(1, _l("unknown columns: %(columns)s", columns=", ".join(unknown)))])
-    reader.fieldnames = header
-    rows = []
-    for record in reader:
-        values = {k: (v or "").strip() for k, v in record.items() if k}
+    rows, problems = [], []
+    for cells in reader:
+        cells = [c.strip() for c in cells]
+        # A value past the last named column (often after an unquoted comma) would be lost,
+        # and the values before it are likely cut short: report the line instead of checking it.
+        beyond = cells[len(header):] + [c for name, c in zip(header, cells) if not name]
+        if any(beyond):
+            problems.append((reader.line_num, _l("more values than columns (quote values that "
+                                                 "contain commas)")))
+            continue
+        cells += [""] * (len(header) - len(cells))
+        values = {name: cell for name, cell in zip(header, cells) if name}
         if any(values.values()):
             rows.append((reader.line_num, values))
-    return rows
+    return rows, problems

@@ -116,6 +116,7 @@ def _build_cases() -> None:
     from portal.accounts.models import Membership, Person
     from portal.accounts.roles import Role
     from portal.cases.demo import build_cases
+    from portal.consultation.demo import build_consultations
 
     for i, (code, _cname, community, *_rest) in enumerate(COMPOUNDS, start=1):
         compound = db.session.scalar(select(Compound).where(Compound.code == code))
@@ -123,6 +124,7 @@ def _build_cases() -> None:
             select(Person).join(Membership).where(Membership.role == Role.GRID_WORKER,
                                                   Membership.community_id == compound.community_id))
         build_cases(compound, grid_worker, seed=i)
+        build_consultations(compound)
 
 
 def sign_in_table() -> str:

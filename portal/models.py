@@ -3,3 +3,7 @@
 from portal.accounts.models import Home, Membership, Person  # noqa: F401
 from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401
 from portal.cases.models import Case, CaseCounter, CaseEvent, CategoryRule, Photo  # noqa: F401
+from portal.consultation.models import (  # noqa: F401
+    ActionItem, AgendaItem, Attendance, Consultation, Invitation, Notice, Opinion, Resolution,
+    Signature,
+)

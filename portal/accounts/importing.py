@@ -2,7 +2,8 @@
 
 Columns: name, phone, role, scope (the code of the compound, community or sub-district the
 role applies to; empty for an administrator), building and room (residents), password (new
-people only: an existing person's password is never reset by an import), language.
+people only, on one of their lines: an existing person's password is never reset by an
+import), language.
 Residents imported from the housing register are verified. All or nothing; idempotent.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from portal.accounts import service
 from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import SCOPE, Role, Scope
+from portal.clock import now
 from portal.csvimport import ImportRejected, read_rows
 from portal.extensions import db
 from portal.organisation import queries as org
@@ -26,24 +28,35 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 RESIDENT = "resident"
 
 
-def _check_row(line, row, names_by_phone):
+def _check_row(line, row, people):
+    """The line's problems, and what it refers to. `people`: phone → what its lines say so far."""
     problems = []
     phone, role_name = row.get("phone", ""), row.get("role", "")
     if not row.get("name"):
         problems.append(_l("name is empty"))
     elif len(row["name"]) > 50:
         problems.append(_l("name is longer than 50 characters"))
+    existing = None
     if not PHONE.match(phone):
         problems.append(_l("phone %(value)s is not an 11-digit mobile number", value=phone))
-    elif phone in names_by_phone and names_by_phone[phone] != row.get("name"):
-        problems.append(_l("phone %(value)s appears earlier with another name", value=phone))
-    names_by_phone.setdefault(phone, row.get("name"))
+    else:
+        if phone not in people:
+            people[phone] = {"line": line, "name": row.get("name"), "language": "",
+                             "password": None, "existing": service.find_by_phone(phone)}
+        person = people[phone]
+        existing = person["existing"]
+        if person["name"] != row.get("name"):
+            problems.append(_l("phone %(value)s appears earlier with another name", value=phone))
+        # Two different languages for one person would flip it on every run.
+        if row.get("language") in LANGUAGES:
+            if person["language"] and person["language"] != row["language"]:
+                problems.append(_l("phone %(value)s appears earlier with another language",
+                                   value=phone))
+            person["language"] = person["language"] or row["language"]
+        if row.get("password") and person["password"] is None:
+            person["password"] = (line, row["password"])
     if row.get("language") and row["language"] not in LANGUAGES:
         problems.append(_l("language must be one of %(choices)s", choices=", ".join(LANGUAGES)))
-    existing = service.find_by_phone(phone) if PHONE.match(phone) else None
-    password = row.get("password", "")
-    if existing is None and len(password) < 8:
-        problems.append(_l("a new person needs a password of at least 8 characters"))
 
     resolved = {"person": existing}
     if role_name == RESIDENT:
@@ -58,6 +71,8 @@ def _check_row(line, row, names_by_phone):
                                    compound=compound.code, code=row.get("building", "")))
         if not row.get("room"):
             problems.append(_l("a resident needs a room"))
+        elif len(row["room"]) > 20:
+            problems.append(_l("room is longer than 20 characters"))
         resolved.update(role=RESIDENT, building=building)
         return problems, resolved
     try:
@@ -76,13 +91,26 @@ def _check_row(line, row, names_by_phone):
     return problems, resolved
 
 
+def _check_passwords(people):
+    """A new person's password is the first one their lines give; it is needed on one line."""
+    problems = []
+    for person in people.values():
+        if person["existing"] is None:
+            line, password = person["password"] or (person["line"], "")
+            if len(password) < 8:
+                problems.append((line, _l("a new person needs a password of at least 8 "
+                                          "characters")))
+    return problems
+
+
 def import_people(raw: bytes) -> dict[str, int]:
-    rows = read_rows(raw, REQUIRED, OPTIONAL)
-    problems, plans, names_by_phone = [], [], {}
+    rows, problems = read_rows(raw, REQUIRED, OPTIONAL)
+    plans, people = [], {}
     for line, row in rows:
-        row_problems, resolved = _check_row(line, row, names_by_phone)
+        row_problems, resolved = _check_row(line, row, people)
         problems += [(line, p) for p in row_problems]
         plans.append((row, resolved))
+    problems += _check_passwords(people)
     if problems:
         raise ImportRejected(problems)
 
@@ -91,8 +119,10 @@ def import_people(raw: bytes) -> dict[str, int]:
         for row, plan in plans:
             person = plan["person"] or service.find_by_phone(row["phone"])
             if person is None:
-                person = service.create_person(row["name"], row["phone"], row["password"],
-                                               row.get("language") or "zh_CN")
+                # Created from the first line, with what any of the person's lines say.
+                given = people[row["phone"]]
+                person = service.create_person(row["name"], row["phone"], given["password"][1],
+                                               given["language"] or "zh_CN")
                 db.session.flush()
                 changes["created"] += 1
             else:
@@ -103,7 +133,9 @@ def import_people(raw: bytes) -> dict[str, int]:
                     person.locale = row["language"]
                     changes["updated"] += 1
             if plan["role"] == RESIDENT:
-                changes["created"] += _ensure_home(person, plan["building"], row["room"])
+                created, updated = _ensure_home(person, plan["building"], row["room"])
+                changes["created"] += created
+                changes["updated"] += updated
             elif service.find_membership(person, plan["role"], plan["scope"]) is None:
                 service.grant_role(person, plan["role"], plan["scope"])
                 db.session.flush()
@@ -115,12 +147,22 @@ def import_people(raw: bytes) -> dict[str, int]:
     return changes
 
 
-def _ensure_home(person: Person, building: Building, room: str) -> int:
+def _ensure_home(person: Person, building: Building, room: str) -> tuple[int, int]:
+    """Records the home as verified: (created, updated)."""
     home = db.session.scalar(select(Home).where(Home.person_id == person.id,
                                                 Home.building_id == building.id, Home.room == room))
-    if home is not None:
-        return 0
-    db.session.add(Home(person=person, compound_id=building.compound_id, building_id=building.id,
-                        room=room, state=HomeState.VERIFIED))
-    db.session.flush()
-    return 1
+    from portal.cases.service import claim_cases_of  # cases build on accounts
+
+    if home is None:
+        db.session.add(Home(person=person, compound_id=building.compound_id,
+                            building_id=building.id, room=room, state=HomeState.VERIFIED))
+        db.session.flush()
+        claim_cases_of(person, building.compound_id)
+        return 1, 0
+    if home.state == HomeState.PENDING:
+        # The housing register confirms what the person's sign-up claimed. A declined home
+        # stays declined: that was the secretary's decision.
+        home.state, home.decided_at = HomeState.VERIFIED, now()
+        claim_cases_of(person, building.compound_id)
+        return 0, 1
+    return 0, 0

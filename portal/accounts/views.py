@@ -124,10 +124,13 @@ def desk(role):
         abort(404)
     if role is Role.ADMIN or role not in current_user.roles:
         abort(404)
+    from portal.consultation.views import invitations_for, open_actions_for
+
     compounds = _compounds_for(current_user, role)
     return render_template(
         f"accounts/desk_{role.value}.html", role=role, compounds=compounds,
-        counts=_resident_counts(compounds),
+        counts=_resident_counts(compounds), invitations=invitations_for(current_user),
+        open_actions=open_actions_for(current_user),
     )
 
 

@@ -112,6 +112,12 @@ class WithdrawForm(VersionedForm):
     pass
 
 
+class EscalateForm(FlaskForm):
+    reason = TextAreaField(_l("Why you need the community's help"), validators=[
+        _required(_l("Say why you are asking for help.")),
+        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 2})
+
+
 class UpdateForm(FlaskForm):
     body = TextAreaField(_l("Update"), validators=[
         _required(_l("Write what happened.")),

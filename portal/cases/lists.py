@@ -161,8 +161,11 @@ def mine():
         statement = statement.where(Case.state.in_([s.value for s in OPEN_STATES]))
     cases, following = _page(statement, request.args.get("after"), moment)
     next_url = url_for("cases.mine", after=following, show=show) if following else None
+    from portal.consultation.views import open_actions_for
+
     return render_template("cases/mine.html", cases=cases, next_url=next_url, show=show,
-                           state_names=STATE_NAMES, category_names=NAMES)
+                           state_names=STATE_NAMES, category_names=NAMES,
+                           open_actions=open_actions_for(current_user))
 
 
 def reported_by(person, limit=50):

@@ -6,7 +6,7 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -154,14 +154,17 @@ def _commit():
         raise Stale() from None
 
 
-def _move(case, by, action, found, allowed, public=True, body=None, **data):
+def _move(case, by, action, found, allowed, public=True, body=None, to=None, **data):
     before = case.state
-    if allowed.to is not None:
-        case.state = allowed.to
-    case.updated_at = now()
+    if to is not None or allowed.to is not None:
+        case.state = to or allowed.to
+    if allowed.changes_case:
+        # Updates and notes leave the row (and so its version) alone: a note posted meanwhile
+        # must not make someone else's open triage form stale.
+        case.updated_at = now()
     return _event(case, by, access.acting_role(found, allowed.by), action, public=public,
                   body=body, from_state=before,
-                  to_state=allowed.to if allowed.to is not None else None, **data)
+                  to_state=case.state if case.state != before else None, **data)
 
 
 def assignable_people(compound) -> list[Person]:
@@ -278,6 +281,12 @@ def post_update(case, by, body: str, public: bool, processed_photos=()) -> CaseE
 
 def resolve(case, by, version, body: str, processed_photos=()) -> Case:
     found, allowed = _check(case, by, Action.RESOLVE, version)
+    from portal.consultation.models import ActionItem  # the consultation builds on cases
+
+    open_items = db.session.scalar(select(func.count(ActionItem.id)).where(
+        ActionItem.case_id == case.id, ActionItem.done_at.is_(None)))
+    if open_items:
+        raise Conflict(_l("The consultation's action items on this case are not all done yet."))
     if not (body or "").strip():
         raise Invalid(_l("Say what was done."))
     case.resolution = body.strip()
@@ -308,3 +317,40 @@ def reveal_phone(case, by) -> str:
     _event(case, by, access.acting_role(found, allowed.by), Action.REVEAL_PHONE, public=False)
     db.session.commit()
     return case.contact_phone
+
+
+# -- consultation and escalation -----------------------------------------------------------
+
+
+def enter_consultation(case, by, consultation) -> None:
+    """Put the case on a consultation's agenda (the caller commits with the consultation)."""
+    found, allowed = _check(case, by, Action.CONVENE, None)
+    _move(case, by, Action.CONVENE, found, allowed, consultation_id=consultation.id,
+          title=consultation.title)
+
+
+def leave_consultation(case, by, outcome: str, body: str | None = None) -> None:
+    """Back to work after the consultation: to the assignee, or to be assigned.
+    `outcome` is effective, dissented, concluded or cancelled. The caller commits."""
+    found, allowed = _check(case, by, Action.END_CONSULTATION, None)
+    _move(case, by, Action.END_CONSULTATION, found, allowed, body=body,
+          to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED, outcome=outcome)
+
+
+def escalate(case, by, reason: str, level: int = 1) -> Case:
+    """吹哨: ask the community (level 1) or the sub-district (level 2) for help."""
+    found, allowed = _check(case, by, Action.ESCALATE, None)
+    if not (reason or "").strip():
+        raise Invalid(_l("Say why you are asking for help."))
+    if case.escalation_level >= level:
+        raise Conflict(_l("This case has already been escalated."))
+    case.escalation_level, case.escalated_at = level, now()
+    _move(case, by, Action.ESCALATE, found, allowed, body=reason.strip(), level=level)
+    _commit()
+    return case
+
+
+def record(case, by, what: str, public: bool = True, body: str | None = None, **data) -> None:
+    """An event that changes nothing on the case itself (an action item done…). Caller commits."""
+    found = access.capacities(by, case)
+    _event(case, by, access.acting_role(found), what, public=public, body=body, **data)

@@ -15,7 +15,7 @@ from portal.cases import access, photos, service
 from portal.cases.categories import NAMES, PARTY_NAMES, Category, rule_for
 from portal.cases.forms import (
     RESPONSIBILITY_NAMES, STATE_NAMES, AcceptForm, AssignForm, InfoForm, MergeForm, RejectForm,
-    ReportForm, ResolveForm, UpdateForm, WithdrawForm, category_choices,
+    EscalateForm, ReportForm, ResolveForm, UpdateForm, WithdrawForm, category_choices,
 )
 from portal.cases.models import Case, CaseEvent, Photo, Priority, Responsibility
 from portal.cases.workflow import Action, Capacity, actions_for
@@ -154,6 +154,13 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
     all_forms = _forms(case, people)
     all_forms.update(forms or {})
     events = [e for e in case.events if staff or e.public]
+    from portal.consultation import service as consultation_service
+    from portal.consultation.forms import DoneForm, OpinionForm
+    from portal.consultation.views import agenda_of_case
+
+    my_parties = sorted(consultation_service.parties_of(me(), case.compound_id)) if me() else []
+    opinion_form = OpinionForm(formdata=None)
+    opinion_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in my_parties]
     context = dict(
         case=case, found=found, staff=staff, events=events, forms=all_forms,
         actions=set(actions_for(case.state, found)), Action=Action, errors=errors or {},
@@ -161,6 +168,9 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
         may_reveal=access.may_reveal_phone(found), category_names=NAMES, party_names=PARTY_NAMES,
         PartyKind=PartyKind, message=message, message_kind="error" if status >= 400 else "success",
         state_names=STATE_NAMES, responsibility_names=RESPONSIBILITY_NAMES,
+        agenda=agenda_of_case(case), my_parties=my_parties, opinion_form=opinion_form,
+        done_form=DoneForm(formdata=None), me_id=me().id if me() else None,
+        secretary=Capacity.SECRETARY in found, escalate_form=EscalateForm(formdata=None),
     )
     template = "cases/_case.html" if is_htmx_fragment_request() else "cases/detail.html"
     return render_template(template, **context), status
@@ -326,6 +336,16 @@ def add_info(number):
         return _("Your information was added to the case.")
 
     return _act(number, "info", InfoForm, operation)
+
+
+@bp.route("/cases/<number>/escalate", methods=["POST"])
+@public
+def escalate(number):
+    def operation(case, form):
+        service.escalate(case, me(), form.reason.data)
+        return _("Case %(number)s escalated to the community.", number=case.number)
+
+    return _act(number, "escalate", EscalateForm, operation)
 
 
 @bp.route("/cases/<number>/reveal-phone", methods=["POST"])

@@ -37,6 +37,9 @@ class Action(enum.StrEnum):
     RESOLVE = "resolve"
     ADD_INFO = "add_info"  # the reporter adds information or photos
     REVEAL_PHONE = "reveal_phone"
+    CONVENE = "convene"  # put on a consultation's agenda
+    END_CONSULTATION = "end_consultation"  # back to work once the consultation has spoken
+    ESCALATE = "escalate"  # 吹哨: ask the community for help
 
 
 class Capacity(enum.StrEnum):
@@ -91,6 +94,12 @@ TABLE: dict[Action, dict[State, Step]] = {
                                              changes_case=False)),
     Action.REVEAL_PHONE: _each(set(State), Step(None, frozenset({C.SECRETARY, C.ASSIGNEE, C.OVERSEER}),
                                                 changes_case=False)),
+    Action.CONVENE: _each((State.ACCEPTED, State.IN_PROGRESS),
+                          Step(State.CONSULTING, frozenset({C.SECRETARY}))),
+    # Taken by whoever's signature or decision ends the consultation on the case.
+    Action.END_CONSULTATION: {State.CONSULTING: Step(State.IN_PROGRESS, frozenset(
+        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER}))},
+    Action.ESCALATE: _each(OPEN_STATES, Step(None, frozenset({C.SECRETARY}), ("reason",))),
 }
 
 

@@ -21,6 +21,8 @@ OPTIONAL = ("building_name", "branch_name", "property_name", "residents_name")
 CODE = re.compile(CODE_PATTERN)
 BUILDING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
+PARTY_COLUMNS = {PartyKind.BRANCH: "branch_name", PartyKind.PROPERTY: "property_name",
+                 PartyKind.RESIDENTS: "residents_name"}
 DEFAULT_PARTY_NAMES = {
     PartyKind.BRANCH: _l("%(compound)s party branch"),
     PartyKind.PROPERTY: _l("%(compound)s property management"),
@@ -28,7 +30,17 @@ DEFAULT_PARTY_NAMES = {
 }
 
 
-def _check(rows):
+def _party_names(rows) -> dict[tuple[str, str], str]:
+    """(compound code, party column) → the first name the file gives; an empty cell gives none."""
+    names = {}
+    for _line, row in rows:
+        for column in PARTY_COLUMNS.values():
+            if row.get(column):
+                names.setdefault((row.get("compound_code"), column), row[column])
+    return names
+
+
+def _check(rows, party_names):
     problems = []
     seen: dict[tuple[str, str], tuple[str, str | None]] = {}  # (level, code) → (name, parent code)
 
@@ -65,6 +77,11 @@ def _check(rows):
             problems.append((line, _l("building %(code)s of %(compound)s appears twice",
                                       code=row["building_code"], compound=row["compound_code"])))
         seen[("building", f"{row['compound_code']}/{row['building_code']}")] = ("", None)
+        # Two different names for one party would flip it on every run.
+        for column in PARTY_COLUMNS.values():
+            if row.get(column) and row[column] != party_names[(row["compound_code"], column)]:
+                problems.append((line, _l("compound %(code)s: %(column)s differs from an earlier "
+                                          "line", code=row["compound_code"], column=column)))
     # A code already in the database must stay under the same parent.
     for line, row in rows:
         community = db.session.scalar(select(Community).where(Community.code == row.get("community_code")))
@@ -94,8 +111,9 @@ def _upsert(model, code, changes, **values):
 
 def import_org(raw: bytes) -> dict[str, int]:
     """Apply the file, all or nothing. Returns how many rows were created and updated."""
-    rows = read_rows(raw, REQUIRED, OPTIONAL)
-    problems = _check(rows)
+    rows, problems = read_rows(raw, REQUIRED, OPTIONAL)
+    party_names = _party_names(rows)
+    problems += _check(rows, party_names)
     if problems:
         raise ImportRejected(problems)
     changes = {"created": 0, "updated": 0}
@@ -109,7 +127,7 @@ def import_org(raw: bytes) -> dict[str, int]:
             compound = _upsert(Compound, row["compound_code"], changes,
                                name=row["compound_name"], community_id=community.id)
             db.session.flush()
-            _ensure_parties(compound, row, changes)
+            _ensure_parties(compound, party_names, changes)
             _ensure_building(compound, row, changes)
         db.session.commit()
     except Exception:
@@ -118,12 +136,12 @@ def import_org(raw: bytes) -> dict[str, int]:
     return changes
 
 
-def _ensure_parties(compound, row, changes):
-    names = {PartyKind.BRANCH: row.get("branch_name"), PartyKind.PROPERTY: row.get("property_name"),
-             PartyKind.RESIDENTS: row.get("residents_name")}
+def _ensure_parties(compound, party_names, changes):
     existing = {p.kind: p for p in db.session.scalars(select(Party).where(Party.compound_id == compound.id))}
-    for kind, name in names.items():
-        party = existing.get(kind)
+    for kind, column in PARTY_COLUMNS.items():
+        # The name from any of the compound's lines, so a party is not created with the default
+        # on one line and renamed on the next.
+        name, party = party_names.get((compound.code, column)), existing.get(kind)
         if party is None:
             db.session.add(Party(compound_id=compound.id, kind=kind,
                                  name=name or str(DEFAULT_PARTY_NAMES[kind] % {"compound": compound.name})))
@@ -134,14 +152,15 @@ def _ensure_parties(compound, row, changes):
 
 
 def _ensure_building(compound, row, changes):
-    code = row["building_code"]
-    name = row.get("building_name") or str(_l("Building %(code)s", code=code))
+    code, name = row["building_code"], row.get("building_name")
     building = db.session.scalar(select(Building).where(Building.compound_id == compound.id,
                                                         Building.code == code))
     if building is None:
-        db.session.add(Building(compound_id=compound.id, code=code, name=name,
+        # The default is in the command's language, so it is given once and never compared.
+        db.session.add(Building(compound_id=compound.id, code=code,
+                                name=name or str(_l("Building %(code)s", code=code)),
                                 sort_key=Building.sort_key_for(code)))
         changes["created"] += 1
-    elif building.name != name:
+    elif name and building.name != name:
         building.name = name
         changes["updated"] += 1

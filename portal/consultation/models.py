@@ -1,0 +1,216 @@
+"""Consultations, their agenda, attendance, opinions, resolutions, signatures, action items, notices."""
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Person
+from portal.cases.models import Case
+from portal.clock import UTCDateTime, now
+from portal.extensions import db
+from portal.organisation.models import Compound, PartyKind
+
+
+def _enum(cls, length=20):
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Mode(enum.StrEnum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
+class ConsultationState(enum.StrEnum):
+    OPEN = "open"  # convened, not yet concluded
+    CONCLUDED = "concluded"
+    CANCELLED = "cancelled"
+
+
+class ResolutionState(enum.StrEnum):
+    SIGNING = "signing"  # drafted, waiting for the three parties
+    EFFECTIVE = "effective"  # all three signed
+    DISSENTED = "dissented"  # a party dissented
+
+
+class Decision(enum.StrEnum):
+    SIGN = "sign"
+    DISSENT = "dissent"
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[Mode] = mapped_column(_enum(Mode))
+    state: Mapped[ConsultationState] = mapped_column(_enum(ConsultationState),
+                                                     default=ConsultationState.OPEN)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in person
+    place: Mapped[str | None] = mapped_column(String(200))  # in person
+    window_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # on-line
+    convened_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    compound: Mapped[Compound] = relationship()
+    convened_by: Mapped[Person] = relationship()
+    items: Mapped[list["AgendaItem"]] = relationship(
+        back_populates="consultation", order_by="AgendaItem.position", cascade="all, delete-orphan")
+    invitations: Mapped[list["Invitation"]] = relationship(
+        back_populates="consultation", cascade="all, delete-orphan")
+    attendance: Mapped[list["Attendance"]] = relationship(
+        back_populates="consultation", cascade="all, delete-orphan")
+
+    @property
+    def window_open(self) -> bool:
+        return (self.mode is Mode.ONLINE and self.state is ConsultationState.OPEN
+                and self.window_closes_at is not None and now() < self.window_closes_at)
+
+
+class AgendaItem(db.Model):
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("consultation_id", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="items")
+    case: Mapped[Case] = relationship()
+    opinions: Mapped[list["Opinion"]] = relationship(
+        back_populates="item", order_by="Opinion.id", cascade="all, delete-orphan")
+    resolution: Mapped["Resolution | None"] = relationship(
+        back_populates="item", uselist=False, cascade="all, delete-orphan")
+
+    def current_opinion(self, party: PartyKind) -> "Opinion | None":
+        mine = [o for o in self.opinions if o.party == party]
+        return mine[-1] if mine else None
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("consultation_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+
+    consultation: Mapped[Consultation] = relationship(back_populates="invitations")
+    person: Mapped[Person] = relationship()
+
+
+class Attendance(db.Model):
+    """Whether a party took part in an in-person meeting, and who came for it."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("consultation_id", "party"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
+    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    present: Mapped[bool] = mapped_column(default=False)
+    attendees: Mapped[str] = mapped_column(String(300), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="attendance")
+
+
+class Opinion(db.Model):
+    """A party's opinion on an agenda case. The latest one counts; earlier ones stay on the record."""
+
+    __tablename__ = "opinion"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), index=True)
+    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    item: Mapped[AgendaItem] = relationship(back_populates="opinions")
+    author: Mapped[Person] = relationship()
+
+
+class Resolution(db.Model):
+    __tablename__ = "resolution"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[ResolutionState] = mapped_column(_enum(ResolutionState),
+                                                   default=ResolutionState.SIGNING)
+    drafted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by every signature, so that two last signatures at once cannot both miss
+    # that the resolution is complete: the row changes, and its version is checked.
+    signed_count: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    item: Mapped[AgendaItem] = relationship(back_populates="resolution")
+    signatures: Mapped[list["Signature"]] = relationship(
+        back_populates="resolution", order_by="Signature.id", cascade="all, delete-orphan")
+    action_items: Mapped[list["ActionItem"]] = relationship(
+        back_populates="resolution", order_by="ActionItem.id", cascade="all, delete-orphan")
+
+    def signature(self, party: PartyKind) -> "Signature | None":
+        return next((s for s in self.signatures if s.party == party), None)
+
+
+class Signature(db.Model):
+    __tablename__ = "signature"
+    __table_args__ = (UniqueConstraint("resolution_id", "party"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution.id"), index=True)
+    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    signer_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    resolution: Mapped[Resolution] = relationship(back_populates="signatures")
+    signer: Mapped[Person] = relationship()
+
+
+class ActionItem(db.Model):
+    """What one party's named person will do for a resolution, by when; tracked until done."""
+
+    __tablename__ = "action_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_note: Mapped[str | None] = mapped_column(Text)
+
+    resolution: Mapped[Resolution] = relationship(back_populates="action_items")
+    case: Mapped[Case] = relationship()
+    assignee: Mapped[Person] = relationship()
+
+    @property
+    def is_overdue(self) -> bool:
+        from portal.clock import local_date
+
+        return self.done_at is None and self.due_on < local_date()
+
+
+class Notice(db.Model):
+    """A notice the secretary posts on the compound's noticeboard (公示)."""
+
+    __tablename__ = "notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    posted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    posted_by: Mapped[Person] = relationship()

@@ -1,0 +1,297 @@
+"""Operations on consultations in the domain's words: convene, attend, give opinions, resolve,
+sign or dissent, conclude or cancel, mark action items done, post notices."""
+
+from datetime import date, datetime, timedelta
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.accounts.models import Membership, Person
+from portal.accounts.roles import HEAD, PARTY, Role
+from portal.cases import access
+from portal.cases import service as cases
+from portal.cases.models import Case
+from portal.cases.workflow import State
+from portal.clock import now
+from portal.errors import Conflict, Invalid, NotAllowed
+from portal.extensions import db
+from portal.consultation.models import (
+    ActionItem, AgendaItem, Attendance, Consultation, ConsultationState, Decision, Invitation,
+    Mode, Notice, Opinion, Resolution, ResolutionState, Signature,
+)
+from portal.organisation.models import PartyKind
+
+# Who may sign for each party: its head; for the residents' side, a representative.
+SIGNERS = {PartyKind.BRANCH: {Role.SECRETARY}, PartyKind.PROPERTY: {Role.PROPERTY_MANAGER},
+           PartyKind.RESIDENTS: {Role.REPRESENTATIVE}}
+
+
+def _roles(person, compound_id) -> set[Role]:
+    return {m.role for m in person.memberships if m.compound_id == compound_id}
+
+
+def is_secretary(person, compound_id) -> bool:
+    return person is not None and Role.SECRETARY in _roles(person, compound_id)
+
+
+def parties_of(person, compound_id) -> set[PartyKind]:
+    """The parties a person speaks in at a compound (several if they hold several roles)."""
+    return {PARTY[r] for r in _roles(person, compound_id) if r in PARTY}
+
+
+def signing_parties(person, compound_id) -> set[PartyKind]:
+    roles = _roles(person, compound_id)
+    return {party for party, allowed in SIGNERS.items() if roles & allowed}
+
+
+def _need_secretary(consultation_or_compound_id, by):
+    compound_id = getattr(consultation_or_compound_id, "compound_id", consultation_or_compound_id)
+    if not is_secretary(by, compound_id):
+        raise NotAllowed(_l("Only the compound's party-branch secretary can do this."))
+
+
+def _need_open(consultation):
+    if consultation.state is not ConsultationState.OPEN:
+        raise Conflict(_l("This consultation has already been concluded or cancelled."))
+
+
+def _commit():
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        raise cases.Stale() from None
+
+
+def open_agenda_of(case) -> Consultation | None:
+    """The open consultation a case is on, if any."""
+    return db.session.scalar(
+        select(Consultation).join(AgendaItem).where(AgendaItem.case_id == case.id,
+                                                    Consultation.state == ConsultationState.OPEN))
+
+
+def default_invitees(compound) -> list[tuple[Person, PartyKind]]:
+    """Each party's head, and every resident representative."""
+    wanted = set(HEAD.values())
+    rows = db.session.execute(
+        select(Person, Membership.role).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.compound_id == compound.id, Membership.role.in_(list(wanted)),
+               Person.active.is_(True)).order_by(Person.name, Person.id)).all()
+    seen, invitees = set(), []
+    for person, role in rows:
+        if (person.id, PARTY[role]) not in seen:
+            seen.add((person.id, PARTY[role]))
+            invitees.append((person, PARTY[role]))
+    return invitees
+
+
+def convene(compound, by, title: str, mode: Mode, case_list: list[Case],
+            starts_at: datetime | None = None, place: str | None = None,
+            window_days: int | None = None) -> Consultation:
+    _need_secretary(compound.id, by)
+    if not (title or "").strip():
+        raise Invalid(_l("Give the consultation a title."))
+    if not case_list:
+        raise Invalid(_l("Put at least one case on the agenda."))
+    if mode is Mode.IN_PERSON and (starts_at is None or not (place or "").strip()):
+        raise Invalid(_l("An in-person meeting needs a date, a time and a place."))
+    if mode is Mode.ONLINE and not (window_days and 1 <= window_days <= 30):
+        raise Invalid(_l("An on-line consultation needs an opinion window of 1 to 30 days."))
+    for case in case_list:
+        if case.compound_id != compound.id:
+            raise Invalid(_l("Every case on the agenda must belong to this compound."))
+        other = open_agenda_of(case)
+        if other is not None:
+            raise Conflict(_l("Case %(number)s is already on the agenda of “%(title)s”; a case "
+                              "is discussed in one consultation at a time.",
+                              number=case.number, title=other.title))
+        if case.state not in (State.ACCEPTED, State.IN_PROGRESS):
+            raise Conflict(_l("Case %(number)s cannot go on an agenda in its present state.",
+                              number=case.number))
+    consultation = Consultation(
+        compound_id=compound.id, title=title.strip(), mode=mode, convened_by=by,
+        starts_at=starts_at if mode is Mode.IN_PERSON else None,
+        place=(place or "").strip() or None if mode is Mode.IN_PERSON else None,
+        window_closes_at=now() + timedelta(days=window_days) if mode is Mode.ONLINE else None)
+    db.session.add(consultation)
+    db.session.flush()
+    for position, case in enumerate(case_list):
+        db.session.add(AgendaItem(consultation=consultation, case=case, position=position))
+        cases.enter_consultation(case, by, consultation)
+    for person, party in default_invitees(compound):
+        db.session.add(Invitation(consultation=consultation, person=person, party=party))
+    _commit()
+    return consultation
+
+
+def record_attendance(consultation, by, party: PartyKind, present: bool, attendees: str) -> None:
+    _need_secretary(consultation, by)
+    _need_open(consultation)
+    if consultation.mode is not Mode.IN_PERSON:
+        raise Invalid(_l("Attendance is recorded for in-person meetings only."))
+    row = next((a for a in consultation.attendance if a.party == party), None)
+    if row is None:
+        row = Attendance(consultation=consultation, party=party, recorded_by_id=by.id)
+        db.session.add(row)
+    row.present, row.attendees = present, (attendees or "").strip()[:300]
+    row.recorded_by_id, row.recorded_at = by.id, now()
+    db.session.commit()
+
+
+def post_opinion(item: AgendaItem, by, party: PartyKind, body: str) -> Opinion:
+    consultation = item.consultation
+    _need_open(consultation)
+    if party not in parties_of(by, consultation.compound_id):
+        raise NotAllowed(_l("You can give an opinion only for your own party."))
+    if consultation.mode is Mode.ONLINE and not consultation.window_open:
+        raise Conflict(_l("The opinion window closed on %(time)s; late opinions are not taken.",
+                          time=format_datetime(consultation.window_closes_at, "short")))
+    if not (body or "").strip():
+        raise Invalid(_l("Write the opinion."))
+    opinion = Opinion(item=item, party=party, author_id=by.id, body=body.strip(), created_at=now())
+    db.session.add(opinion)
+    db.session.commit()
+    return opinion
+
+
+def missing_parties(consultation) -> list[PartyKind]:
+    """The parties that have not taken part: not present (in person) or silent (on-line)."""
+    if consultation.mode is Mode.IN_PERSON:
+        present = {a.party for a in consultation.attendance if a.present}
+    else:
+        present = {o.party for item in consultation.items for o in item.opinions}
+    return [party for party in PartyKind if party not in present]
+
+
+def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Resolution:
+    """What will be done on an agenda case, with action items [{party, assignee, description, due_on}]."""
+    consultation = item.consultation
+    _need_secretary(consultation, by)
+    _need_open(consultation)
+    if not (text or "").strip():
+        raise Invalid(_l("Say what will be done."))
+    if item.resolution is not None and item.resolution.signatures:
+        raise Conflict(_l("The resolution has been signed already and can no longer be changed."))
+    for action in actions:
+        assignee = action.get("assignee")
+        if assignee is None or action["party"] not in parties_of(assignee, consultation.compound_id):
+            raise Invalid(_l("Each action item needs a person of the party that will do it."))
+        if not (action.get("description") or "").strip():
+            raise Invalid(_l("Each action item needs a description."))
+        if not isinstance(action.get("due_on"), date):
+            raise Invalid(_l("Each action item needs a date by which it is done."))
+    resolution = item.resolution
+    if resolution is None:
+        resolution = Resolution(item=item, drafted_by_id=by.id, text=text.strip(), created_at=now())
+        db.session.add(resolution)
+    else:
+        resolution.text = text.strip()
+        resolution.action_items.clear()
+    for action in actions:
+        resolution.action_items.append(ActionItem(
+            case_id=item.case_id, party=action["party"], assignee=action["assignee"],
+            description=action["description"].strip(), due_on=action["due_on"]))
+    _commit()
+    return resolution
+
+
+def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
+         reason: str | None = None) -> Resolution:
+    item = resolution.item
+    consultation = item.consultation
+    if consultation.state is ConsultationState.CANCELLED:
+        raise Conflict(_l("This consultation was cancelled; its resolutions do not take effect."))
+    if resolution.state is not ResolutionState.SIGNING:
+        raise Conflict(_l("This resolution is no longer open for signatures."))
+    if party not in signing_parties(by, consultation.compound_id):
+        raise NotAllowed(_l("You cannot sign for this party: each party signs through its head, "
+                            "the residents' side through a representative."))
+    if resolution.signature(party) is not None:
+        raise Conflict(_l("This party has already signed or dissented."))
+    if decision is Decision.DISSENT and not (reason or "").strip():
+        raise Invalid(_l("Give the reason for the dissent; it goes on the record."))
+    resolution.signatures.append(Signature(party=party, signer_id=by.id, decision=decision,
+                                           reason=(reason or "").strip() or None, at=now()))
+    case = item.case
+    if decision is Decision.DISSENT:
+        resolution.state = ResolutionState.DISSENTED
+        if case.state is State.CONSULTING:
+            cases.leave_consultation(case, by, "dissented", body=reason.strip())
+    elif {s.party for s in resolution.signatures if s.decision is Decision.SIGN} == set(PartyKind):
+        resolution.state = ResolutionState.EFFECTIVE
+        resolution.effective_at = now()
+        if case.assignee_id is None and resolution.action_items:
+            case.assignee_id = resolution.action_items[0].assignee_id
+        if case.state is State.CONSULTING:
+            cases.leave_consultation(case, by, "effective", body=resolution.text)
+    resolution.signed_count += 1
+    _commit()
+    return resolution
+
+
+def _release_cases(consultation, by, outcome):
+    for item in consultation.items:
+        case = item.case
+        pending = item.resolution is not None and item.resolution.state is ResolutionState.SIGNING
+        if case.state is State.CONSULTING and (outcome == "cancelled" or not pending):
+            cases.leave_consultation(case, by, outcome)
+
+
+def conclude(consultation, by) -> Consultation:
+    """End the meeting. All three parties must have taken part; cases without a resolution
+    waiting for signatures go back to work."""
+    _need_secretary(consultation, by)
+    _need_open(consultation)
+    missing = missing_parties(consultation)
+    if missing:
+        from portal.cases.categories import PARTY_NAMES
+
+        raise Invalid(_l("The meeting cannot conclude: %(parties)s did not take part.",
+                         parties="、".join(str(PARTY_NAMES[p]) for p in missing)))
+    consultation.state, consultation.concluded_at = ConsultationState.CONCLUDED, now()
+    _release_cases(consultation, by, "concluded")
+    _commit()
+    return consultation
+
+
+def cancel(consultation, by, reason: str) -> Consultation:
+    """Call the consultation off: its cases go back to work, unsigned resolutions lapse."""
+    _need_secretary(consultation, by)
+    _need_open(consultation)
+    if not (reason or "").strip():
+        raise Invalid(_l("Say why the consultation is cancelled."))
+    consultation.state, consultation.cancelled_at = ConsultationState.CANCELLED, now()
+    consultation.cancel_reason = reason.strip()
+    _release_cases(consultation, by, "cancelled")
+    _commit()
+    return consultation
+
+
+def mark_done(action: ActionItem, by, note: str) -> ActionItem:
+    if by.id != action.assignee_id and not is_secretary(by, action.case.compound_id):
+        raise NotAllowed(_l("Only the person it is assigned to, or the secretary, can mark it done."))
+    if action.done_at is not None:
+        raise Conflict(_l("This action item is already done."))
+    if action.resolution.state is not ResolutionState.EFFECTIVE:
+        raise Conflict(_l("The resolution has not taken effect yet."))
+    if not (note or "").strip():
+        raise Invalid(_l("Say what was done."))
+    action.done_at, action.done_note = now(), note.strip()
+    cases.record(action.case, by, "action_done", body=action.done_note,
+                 description=action.description)
+    db.session.commit()
+    return action
+
+
+def post_notice(compound, by, title: str, body: str) -> Notice:
+    _need_secretary(compound.id, by)
+    if not (title or "").strip() or not (body or "").strip():
+        raise Invalid(_l("A notice needs a title and a text."))
+    notice = Notice(compound_id=compound.id, title=title.strip()[:200], body=body.strip(),
+                    posted_by_id=by.id, posted_at=now())
+    db.session.add(notice)
+    db.session.commit()
+    return notice

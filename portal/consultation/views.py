@@ -1,0 +1,414 @@
+"""Consultation pages: convene, the meeting page (agenda, attendance, opinions, resolutions,
+signatures), minutes for the paper file, action items, and the compound's noticeboard."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from portal import permissions
+from portal.accounts.models import HomeState
+from portal.cases import service as cases
+from portal.cases.categories import NAMES, PARTY_NAMES
+from portal.cases.models import Case
+from portal.cases.workflow import State
+from portal.clock import LOCAL_ZONE
+from portal.consultation import service
+from portal.consultation.forms import (
+    MODE_NAMES, AttendanceForm, ConveneForm, DoneForm, NoticeForm, OpinionForm, ReasonForm,
+    ResolutionForm, SignForm, party_choices,
+)
+from portal.consultation.models import (
+    ActionItem, AgendaItem, Consultation, ConsultationState, Decision, Mode, Notice, Resolution,
+    ResolutionState,
+)
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.organisation import queries as org
+from portal.organisation.models import PartyKind
+from portal.permissions import guard, signed_in
+from portal.web import is_htmx_fragment_request, safe_next
+
+bp = Blueprint("consultation", __name__)
+
+CONSULTATION_STATE_NAMES = {
+    ConsultationState.OPEN: _l("Open"),
+    ConsultationState.CONCLUDED: _l("Concluded"),
+    ConsultationState.CANCELLED: _l("Cancelled"),
+}
+
+
+@bp.app_context_processor
+def names():
+    return {"consultation_state_names": CONSULTATION_STATE_NAMES}
+
+
+@bp.app_template_filter("party_name")
+def party_name(kind) -> str:
+    return str(PARTY_NAMES[PartyKind(kind)])
+
+
+def _compound_for_staff(code):
+    compound = org.compound_by_code(code)
+    if compound is None or not permissions.can(current_user, "see_compound", compound):
+        abort(404)
+    return compound
+
+
+def _load(consultation_id) -> Consultation:
+    consultation = db.session.scalar(
+        select(Consultation).where(Consultation.id == consultation_id).options(
+            selectinload(Consultation.items).selectinload(AgendaItem.case).selectinload(Case.building),
+            selectinload(Consultation.items).selectinload(AgendaItem.opinions),
+            selectinload(Consultation.items).selectinload(AgendaItem.resolution)
+            .selectinload(Resolution.signatures),
+            selectinload(Consultation.items).selectinload(AgendaItem.resolution)
+            .selectinload(Resolution.action_items).selectinload(ActionItem.assignee),
+            selectinload(Consultation.attendance), selectinload(Consultation.invitations),
+            selectinload(Consultation.compound)))
+    if consultation is None or not permissions.can(current_user, "see_compound",
+                                                   consultation.compound):
+        abort(404)
+    return consultation
+
+
+@bp.route("/c/<code>/consultations")
+@guard(signed_in)
+def index(code):
+    compound = _compound_for_staff(code)
+    consultations = db.session.scalars(
+        select(Consultation).where(Consultation.compound_id == compound.id)
+        .order_by(Consultation.created_at.desc(), Consultation.id.desc()).limit(100)
+        .options(selectinload(Consultation.items))).all()
+    return render_template("consultation/index.html", compound=compound,
+                           consultations=consultations, mode_names=MODE_NAMES,
+                           secretary=service.is_secretary(current_user, compound.id))
+
+
+def _candidates(compound):
+    """Cases that can go on an agenda: those marked for consultation first."""
+    rows = db.session.scalars(
+        select(Case).where(Case.compound_id == compound.id,
+                           Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]))
+        .order_by(Case.needs_consultation.desc(), Case.created_at).limit(200)).all()
+    return rows
+
+
+@bp.route("/c/<code>/consultations/new", methods=["GET", "POST"])
+@guard(signed_in)
+def convene(code):
+    compound = _compound_for_staff(code)
+    if not service.is_secretary(current_user, compound.id):
+        abort(404)
+    candidates = _candidates(compound)
+    form = ConveneForm()
+    form.cases.choices = [SelectChoice(c.id, f"{c.number} · {NAMES[c.category]}") for c in candidates]
+    if request.method == "GET":
+        form.cases.data = [c.id for c in candidates if c.needs_consultation][:5]
+    if form.validate_on_submit():
+        chosen = db.session.scalars(select(Case).where(
+            Case.id.in_(form.cases.data), Case.compound_id == compound.id).order_by(Case.id)).all()
+        starts_at = form.starts_at.data.replace(tzinfo=LOCAL_ZONE) if form.starts_at.data else None
+        try:
+            consultation = service.convene(
+                compound, current_user, form.title.data, Mode(form.mode.data), chosen,
+                starts_at=starts_at, place=form.place.data, window_days=form.window_days.data)
+        except ServiceError as error:
+            form.title.errors = [*form.title.errors, str(error.message)]
+        else:
+            flash(_("The consultation is convened; the three parties are invited."), "success")
+            return redirect(url_for("consultation.detail", consultation_id=consultation.id))
+    return render_template("consultation/convene.html", compound=compound, form=form,
+                           candidates={c.id: c for c in candidates}), (
+        422 if request.method == "POST" else 200)
+
+
+def _people(compound):
+    return cases.assignable_people(compound)
+
+
+def _resolution_form(compound, people):
+    form = ResolutionForm(formdata=None)
+    _fill_actions(form, people, compound)
+    return form
+
+
+def _fill_actions(form, people, compound):
+    from portal.cases.access import party_of
+
+    choices = [SelectChoice(0, "—")] + [
+        SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[party_of(p, compound.id)]}") for p in people]
+    for entry in form.actions:
+        entry.form.assignee.choices = choices
+
+
+def render(consultation, status=200, errors=None, message=None, forms=None):
+    me = current_user
+    compound = consultation.compound
+    people = _people(compound)
+    my_parties = sorted(service.parties_of(me, compound.id))
+    signing = sorted(service.signing_parties(me, compound.id))
+    attendance_form = AttendanceForm(formdata=None)
+    attendance_form.party.choices = party_choices()
+    opinion_form = OpinionForm(formdata=None)
+    opinion_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in my_parties]
+    sign_form = SignForm(formdata=None)
+    sign_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in signing]
+    context = dict(
+        consultation=consultation, compound=compound, mode_names=MODE_NAMES,
+        party_names=PARTY_NAMES, category_names=NAMES, PartyKind=PartyKind, Mode=Mode,
+        ConsultationState=ConsultationState, ResolutionState=ResolutionState, Decision=Decision,
+        secretary=service.is_secretary(me, compound.id), my_parties=my_parties, signing=signing,
+        attendance_form=attendance_form, opinion_form=opinion_form, sign_form=sign_form,
+        reason_form=ReasonForm(formdata=None), resolution_form=_resolution_form(compound, people),
+        missing=service.missing_parties(consultation), errors=errors or {}, message=message,
+        message_kind="error" if status >= 400 else "success", forms=forms or {},
+        attendance={a.party: a for a in consultation.attendance},
+    )
+    template = ("consultation/_meeting.html" if is_htmx_fragment_request()
+                else "consultation/detail.html")
+    return render_template(template, **context), status
+
+
+@bp.route("/consultations/<int:consultation_id>")
+@guard(signed_in)
+def detail(consultation_id):
+    return render(_load(consultation_id))
+
+
+def _answer(consultation_id, operation, key, form=None, message=None):
+    """Run one operation from a form on the meeting page and answer as the page expects."""
+    consultation = _load(consultation_id)
+    if form is not None and not form.validate_on_submit():
+        return render(consultation, 422, errors={key: "; ".join(
+            e for errs in form.errors.values() for e in (errs if isinstance(errs, list) else [str(errs)]))})
+    try:
+        done_message = operation(consultation)
+    except ServiceError as error:
+        db.session.rollback()
+        consultation = _load(consultation_id)
+        status = 409 if isinstance(error, (service.Conflict, service.NotAllowed)) else 422
+        if not is_htmx_fragment_request() and status == 409:
+            flash(str(error.message), "error")
+            return redirect(url_for("consultation.detail", consultation_id=consultation_id))
+        return render(consultation, status, errors={key: str(error.message)})
+    if is_htmx_fragment_request():
+        db.session.expire_all()
+        return render(_load(consultation_id), message=done_message or message)
+    flash(done_message or message, "success")
+    target = request.form.get("next")
+    return redirect(safe_next(target, url_for("consultation.detail", consultation_id=consultation_id)))
+
+
+@bp.route("/consultations/<int:consultation_id>/attendance", methods=["POST"])
+@guard(signed_in)
+def attendance(consultation_id):
+    form = AttendanceForm()
+    form.party.choices = party_choices()
+
+    def operation(consultation):
+        service.record_attendance(consultation, current_user, PartyKind(form.party.data),
+                                  form.present.data, form.attendees.data)
+        return _("Attendance recorded.")
+
+    return _answer(consultation_id, operation, "attendance", form)
+
+
+def _item(consultation, item_id) -> AgendaItem:
+    item = next((i for i in consultation.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.route("/consultations/<int:consultation_id>/items/<int:item_id>/opinion", methods=["POST"])
+@guard(signed_in)
+def opinion(consultation_id, item_id):
+    form = OpinionForm()
+    form.party.choices = party_choices()
+
+    def operation(consultation):
+        service.post_opinion(_item(consultation, item_id), current_user,
+                             PartyKind(form.party.data), form.body.data)
+        return _("Opinion recorded.")
+
+    return _answer(consultation_id, operation, f"opinion-{item_id}", form)
+
+
+@bp.route("/consultations/<int:consultation_id>/items/<int:item_id>/resolution", methods=["POST"])
+@guard(signed_in)
+def resolution(consultation_id, item_id):
+    consultation = _load(consultation_id)
+    people = {p.id: p for p in _people(consultation.compound)}
+    form = ResolutionForm()
+    _fill_actions(form, list(people.values()), consultation.compound)
+
+    def operation(consultation):
+        from portal.cases.access import party_of
+
+        actions = []
+        for entry in form.actions:
+            row = entry.form
+            if not (row.assignee.data or row.description.data or row.due_on.data):
+                continue  # an empty row
+            assignee = people.get(row.assignee.data)
+            actions.append({"assignee": assignee, "description": row.description.data or "",
+                            "due_on": row.due_on.data,
+                            "party": party_of(assignee, consultation.compound_id) if assignee else None})
+        service.draft_resolution(_item(consultation, item_id), current_user, form.text.data, actions)
+        return _("Resolution recorded; the three parties can now sign it.")
+
+    return _answer(consultation_id, operation, f"resolution-{item_id}", form)
+
+
+@bp.route("/resolutions/<int:resolution_id>/sign", methods=["POST"])
+@guard(signed_in)
+def sign(resolution_id):
+    found = db.session.get(Resolution, resolution_id) or abort(404)
+    consultation_id = found.item.consultation_id
+    form = SignForm()
+    form.party.choices = party_choices()
+
+    def operation(consultation):
+        decision = Decision(form.decision.data or "sign")
+        service.sign(found, current_user, PartyKind(form.party.data), decision, form.reason.data)
+        return _("Signed.") if decision is Decision.SIGN else _("Dissent recorded.")
+
+    return _answer(consultation_id, operation, f"sign-{resolution_id}", form)
+
+
+@bp.route("/consultations/<int:consultation_id>/conclude", methods=["POST"])
+@guard(signed_in)
+def conclude(consultation_id):
+    def operation(consultation):
+        service.conclude(consultation, current_user)
+        return _("The consultation is concluded.")
+
+    from portal.admin.forms import ConfirmForm
+
+    return _answer(consultation_id, operation, "conclude", ConfirmForm())
+
+
+@bp.route("/consultations/<int:consultation_id>/cancel", methods=["POST"])
+@guard(signed_in)
+def cancel(consultation_id):
+    form = ReasonForm()
+
+    def operation(consultation):
+        service.cancel(consultation, current_user, form.reason.data)
+        return _("The consultation is cancelled; its cases are back at work.")
+
+    return _answer(consultation_id, operation, "cancel", form)
+
+
+@bp.route("/action-items/<int:action_id>/done", methods=["POST"])
+@guard(signed_in)
+def action_done(action_id):
+    action = db.session.get(ActionItem, action_id)
+    if action is None or not permissions.can(current_user, "see_compound", action.case.compound):
+        abort(404)
+    form = DoneForm()
+    back = safe_next(form.next.data, url_for("cases.detail", number=action.case.number))
+    if not form.validate_on_submit():
+        flash(_("Say what was done."), "error")
+        return redirect(back)
+    try:
+        service.mark_done(action, current_user, form.note.data)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Action item marked done."), "success")
+    return redirect(back)
+
+
+@bp.route("/consultations/<int:consultation_id>/minutes")
+@guard(signed_in)
+def minutes(consultation_id):
+    consultation = _load(consultation_id)
+    with force_locale("zh_CN"):  # for the paper file, in Chinese whatever the screen language
+        return render_template(
+            "consultation/minutes.html", consultation=consultation, mode_names=MODE_NAMES,
+            party_names=PARTY_NAMES, category_names=NAMES, PartyKind=PartyKind, Mode=Mode,
+            Decision=Decision, attendance={a.party: a for a in consultation.attendance},
+            invited={k: [i.person.name for i in consultation.invitations if i.party == k]
+                     for k in PartyKind})
+
+
+# -- the noticeboard -----------------------------------------------------------------------
+
+
+def _may_read_notices(person, compound) -> bool:
+    return permissions.can(person, "see_compound", compound) or any(
+        h.compound_id == compound.id and h.state == HomeState.VERIFIED for h in person.homes)
+
+
+@bp.route("/c/<code>/notices", methods=["GET", "POST"])
+@guard(signed_in)
+def notices(code):
+    compound = org.compound_by_code(code)
+    if compound is None or not _may_read_notices(current_user, compound):
+        abort(404)
+    secretary = service.is_secretary(current_user, compound.id)
+    form = NoticeForm()
+    if request.method == "POST":
+        if not secretary:
+            abort(404)
+        if form.validate_on_submit():
+            try:
+                service.post_notice(compound, current_user, form.title.data, form.body.data)
+            except ServiceError as error:
+                form.title.errors = [str(error.message)]
+            else:
+                flash(_("Notice posted."), "success")
+                return redirect(url_for("consultation.notices", code=code))
+    resolutions = db.session.scalars(
+        select(Resolution).join(AgendaItem).join(Consultation)
+        .where(Consultation.compound_id == compound.id,
+               Resolution.state == ResolutionState.EFFECTIVE)
+        .order_by(Resolution.effective_at.desc()).limit(50)
+        .options(selectinload(Resolution.item).selectinload(AgendaItem.case).selectinload(Case.building),
+                 selectinload(Resolution.item).selectinload(AgendaItem.consultation),
+                 selectinload(Resolution.action_items).selectinload(ActionItem.assignee),
+                 selectinload(Resolution.signatures))).all()
+    posted = db.session.scalars(select(Notice).where(Notice.compound_id == compound.id)
+                                .order_by(Notice.posted_at.desc()).limit(50)
+                                .options(selectinload(Notice.posted_by))).all()
+    return render_template("consultation/notices.html", compound=compound, resolutions=resolutions,
+                           notices=posted, form=form, secretary=secretary,
+                           category_names=NAMES, party_names=PARTY_NAMES), (
+        422 if request.method == "POST" else 200)
+
+
+def invitations_for(person):
+    """Open consultations the person is invited to, for their home page."""
+    from portal.consultation.models import Invitation
+
+    return db.session.scalars(
+        select(Consultation).join(Invitation).where(
+            Invitation.person_id == person.id, Consultation.state == ConsultationState.OPEN)
+        .order_by(Consultation.created_at.desc()).options(selectinload(Consultation.compound))
+    ).unique().all()
+
+
+def open_actions_for(person):
+    return db.session.scalars(
+        select(ActionItem).join(Resolution).where(
+            ActionItem.assignee_id == person.id, ActionItem.done_at.is_(None),
+            Resolution.state == ResolutionState.EFFECTIVE)
+        .order_by(ActionItem.due_on, ActionItem.id)
+        .options(selectinload(ActionItem.case))).all()
+
+
+def agenda_of_case(case):
+    """Every consultation the case was on, with opinions, resolution and action items."""
+    return db.session.scalars(
+        select(AgendaItem).where(AgendaItem.case_id == case.id).order_by(AgendaItem.id).options(
+            selectinload(AgendaItem.consultation),
+            selectinload(AgendaItem.opinions),
+            selectinload(AgendaItem.resolution).selectinload(Resolution.signatures),
+            selectinload(AgendaItem.resolution).selectinload(Resolution.action_items)
+            .selectinload(ActionItem.assignee))).all()

@@ -1,0 +1,148 @@
+"""The case workflow table checked, combination by combination, against rules written out independently."""
+
+import itertools
+
+import pytest
+
+from portal.cases.workflow import Action, Capacity, State, actions_for, allowed, missing, step
+
+S, A, C = State, Action, Capacity
+
+OPEN = {S.FILED, S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING}
+FINISHED = {S.CLOSED, S.REJECTED, S.MERGED, S.WITHDRAWN}
+EVERY_STATE = set(State)
+STAFF = {C.SECRETARY, C.PARTY_HEAD, C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.GRID_WORKER,
+         C.OVERSEER}
+
+# action: (states it may be taken in, capacities that may take it, state it leads to, needs)
+# A `to` of None means the case stays in the state it is in.
+EXPECTED = {
+    A.ACCEPT: ({S.FILED}, {C.SECRETARY}, S.ACCEPTED, ("category", "priority", "lead_party")),
+    A.REJECT: ({S.FILED}, {C.SECRETARY}, S.REJECTED, ("reason",)),
+    A.MERGE: ({S.FILED}, {C.SECRETARY}, S.MERGED, ("target",)),
+    A.WITHDRAW: ({S.FILED}, {C.REPORTER}, S.WITHDRAWN, ()),
+    A.ASSIGN: ({S.ACCEPTED}, {C.SECRETARY, C.PARTY_HEAD}, S.IN_PROGRESS, ("assignee",)),
+    A.REASSIGN: ({S.IN_PROGRESS, S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD}, None, ("assignee",)),
+    A.PROGRESS: ({S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING},
+                 {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY}, None, ("body",)),
+    A.NOTE: (OPEN | {S.RESOLVED}, STAFF, None, ("body",)),
+    A.RESOLVE: ({S.IN_PROGRESS}, {C.ASSIGNEE, C.PROPERTY_MANAGER}, S.RESOLVED, ("body",)),
+    A.ADD_INFO: (OPEN, {C.REPORTER}, None, ("body",)),
+    A.REVEAL_PHONE: (EVERY_STATE, {C.SECRETARY, C.ASSIGNEE, C.OVERSEER}, None, ()),
+    # Three-party consultation and escalation (DESIGN.md sections 3 and 4): the secretary
+    # convenes and blows the whistle; the parties' people end a consultation on a case.
+    A.CONVENE: ({S.ACCEPTED, S.IN_PROGRESS}, {C.SECRETARY}, S.CONSULTING, ()),
+    A.END_CONSULTATION: ({S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER,
+                                           C.PARTY_MEMBER}, S.IN_PROGRESS, ()),
+    A.ESCALATE: (OPEN, {C.SECRETARY}, None, ("reason",)),
+}
+
+# Updates, notes, added information and phone reveals leave the case row alone, so they never
+# make somebody's open triage or assignment form stale.
+LEAVES_CASE_ALONE = {A.PROGRESS, A.NOTE, A.ADD_INFO, A.REVEAL_PHONE}
+
+
+def expected_allowed(state, action, capacities) -> bool:
+    states, by, _to, _needs = EXPECTED[action]
+    return state in states and bool(by & set(capacities))
+
+
+def test_the_expectation_covers_every_action():
+    assert set(EXPECTED) == set(Action)
+
+
+EVERY_COMBINATION = list(itertools.product(State, Action, Capacity))
+
+
+@pytest.mark.parametrize("state, action, capacity", EVERY_COMBINATION,
+                         ids=[f"{s}-{a}-{c}" for s, a, c in EVERY_COMBINATION])
+def test_who_may_take_which_action_in_which_state(state, action, capacity):
+    assert allowed(state, action, {capacity}) is expected_allowed(state, action, {capacity})
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_several_capacities_may_do_what_any_one_of_them_may(state):
+    wrong = []
+    for pair in itertools.combinations(Capacity, 2):
+        for action in Action:
+            if allowed(state, action, set(pair)) is not expected_allowed(state, action, pair):
+                wrong.append((action.value, *pair))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("state, action", list(itertools.product(State, Action)))
+def test_nobody_acting_in_no_capacity_may_do_anything(state, action):
+    assert allowed(state, action, set()) is False
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_each_step_leads_to_the_right_state(action):
+    states, _by, to, _needs = EXPECTED[action]
+    for state in State:
+        found = step(state, action)
+        if state in states:
+            assert found is not None, f"{action} from {state}"
+            assert found.to == to, f"{action} from {state}"
+        else:
+            assert found is None, f"{action} should not exist from {state}"
+
+
+def test_finished_states_allow_only_revealing_the_phone():
+    for state in FINISHED:
+        for capacity in Capacity:
+            assert set(actions_for(state, {capacity})) <= {A.REVEAL_PHONE}, (state, capacity)
+
+
+def test_a_resolved_case_takes_only_internal_notes_and_phone_reveals():
+    staff_actions = set(actions_for(S.RESOLVED, STAFF))
+    assert staff_actions == {A.NOTE, A.REVEAL_PHONE}
+    assert actions_for(S.RESOLVED, {C.REPORTER}) == []
+
+
+@pytest.mark.parametrize("state", list(State))
+@pytest.mark.parametrize("capacity", list(Capacity))
+def test_actions_for_lists_what_the_capacity_may_do_in_table_order(state, capacity):
+    expected = [a for a in Action if expected_allowed(state, a, {capacity})]
+    assert actions_for(state, {capacity}) == expected
+
+
+def test_actions_for_a_secretary_who_reported_the_case_joins_both_capacities():
+    assert actions_for(S.FILED, {C.SECRETARY, C.REPORTER}) == [
+        A.ACCEPT, A.REJECT, A.MERGE, A.WITHDRAW, A.NOTE, A.ADD_INFO, A.REVEAL_PHONE, A.ESCALATE]
+    assert actions_for(S.IN_PROGRESS, {C.ASSIGNEE}) == [
+        A.PROGRESS, A.NOTE, A.RESOLVE, A.REVEAL_PHONE]
+    assert actions_for(S.FILED, {C.REPORTER}) == [A.WITHDRAW, A.ADD_INFO]
+    assert actions_for(S.ACCEPTED, set()) == []
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_missing_names_every_need_left_empty(action):
+    states, _by, _to, needs = EXPECTED[action]
+    state = sorted(states)[0]
+    assert missing(state, action, {}) == list(needs)
+    assert missing(state, action, {need: "" for need in needs}) == list(needs)
+    assert missing(state, action, {need: "given" for need in needs}) == []
+
+
+def test_missing_asks_for_exactly_what_each_decision_needs():
+    assert missing(S.FILED, A.ACCEPT, {"category": "lift"}) == ["priority", "lead_party"]
+    assert missing(S.FILED, A.REJECT, {"reason": "duplicate"}) == []
+    assert missing(S.FILED, A.MERGE, {}) == ["target"]
+    assert missing(S.ACCEPTED, A.ASSIGN, {"assignee": None}) == ["assignee"]
+    assert missing(S.CONSULTING, A.REASSIGN, {}) == ["assignee"]
+    assert missing(S.IN_PROGRESS, A.RESOLVE, {"body": ""}) == ["body"]
+    assert missing(S.FILED, A.ADD_INFO, {}) == ["body"]
+    assert missing(S.FILED, A.WITHDRAW, {}) == []
+    assert missing(S.IN_PROGRESS, A.ESCALATE, {}) == ["reason"]
+
+
+def test_missing_asks_for_nothing_where_the_action_is_impossible():
+    assert missing(S.CLOSED, A.ACCEPT, {}) == []
+    assert missing(S.FILED, A.RESOLVE, {}) == []
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_only_decisions_change_the_case_row(action):
+    states, _by, _to, _needs = EXPECTED[action]
+    for state in states:
+        assert step(state, action).changes_case is (action not in LEAVES_CASE_ALONE), (action, state)

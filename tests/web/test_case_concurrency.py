@@ -1,0 +1,200 @@
+"""Two people acting on one case at once: one wins, the other is told, and nothing is overwritten."""
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import Person
+from portal.accounts.roles import Role
+from portal.cases import service
+from portal.cases.categories import Category
+from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.workflow import State
+from portal.extensions import db
+from portal.organisation.models import PartyKind
+from tests import factories
+from tests.conftest import sign_in, texts
+
+STALE = "This case changed since you opened it."
+
+
+@pytest.fixture
+def team(world):
+    ymn = world.ymn
+    reporter = factories.resident(ymn, building_code="2", name="王阿姨")
+    place = next(b for b in ymn.buildings if b.code == "2")
+    case, _ = service.file_case(ymn, place, Category.LIFT, "电梯困人", "2单元", False, "", "",
+                                by=reporter)
+    return SimpleNamespace(
+        case_id=case.id, number=case.number,
+        secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
+        deputy=factories.member(Role.SECRETARY, ymn, name="张书记", locale="en"),
+        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
+        electrician=factories.member(Role.PROPERTY_STAFF, ymn, name="钱电工"),
+    )
+
+
+def the_case(team):
+    db.session.expire_all()
+    return db.session.get(Case, team.case_id)
+
+
+def events(team, action):
+    return list(db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == team.case_id, CaseEvent.action == action)))
+
+
+def accept_now(team, by):
+    case = the_case(team)
+    service.accept(case, by, case.version, Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY, False)
+
+
+def signed_in(app, person):
+    client = app.test_client()
+    assert sign_in(client, person).status_code == 302
+    return client
+
+
+def version_on_page(client, number) -> str:
+    html = client.get(f"/cases/{number}").get_data(as_text=True)
+    marker = 'name="version" type="hidden" value="'
+    assert marker in html, "the page carries the version it shows"
+    return html.split(marker, 1)[1].split('"', 1)[0]
+
+
+# -- (a) a stale form ------------------------------------------------------------------------
+
+
+def test_second_secretary_accepting_from_a_stale_page_is_told_and_overwrites_nothing(app, team):
+    first, second = signed_in(app, team.secretary), signed_in(app, team.deputy)
+    seen_first, seen_second = version_on_page(first, team.number), version_on_page(second, team.number)
+    assert seen_first == seen_second
+
+    assert first.post(f"/cases/{team.number}/accept", data={
+        "version": seen_first, "category": "lift", "priority": "urgent",
+        "lead_party": "property"}).status_code == 302
+    response = second.post(f"/cases/{team.number}/accept", data={
+        "version": seen_second, "category": "noise", "priority": "normal", "lead_party": "branch"})
+    assert response.status_code == 409
+    assert STALE in texts(response)
+
+    case = the_case(team)
+    assert (case.state, case.category, case.priority, case.lead_party) == (
+        State.ACCEPTED, Category.LIFT, Priority.URGENT, PartyKind.PROPERTY)
+    assert [e.actor_id for e in events(team, "accept")] == [team.secretary.id]
+
+
+def test_second_assignment_from_a_stale_page_is_told_and_the_first_assignee_stays(app, team):
+    accept_now(team, team.secretary)
+    first, second = signed_in(app, team.secretary), signed_in(app, team.deputy)
+    seen_first, seen_second = version_on_page(first, team.number), version_on_page(second, team.number)
+
+    assert first.post(f"/cases/{team.number}/assign", data={
+        "version": seen_first, "assignee": team.fitter.id}).status_code == 302
+    response = second.post(f"/cases/{team.number}/assign", data={
+        "version": seen_second, "assignee": team.electrician.id})
+    assert response.status_code == 409
+    page = texts(response)
+    assert STALE in page and "孙师傅" in page  # the case as it now stands
+
+    case = the_case(team)
+    assert case.state is State.IN_PROGRESS and case.assignee_id == team.fitter.id
+    assert len(events(team, "assign")) == 1 and events(team, "reassign") == []
+
+
+def test_a_stale_triage_from_the_queue_row_answers_the_row_with_the_conflict(app, team):
+    first, second = signed_in(app, team.secretary), signed_in(app, team.deputy)
+    version = the_case(team).version
+    form = {"version": version, "category": "lift", "priority": "normal", "lead_party": "property"}
+    assert first.post(f"/cases/{team.number}/accept", data=form).status_code == 302
+    response = second.post(f"/cases/{team.number}/reject", data={"version": version, "reason": "重复"},
+                           headers={"HX-Request": "true", "HX-Target": f"row-{team.case_id}"})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<li class="row queue-row" id="row-{team.case_id}">')
+    assert STALE in texts(response)
+    assert the_case(team).state is State.ACCEPTED and events(team, "reject") == []
+
+
+# -- (b) a real race at the database ----------------------------------------------------------
+
+
+def race(app, monkeypatch, team, attempts):
+    """Run each attempt in its own thread, app context and session; all of them load the case
+    first and reach the commit together. Returns what became of each attempt."""
+    barrier = threading.Barrier(len(attempts), timeout=20)
+    real_commit = service._commit
+
+    def commit_together():
+        barrier.wait()  # everyone has loaded the same version and changed it in memory
+        real_commit()
+
+    monkeypatch.setattr(service, "_commit", commit_together)
+    db.session.commit()  # nothing of the test's own transaction in the way
+    outcomes, loaded = {}, {}
+
+    def run(name, attempt):
+        with app.app_context():
+            try:
+                case = db.session.get(Case, team.case_id)
+                loaded[name] = case.version
+                attempt(case)
+                outcomes[name] = "done"
+            except service.Stale:
+                outcomes[name] = "stale"
+            except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+                outcomes[name] = repr(error)
+                barrier.abort()
+
+    threads = [threading.Thread(target=run, args=item) for item in attempts.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a racer is stuck"
+    # Both acted on the same version and both got past every check to the commit: the loser
+    # was stopped by the database's version check, not by a fresher read.
+    assert len(set(loaded.values())) == 1 and len(loaded) == len(attempts), loaded
+    return outcomes
+
+
+def as_person(person_id):
+    return db.session.get(Person, person_id)
+
+
+def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, monkeypatch, team):
+    leads = {team.secretary.id: PartyKind.PROPERTY, team.deputy.id: PartyKind.BRANCH}
+
+    def accept_as(person_id):
+        def attempt(case):
+            service.accept(case, as_person(person_id), case.version, Category.LIFT,
+                           Priority.NORMAL, leads[person_id], False)
+        return attempt
+
+    outcomes = race(app, monkeypatch, team, {pid: accept_as(pid) for pid in leads})
+    assert sorted(outcomes.values()) == ["done", "stale"], outcomes
+    [winner] = [pid for pid, outcome in outcomes.items() if outcome == "done"]
+    case = the_case(team)
+    assert case.state is State.ACCEPTED and case.lead_party is leads[winner]
+    assert case.version == 2
+    assert [e.actor_id for e in events(team, "accept")] == [winner]
+
+
+def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, monkeypatch, team):
+    accept_now(team, team.secretary)
+    choices = {team.secretary.id: team.fitter.id, team.deputy.id: team.electrician.id}
+
+    def assign_as(person_id):
+        def attempt(case):
+            service.assign(case, as_person(person_id), case.version, as_person(choices[person_id]))
+        return attempt
+
+    outcomes = race(app, monkeypatch, team, {pid: assign_as(pid) for pid in choices})
+    assert sorted(outcomes.values()) == ["done", "stale"], outcomes
+    [winner] = [pid for pid, outcome in outcomes.items() if outcome == "done"]
+    case = the_case(team)
+    assert case.state is State.IN_PROGRESS and case.assignee_id == choices[winner]
+    [assigned] = events(team, "assign")
+    assert (assigned.actor_id, assigned.data["assignee_id"]) == (winner, choices[winner])

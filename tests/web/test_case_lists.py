@@ -1,0 +1,298 @@
+"""The queue, "my cases", the resident's page, QR posters and a community's routing rules."""
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from flask import g
+from sqlalchemy import func, select
+
+from portal.accounts.roles import Role
+from portal.cases import service
+from portal.cases.categories import DEFAULT_RULES, Category
+from portal.cases.models import Case, CategoryRule, Priority
+from portal.clock import fixed
+from portal.extensions import db
+from portal.organisation.models import PartyKind
+from tests import factories
+from tests.conftest import sign_in, texts
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 9:00 in Shanghai
+
+
+@pytest.fixture(autouse=True)
+def uploads(app, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+
+
+@pytest.fixture
+def crew(world):
+    ymn = world.ymn
+    return SimpleNamespace(
+        reporter=factories.resident(ymn, building_code="2", name="王阿姨", locale="en"),
+        neighbour=factories.resident(ymn, building_code="1", room="1-101", name="李大爷"),
+        secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
+        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅", locale="en"),
+        electrician=factories.member(Role.PROPERTY_STAFF, ymn, name="钱电工"),
+        overseer=factories.member(Role.COMMUNITY_OVERSEER, world.community, name="钱主任",
+                                  locale="en"),
+    )
+
+
+def filed(world, by, category=Category.LIFT, building="2", urgent=False, what="电梯坏了") -> Case:
+    place = next(b for b in world.ymn.buildings if b.code == building)
+    return service.file_case(world.ymn, place, category, what, "", urgent, "", "", by=by)[0]
+
+
+def accepted(case, crew, priority=Priority.NORMAL, assignee=None) -> Case:
+    return service.accept(case, crew.secretary, case.version, case.category, priority,
+                          PartyKind.PROPERTY, False, assignee=assignee)
+
+
+def signed_in(app, person):
+    client = app.test_client()
+    assert sign_in(client, person).status_code == 302
+    return client
+
+
+def row_ids(response) -> list[int]:
+    return [int(n) for n in re.findall(r'<li class="row queue-row" id="row-(\d+)">',
+                                       response.get_data(as_text=True))]
+
+
+def more_link(response):
+    found = re.search(r'<a class="button secondary" href="([^"]+)"', response.get_data(as_text=True))
+    return html.unescape(found.group(1)) if found else None
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+
+def test_queue_puts_new_and_overdue_cases_first_then_the_rest_by_deadline(app, world, crew):
+    with fixed(T0):
+        calm = accepted(filed(world, crew.reporter, Category.GREENERY), crew)  # due in 7 days
+        late = accepted(filed(world, crew.reporter, Category.REPAIR), crew)  # due in 3 days
+        done = accepted(filed(world, crew.reporter, Category.LIFT), crew, assignee=crew.fitter)
+        service.resolve(done, crew.fitter, done.version, "修好了")
+    with fixed(T0 + timedelta(days=4)):
+        new = filed(world, crew.reporter, Category.NOISE)  # triage due in 24 hours
+    client = signed_in(app, crew.secretary)
+    with fixed(T0 + timedelta(days=4, hours=1)):
+        response = client.get("/c/ymn/cases")
+        everything = client.get("/c/ymn/cases?state=all")
+    assert row_ids(response) == [late.id, new.id, calm.id]
+    assert row_ids(everything) == [late.id, new.id, calm.id, done.id]
+    assert "Overdue since" in texts(response).split(new.number)[0]
+    assert "3 cases" in texts(response)
+
+
+@pytest.fixture
+def assorted(world, crew):
+    """Cases that differ in one thing each, at known times; the queue is read at NOW."""
+    with fixed(T0):
+        overdue = accepted(filed(world, crew.reporter, Category.NOISE, building="3"), crew,
+                           Priority.URGENT)  # due within a day
+    with fixed(T0 + timedelta(days=2)):
+        assigned = accepted(filed(world, crew.reporter, Category.REPAIR, building="2"), crew,
+                            assignee=crew.fitter)
+        rejected = filed(world, crew.neighbour, Category.LIFT, building="2")
+        service.reject(rejected, crew.secretary, rejected.version, "重复")
+    with fixed(T0 + timedelta(days=2, hours=1)):
+        urgent = filed(world, crew.neighbour, Category.LIFT, building="1", urgent=True)
+    return SimpleNamespace(overdue=overdue.id, assigned=assigned.id, rejected=rejected.id,
+                           urgent=urgent.id, now=T0 + timedelta(days=2, hours=2))
+
+
+def test_each_filter_narrows_the_queue(app, world, crew, assorted):
+    a = assorted
+    building2 = next(b for b in world.ymn.buildings if b.code == "2").id
+    expected = {
+        "": {a.overdue, a.assigned, a.urgent},
+        "?state=filed": {a.urgent},
+        "?state=rejected": {a.rejected},
+        "?state=all": {a.overdue, a.assigned, a.urgent, a.rejected},
+        "?category=lift": {a.urgent},
+        "?category=lift&state=all": {a.urgent, a.rejected},
+        f"?building={building2}": {a.assigned},
+        "?urgent=y": {a.urgent},
+        f"?assignee={crew.fitter.id}": {a.assigned},
+        "?assignee=none": {a.overdue, a.urgent},
+        "?overdue=y": {a.overdue},
+        "?overdue=y&category=repair": set(),
+    }
+    client = signed_in(app, crew.secretary)
+    with fixed(a.now):
+        found = {query: set(row_ids(client.get(f"/c/ymn/cases{query}"))) for query in expected}
+    assert found == expected
+
+
+def test_a_filtered_queue_is_a_bookmarkable_address(app, world, crew, assorted):
+    url = f"/c/ymn/cases?category=lift&state=all&assignee=none"
+    with fixed(assorted.now):
+        response = signed_in(app, crew.secretary).get(url)  # as if opened from a bookmark
+    assert set(row_ids(response)) == {assorted.urgent, assorted.rejected}
+    page = response.get_data(as_text=True)
+    assert '<option selected value="lift">' in page and '<option selected value="all">' in page
+    assert '<option selected value="none">' in page
+    assert 'method="get"' in page
+
+
+def test_htmx_filter_request_gets_only_the_list_region(app, world, crew, assorted):
+    with fixed(assorted.now):
+        response = signed_in(app, crew.secretary).get(
+            "/c/ymn/cases?urgent=y", headers={"HX-Request": "true", "HX-Target": "queue"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.lstrip().startswith('<div id="queue">') and "<html" not in page
+    assert 'role="search"' not in page and row_ids(response) == [assorted.urgent]
+
+
+def test_thirty_cases_come_in_a_page_of_25_and_a_more_page_of_5(app, world, crew):
+    with fixed(T0):
+        new = [filed(world, crew.reporter, Category.LIFT).id for _ in range(20)]
+        working = [accepted(filed(world, crew.reporter, Category.REPAIR), crew).id
+                   for _ in range(10)]
+    client = signed_in(app, crew.secretary)
+    with fixed(T0 + timedelta(hours=1)):
+        first = client.get("/c/ymn/cases?state=all&category=")
+        following = more_link(first)
+        assert following and "state=all" in following and "after=" in following
+        second = client.get(following)
+        htmx_second = client.get(following, headers={"HX-Request": "true", "HX-Target": "queue"})
+    assert len(row_ids(first)) == 25 and len(row_ids(second)) == 5
+    assert row_ids(first) + row_ids(second) == new + working  # queue order, none twice or missing
+    assert more_link(second) is None
+    assert row_ids(htmx_second) == row_ids(second)
+    assert "30 cases" in texts(second)
+
+
+def test_a_tampered_page_cursor_starts_from_the_top(app, world, crew):
+    with fixed(T0):
+        cases = [filed(world, crew.reporter).id for _ in range(3)]
+    with fixed(T0 + timedelta(hours=1)):
+        response = signed_in(app, crew.secretary).get("/c/ymn/cases?after=not-a-cursor")
+    assert response.status_code == 200 and row_ids(response) == cases
+
+
+# -- my cases and the resident's page ---------------------------------------------------------
+
+
+def test_my_cases_lists_only_the_cases_assigned_to_me(app, world, crew):
+    mine_open = accepted(filed(world, crew.reporter, what="MINE-OPEN"), crew, assignee=crew.fitter)
+    mine_done = accepted(filed(world, crew.reporter, what="MINE-DONE"), crew, assignee=crew.fitter)
+    service.resolve(mine_done, crew.fitter, mine_done.version, "好了")
+    accepted(filed(world, crew.reporter, what="SOMEONE-ELSES"), crew, assignee=crew.electrician)
+    filed(world, crew.reporter, what="NOBODYS")
+    client = signed_in(app, crew.fitter)
+    open_page, all_page = texts(client.get("/cases/mine")), texts(client.get("/cases/mine?show=all"))
+    assert mine_open.number in open_page and "MINE-OPEN" in open_page
+    assert "MINE-DONE" not in open_page and "MINE-DONE" in all_page
+    for page in (open_page, all_page):
+        assert "SOMEONE-ELSES" not in page and "NOBODYS" not in page
+    assert "Nothing assigned to you." in texts(signed_in(app, crew.secretary).get("/cases/mine"))
+
+
+def test_residents_page_lists_their_own_cases_with_their_state(app, world, crew):
+    waiting = filed(world, crew.reporter, what="MY-LIFT")
+    refused = filed(world, crew.reporter, what="MY-PARKING")
+    service.reject(refused, crew.secretary, refused.version, "不归物业管")
+    filed(world, crew.neighbour, what="NEIGHBOURS-NOISE")
+    page = texts(signed_in(app, crew.reporter).get("/my"))
+    assert f"{waiting.number} New MY-LIFT" in page
+    assert f"{refused.number} Rejected MY-PARKING" in page
+    assert "NEIGHBOURS-NOISE" not in page
+    assert page.index(refused.number) < page.index(waiting.number)  # newest first
+
+
+# -- QR posters --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query, address", [
+    ("", "http://localhost/c/ymn/report"),
+    ("?building=2", "http://localhost/c/ymn/report?building=2"),
+])
+def test_poster_prints_a_qr_code_and_the_address_it_opens(app, world, crew, query, address):
+    response = signed_in(app, crew.secretary).get(f"/c/ymn/poster{query}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "<svg" in page
+    assert f'<p class="address">{html.escape(address)}</p>' in page
+    assert "Plum Garden" in page
+
+
+def test_the_posters_address_opens_the_form_with_the_building_chosen(app, world, crew):
+    building = next(b for b in world.ymn.buildings if b.code == "2")
+    page = app.test_client().get("/c/ymn/report?building=2").get_data(as_text=True)
+    assert f'<option selected value="{building.id}">' in page
+
+
+def test_a_poster_for_an_unknown_building_is_not_found(app, world, crew):
+    assert signed_in(app, crew.secretary).get("/c/ymn/poster?building=99").status_code == 404
+
+
+# -- routing rules -----------------------------------------------------------------------------
+
+
+def rules_form(client=None, community="cm", **changes):
+    """The whole table as the page posts it: every category, defaults unless changed, and the
+    page's CSRF token (the page checks it itself)."""
+    form = {}
+    if client is not None:
+        # The tests' shared app context keeps Flask-WTF's token in g from an earlier client's
+        # request; forget it, as a new request context would, so the page signs for this session.
+        g.pop("csrf_token", None)
+        page = client.get(f"/community/{community}/categories").get_data(as_text=True)
+        form["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for category, rule in DEFAULT_RULES.items():
+        form[f"{category.value}-lead"] = rule.lead_party.value
+        form[f"{category.value}-days"] = str(rule.resolution_days)
+        if rule.needs_consultation:
+            form[f"{category.value}-consult"] = "y"
+    form.update(changes)
+    return form
+
+
+def proposed_lead(page: str) -> str:
+    select_tag = re.search(r'<select id="lead_party" name="lead_party"[^>]*>(.*?)</select>', page, re.S)
+    return re.search(r'<option selected value="([^"]+)">', select_tag.group(1)).group(1)
+
+
+def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(app, world, crew):
+    before = filed(world, crew.reporter, Category.REPAIR)
+    secretary = signed_in(app, crew.secretary)
+    assert proposed_lead(secretary.get(f"/cases/{before.number}").get_data(as_text=True)) == "property"
+
+    overseer = signed_in(app, crew.overseer)
+    response = overseer.post(f"/community/{world.community.code}/categories",
+                             data=rules_form(overseer, **{"repair-lead": "branch", "repair-days": "5"}))
+    assert response.status_code == 302
+
+    case = filed(world, crew.reporter, Category.REPAIR)
+    assert proposed_lead(secretary.get(f"/cases/{case.number}").get_data(as_text=True)) == "branch"
+    row = secretary.get("/c/ymn/cases").get_data(as_text=True)
+    assert f'id="lead-{case.id}" name="lead_party"><option value="branch" selected>' in row
+    accepted_case = service.accept(case, crew.secretary, case.version, Category.REPAIR,
+                                   Priority.NORMAL, PartyKind.BRANCH, False)
+    assert accepted_case.due_at - accepted_case.accepted_at == timedelta(days=5)
+
+
+def test_a_rule_of_zero_days_is_refused_and_nothing_is_saved(app, world, crew):
+    overseer = signed_in(app, crew.overseer)
+    response = overseer.post(f"/community/{world.community.code}/categories",
+                             data=rules_form(overseer, **{"repair-lead": "branch", "repair-days": "0"}))
+    assert response.status_code == 422
+    assert "Choose a lead party and 1 to 90 days." in texts(response)
+    assert db.session.scalar(select(func.count(CategoryRule.id))) == 0
+
+
+@pytest.mark.parametrize("who", ["secretary", "overseer of another community"])
+def test_routing_rules_are_not_found_for_those_who_do_not_keep_them(app, world, crew, who):
+    person = crew.secretary if who == "secretary" else factories.member(
+        Role.COMMUNITY_OVERSEER, world.other_community)
+    client = signed_in(app, person)
+    url = f"/community/{world.community.code}/categories"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data=rules_form(**{"repair-lead": "branch"})).status_code == 404
+    assert db.session.scalar(select(func.count(CategoryRule.id))) == 0

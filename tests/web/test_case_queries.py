@@ -1,0 +1,161 @@
+"""The number of SQL statements a case page or list costs does not grow with the number of cases or events."""
+
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import event, select
+
+from portal.accounts.models import Person
+from portal.accounts.roles import Role
+from portal.cases import photos, service
+from portal.cases.categories import Category
+from portal.cases.models import Case, Priority
+from portal.extensions import db
+from portal.organisation import queries as org
+from portal.organisation.models import PartyKind
+from tests import factories
+from tests.conftest import sign_in
+from tests.web.test_case_flow import jpeg
+
+CATEGORIES = [Category.LIFT, Category.REPAIR, Category.NOISE, Category.PARKING]
+
+
+@pytest.fixture(autouse=True)
+def uploads(app, tmp_path):
+    app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+
+
+class Cast:
+    """The people of the compound, by id: each measured request starts from an empty session,
+    so objects are looked up again rather than kept."""
+
+    def __init__(self, ymn):
+        self.ids = dict(
+            reporter=factories.resident(ymn, building_code="2", name="王阿姨").id,
+            secretary=factories.member(Role.SECRETARY, ymn, name="李书记").id,
+            manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
+            branch=factories.member(Role.BRANCH_MEMBER, ymn, name="周党员").id,
+        )
+        self.fitter_ids = [factories.member(Role.PROPERTY_STAFF, ymn, name=f"师傅{i}").id
+                           for i in range(3)]
+        self.neighbour_ids = [factories.resident(ymn, building_code="1", room=f"1-{i}01").id
+                              for i in range(3)]
+
+    def __getattr__(self, name):
+        return db.session.get(Person, self.ids[name])
+
+    @property
+    def fitters(self):
+        return [db.session.get(Person, i) for i in self.fitter_ids]
+
+    @property
+    def neighbours(self):
+        return [db.session.get(Person, i) for i in self.neighbour_ids]
+
+
+@pytest.fixture
+def cast(world):
+    return Cast(world.ymn)
+
+
+PHOTO = None
+
+
+def a_photo():
+    global PHOTO
+    PHOTO = PHOTO or photos.process(jpeg(), "p.jpg")
+    return PHOTO
+
+
+def make_cases(cast, n, start=0):
+    """n cases of several shapes: some new, some accepted, most assigned with updates and photos."""
+    made = []
+    ymn = org.compound_by_code("ymn")
+    for i in range(start, start + n):
+        reporter = cast.reporter if i % 2 == 0 else cast.neighbours[i % 3]
+        place = ymn.buildings[i % 3]
+        case, _ = service.file_case(ymn, place, CATEGORIES[i % 4], f"问题 {i}", f"{i}单元",
+                                    i % 5 == 0, "", "", [a_photo()], by=reporter)
+        if i % 6 != 1:
+            service.accept(case, cast.secretary, case.version, case.category, Priority.NORMAL,
+                           PartyKind.PROPERTY, False)
+        if i % 6 not in (1, 2):
+            fitter = cast.fitters[i % 3]
+            service.assign(case, cast.secretary, case.version, fitter)
+            service.post_update(case, fitter, f"进展 {i}", True, [a_photo()])
+            service.post_update(case, cast.manager, f"内部 {i}", False)
+        made.append(case.number)
+    return made
+
+
+def add_events(case_number, cast, n):
+    case = db.session.scalar(select(Case).where(Case.number == case_number))
+    for i in range(n):
+        who = cast.fitters[0] if i % 2 else cast.manager
+        service.post_update(case, who, f"第 {i} 次进展", i % 3 != 0, [a_photo()] if i % 4 == 0 else [])
+        if i % 10 == 0:
+            service.reveal_phone(case, cast.secretary)
+
+
+@contextmanager
+def counted():
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def statements_for(client, url):
+    # A fresh session, as a real request would have: nothing the test built is cached.
+    db.session.close()
+    with counted() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+def signed_in(app, person):
+    client = app.test_client()
+    assert sign_in(client, person).status_code == 302
+    return client
+
+
+def test_lists_cost_the_same_number_of_queries_with_3_cases_or_33(app, world, cast):
+    numbers = make_cases(cast, 3)
+    fitter = cast.fitters[0]
+    views = {
+        "queue": (signed_in(app, cast.secretary), "/c/ymn/cases"),
+        "queue, all states": (signed_in(app, cast.secretary), "/c/ymn/cases?state=all"),
+        "my cases": (signed_in(app, fitter), "/cases/mine?show=all"),
+        "resident's page": (signed_in(app, cast.reporter), "/my"),
+    }
+    few = {name: statements_for(client, url) for name, (client, url) in views.items()}
+    seen_few = signed_in(app, cast.secretary).get("/c/ymn/cases").get_data(as_text=True)
+    assert all(n in seen_few for n in numbers)
+
+    make_cases(cast, 30, start=3)
+    many = {name: statements_for(client, url) for name, (client, url) in views.items()}
+    assert many == few
+
+
+def test_a_case_page_costs_the_same_with_a_few_events_or_forty(app, world, cast):
+    [number, *_] = make_cases(cast, 3)
+    pages = {
+        "secretary": signed_in(app, cast.secretary),
+        "resident": signed_in(app, cast.reporter),
+        "assignee": signed_in(app, cast.fitters[0]),
+    }
+    few = {who: statements_for(client, f"/cases/{number}") for who, client in pages.items()}
+
+    add_events(number, cast, 30)
+    many = {who: statements_for(client, f"/cases/{number}") for who, client in pages.items()}
+    assert many == few
+    page = pages["secretary"].get(f"/cases/{number}").get_data(as_text=True)
+    assert "第 29 次进展" in page and page.count("/thumb") >= 9

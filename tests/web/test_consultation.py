@@ -1,0 +1,257 @@
+"""Three-party consultation through the test client: convene, attend, opinions, resolve, sign, publish."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.accounts.roles import Role
+from portal.cases import service as cases
+from portal.cases.categories import Category
+from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.workflow import State
+from portal.consultation.models import (
+    ActionItem, AgendaItem, Consultation, ConsultationState, Resolution, ResolutionState,
+)
+from portal.extensions import db
+from portal.organisation.models import PartyKind
+from tests import factories
+from tests.conftest import texts
+
+
+class Compound:
+    """The people of one compound and two cases that need a consultation."""
+
+    def __init__(self, world):
+        c = world.ymn
+        self.compound = c
+        self.secretary = factories.member(Role.SECRETARY, c, name="李书记")
+        self.member = factories.member(Role.BRANCH_MEMBER, c, name="周党员")
+        self.manager = factories.member(Role.PROPERTY_MANAGER, c, name="赵经理")
+        self.staff = factories.member(Role.PROPERTY_STAFF, c, name="孙师傅")
+        self.rep = factories.member(Role.REPRESENTATIVE, c, name="钱代表")
+        self.rep2 = factories.member(Role.REPRESENTATIVE, c, name="吴代表")
+        self.resident = factories.resident(c, name="王阿姨")
+        self.cases = [self._case("停车位不够，希望重新规划", Category.PARKING),
+                      self._case("想用维修资金修外墙", Category.MAINTENANCE_FUND)]
+
+    def _case(self, text, category):
+        case, _key = cases.file_case(self.compound, self.compound.buildings[0], category, text, "",
+                                     False, "", "", by=self.resident)
+        cases.accept(case, self.secretary, case.version, category, Priority.NORMAL,
+                     PartyKind.BRANCH, True)
+        return case
+
+
+@pytest.fixture
+def ymn(world):
+    return Compound(world)
+
+
+def _convene(client, ymn, mode="in_person", **extra):
+    data = {"title": "北门停车与外墙维修", "cases": [c.id for c in ymn.cases], "mode": mode,
+            "starts_at": "2026-12-01T19:30", "place": "小区党群服务站", "window_days": "7", **extra}
+    return client.post("/c/ymn/consultations/new", data=data)
+
+
+def _consultation():
+    return db.session.scalars(select(Consultation).order_by(Consultation.id.desc())).first()
+
+
+def test_secretary_convenes_and_cases_go_into_consultation(client, ymn, login):
+    login(ymn.secretary)
+    response = _convene(client, ymn)
+    assert response.status_code == 302, texts(response)
+    consultation = _consultation()
+    assert [i.case_id for i in consultation.items] == [c.id for c in ymn.cases]
+    db.session.expire_all()
+    assert {db.session.get(Case, c.id).state for c in ymn.cases} == {State.CONSULTING}
+    invited = {(i.person.name, i.party) for i in consultation.invitations}
+    assert invited == {("李书记", PartyKind.BRANCH), ("赵经理", PartyKind.PROPERTY),
+                       ("钱代表", PartyKind.RESIDENTS), ("吴代表", PartyKind.RESIDENTS)}
+    client.post("/logout")
+    login(ymn.rep)
+    assert "北门停车与外墙维修" in texts(client.get("/desk/representative"))
+
+
+def test_a_case_cannot_be_on_two_open_agendas(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    again = _convene(client, ymn, title="再议")
+    assert again.status_code == 422
+    assert "已列入“北门停车与外墙维修”的议程" in texts(again)
+    assert db.session.scalar(select(func.count(Consultation.id))) == 1
+
+
+def test_meeting_missing_a_party_cannot_conclude_and_says_which(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    for party in ("branch", "property"):
+        client.post(f"/consultations/{consultation.id}/attendance",
+                    data={"party": party, "present": "y", "attendees": "x"})
+    response = client.post(f"/consultations/{consultation.id}/conclude")
+    assert response.status_code == 422
+    assert "会议不能结束：居民代表未参加。" in texts(response)
+    assert _consultation().state is ConsultationState.OPEN
+
+
+def _resolve_and_sign(client, ymn, login, consultation, item):
+    login(ymn.secretary)
+    due = (date.today() + timedelta(days=10)).isoformat()
+    response = client.post(f"/consultations/{consultation.id}/items/{item.id}/resolution", data={
+        "text": "北门增设二十个临时车位，物业负责划线，居民代表负责征求意见",
+        "actions-0-assignee": ymn.staff.id, "actions-0-description": "划线施工", "actions-0-due_on": due,
+        "actions-1-assignee": ymn.rep.id, "actions-1-description": "征求住户意见", "actions-1-due_on": due,
+    })
+    assert response.status_code == 302, texts(response)
+    resolution = db.session.scalar(select(Resolution).where(Resolution.item_id == item.id))
+    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "branch", "decision": "sign"})
+    client.post("/logout")
+    return resolution
+
+
+def test_resolution_signed_by_three_takes_effect_and_is_published(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    item = consultation.items[0]
+    client.post("/logout")
+    resolution = _resolve_and_sign(client, ymn, login, consultation, item)
+    login(ymn.manager)
+    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"})
+    client.post("/logout")
+    login(ymn.rep)
+    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "residents", "decision": "sign"})
+    db.session.expire_all()
+    resolution = db.session.get(Resolution, resolution.id)
+    assert resolution.state is ResolutionState.EFFECTIVE
+    case = db.session.get(Case, item.case_id)
+    assert case.state is State.IN_PROGRESS and case.assignee_id == ymn.staff.id
+    client.post("/logout")
+    login(ymn.staff)
+    assert "划线施工" in texts(client.get("/cases/mine"))
+    client.post("/logout")
+    neighbour = factories.resident(ymn.compound, name="邻居老刘", room="3-301")
+    login(neighbour)
+    board = texts(client.get("/c/ymn/notices"))
+    assert "北门增设二十个临时车位" in board
+    assert "王阿姨" not in board and ymn.resident.phone not in board
+
+
+def test_representative_cannot_sign_for_the_property_party(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    client.post("/logout")
+    resolution = _resolve_and_sign(client, ymn, login, consultation, consultation.items[0])
+    login(ymn.rep)
+    response = client.post(f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"})
+    assert response.status_code == 302  # plain form: back to the page with the refusal
+    assert "您不能代表这一方签字" in texts(client.get(response.headers["Location"]))
+    assert db.session.get(Resolution, resolution.id).signature(PartyKind.PROPERTY) is None
+
+
+def test_head_signs_only_for_their_own_party(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    client.post("/logout")
+    resolution = _resolve_and_sign(client, ymn, login, consultation, consultation.items[0])
+    login(ymn.manager)
+    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "residents", "decision": "sign"})
+    db.session.expire_all()
+    assert db.session.get(Resolution, resolution.id).signature(PartyKind.RESIDENTS) is None
+
+
+def test_dissent_is_recorded_and_the_case_can_be_escalated(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    item = consultation.items[1]
+    client.post("/logout")
+    resolution = _resolve_and_sign(client, ymn, login, consultation, item)
+    login(ymn.manager)
+    client.post(f"/resolutions/{resolution.id}/sign",
+                data={"party": "property", "decision": "dissent", "reason": "维修资金不足"})
+    db.session.expire_all()
+    assert db.session.get(Resolution, resolution.id).state is ResolutionState.DISSENTED
+    case = db.session.get(Case, item.case_id)
+    assert case.state is not State.CONSULTING
+    client.post("/logout")
+    login(ymn.secretary)
+    response = client.post(f"/cases/{case.number}/escalate", data={"reason": "三方意见不一致，请社区协调"})
+    assert response.status_code == 302, texts(response)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).escalation_level == 1
+
+
+def test_online_opinion_after_the_window_is_refused(client, ymn, login, app):
+    from datetime import datetime, timezone
+
+    from portal import clock
+
+    login(ymn.secretary)
+    _convene(client, ymn, mode="online", window_days="3")
+    consultation = _consultation()
+    item = consultation.items[0]
+    client.post("/logout")
+    login(ymn.manager)
+    ok = client.post(f"/consultations/{consultation.id}/items/{item.id}/opinion",
+                     data={"party": "property", "body": "同意增设车位"})
+    assert ok.status_code == 302
+    with clock.fixed(datetime.now(timezone.utc) + timedelta(days=4)):
+        late = client.post(f"/consultations/{consultation.id}/items/{item.id}/opinion",
+                           data={"party": "property", "body": "补充意见"})
+    assert late.status_code == 302
+    assert "逾期意见不再受理" in texts(client.get(late.headers["Location"]))
+    assert len(db.session.get(AgendaItem, item.id).opinions) == 1
+
+
+def test_cancelled_meeting_returns_its_cases_to_work(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    response = client.post(f"/consultations/{consultation.id}/cancel", data={"reason": "场地临时不可用"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert _consultation().state is ConsultationState.CANCELLED
+    assert {db.session.get(Case, c.id).state for c in ymn.cases} == {State.ACCEPTED}
+
+
+def test_minutes_are_printable_in_chinese(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    client.post("/language", data={"locale": "en"})
+    page = texts(client.get(f"/consultations/{_consultation().id}/minutes"))
+    assert "三方协商会议纪要" in page and "小区党群服务站" in page
+
+
+def test_action_items_done_then_case_resolves(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    item = consultation.items[0]
+    client.post("/logout")
+    resolution = _resolve_and_sign(client, ymn, login, consultation, item)
+    for signer, party in ((ymn.manager, "property"), (ymn.rep, "residents")):
+        login(signer)
+        client.post(f"/resolutions/{resolution.id}/sign", data={"party": party, "decision": "sign"})
+        client.post("/logout")
+    case = db.session.get(Case, item.case_id)
+    login(ymn.staff)
+    refused = client.post(f"/cases/{case.number}/resolve", data={"version": case.version, "body": "完成"})
+    assert refused.status_code == 409
+    for action in db.session.scalars(select(ActionItem).where(ActionItem.case_id == case.id)).all():
+        who = ymn.staff if action.assignee_id == ymn.staff.id else ymn.rep
+        client.post("/logout")
+        login(who)
+        client.post(f"/action-items/{action.id}/done", data={"note": "已完成"})
+    client.post("/logout")
+    login(ymn.staff)
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    done = client.post(f"/cases/{case.number}/resolve", data={"version": case.version, "body": "车位已划好"})
+    assert done.status_code == 302, texts(done)
+    assert db.session.scalar(select(func.count(CaseEvent.id)).where(
+        CaseEvent.case_id == case.id, CaseEvent.action == "action_done")) == 2
