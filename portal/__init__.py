@@ -35,6 +35,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.admin.views import bp as admin_bp
     from portal.cases.views import bp as cases_bp
     from portal.consultation.views import bp as consultation_bp
+    from portal.feedback.views import bp as feedback_bp
+    from portal.notifications.views import bp as notifications_bp
     from portal.health import bp as health_bp
 
     app.register_blueprint(web.bp)
@@ -42,6 +44,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(consultation_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(health_bp)
     web.install(app)
 

@@ -109,3 +109,16 @@ def demo_command():
     if not created:
         click.echo(_("The demo world is already here."))
     click.echo(demo.sign_in_table())
+
+
+@portal_cli.command("sweep")
+@with_appcontext
+@_localised
+def sweep_command():
+    """Reminders, escalations, "no feedback" closures and outbox delivery; run every 5 minutes."""
+    from portal.feedback.sweep import sweep
+
+    counts = sweep()
+    click.echo(_("Reminded %(reminded)d, escalated %(escalated)d (again %(escalated_again)d), "
+                 "closed without feedback %(closed_without_feedback)d; delivered %(sent)d, "
+                 "to retry %(retried)d, given up %(dead)d.", **counts))

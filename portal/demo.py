@@ -117,6 +117,7 @@ def _build_cases() -> None:
     from portal.accounts.roles import Role
     from portal.cases.demo import build_cases
     from portal.consultation.demo import build_consultations
+    from portal.feedback.sweep import sweep
 
     for i, (code, _cname, community, *_rest) in enumerate(COMPOUNDS, start=1):
         compound = db.session.scalar(select(Compound).where(Compound.code == code))
@@ -125,6 +126,9 @@ def _build_cases() -> None:
                                                   Membership.community_id == compound.community_id))
         build_cases(compound, grid_worker, seed=i)
         build_consultations(compound)
+    # What the every-five-minutes sweep would have done by now: reminders, escalations of
+    # cases long overdue, "no feedback" closures.
+    sweep()
 
 
 def sign_in_table() -> str:

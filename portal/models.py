@@ -7,3 +7,5 @@ from portal.consultation.models import (  # noqa: F401
     ActionItem, AgendaItem, Attendance, Consultation, Invitation, Notice, Opinion, Resolution,
     Signature,
 )
+from portal.feedback.models import Feedback  # noqa: F401
+from portal.notifications.models import Notification, OutboxMessage  # noqa: F401

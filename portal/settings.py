@@ -68,6 +68,28 @@ def load(app, overrides: dict | None = None) -> None:
         MAX_CONTENT_LENGTH=45 * 1024 * 1024,
         UPLOAD_FOLDER=os.environ.get("PORTAL_UPLOAD_FOLDER") or str(instance / "uploads"),
     )
+    env = os.environ.get
+    app.config.update(
+        # Deadlines and escalation (hours unless named days); see feedback/ and docs/operations.md.
+        TRIAGE_HOURS_URGENT=int(env("PORTAL_TRIAGE_HOURS_URGENT", "2")),
+        TRIAGE_HOURS=int(env("PORTAL_TRIAGE_HOURS", "24")),
+        FEEDBACK_WINDOW_DAYS=int(env("PORTAL_FEEDBACK_WINDOW_DAYS", "7")),
+        ESCALATE_AFTER_HOURS=int(env("PORTAL_ESCALATE_AFTER_HOURS", "24")),
+        ESCALATE_AGAIN_AFTER_HOURS=int(env("PORTAL_ESCALATE_AGAIN_AFTER_HOURS", "72")),
+        # Notifications: in-app always; e-mail and webhook only when configured.
+        BASE_URL=env("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        INBOX_POLL_SECONDS=int(env("PORTAL_INBOX_POLL_SECONDS", "30")),
+        SMTP_HOST=env("PORTAL_SMTP_HOST", ""),
+        SMTP_PORT=int(env("PORTAL_SMTP_PORT", "25")),
+        SMTP_USER=env("PORTAL_SMTP_USER", ""),
+        SMTP_PASSWORD=env("PORTAL_SMTP_PASSWORD", ""),
+        SMTP_STARTTLS=env("PORTAL_SMTP_STARTTLS", "") == "1",
+        SMTP_FROM=env("PORTAL_SMTP_FROM", "portal@localhost"),
+        WEBHOOK_URL=env("PORTAL_WEBHOOK_URL", ""),
+        WEBHOOK_SECRET=env("PORTAL_WEBHOOK_SECRET", ""),
+        OUTBOX_MAX_ATTEMPTS=int(env("PORTAL_OUTBOX_MAX_ATTEMPTS", "6")),
+        OUTBOX_BACKOFF_SECONDS=int(env("PORTAL_OUTBOX_BACKOFF_SECONDS", "60")),
+    )
     app.config.update(overrides)
     if "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path, local)

@@ -6,7 +6,7 @@ from flask import (
     Blueprint, current_app, flash, has_request_context, redirect, render_template, request,
     session, url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -108,6 +108,13 @@ def install(app) -> None:
         return format_datetime(value, style) if value else ""
 
     app.add_template_filter(mask_phone, "masked_phone")
+
+    @app.template_filter("from_now")
+    def from_now(value):
+        """'in 3 days' / '2 hours ago', in the reader's language."""
+        from portal.clock import now
+
+        return format_timedelta(value - now(), add_direction=True) if value else ""
 
     @app.context_processor
     def shell():

@@ -30,6 +30,8 @@ class Person(UserMixin, db.Model):
     # The sign-in name: mainland mobile numbers, 11 digits.
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Optional: where e-mail notifications go, when the portal sends e-mail.
+    email: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

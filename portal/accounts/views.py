@@ -69,9 +69,12 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @guard(signed_in)
 def logout():
+    locale = session.get("locale") or current_user.locale
     logout_user()
-    # A family shares one phone: the next person must not inherit messages or follow-up keys.
+    # A family shares one phone: the next person must not inherit messages or follow-up keys,
+    # but the page stays in the language it was in.
     session.clear()
+    session["locale"] = locale
     flash(_("You have signed out."), "info")
     return redirect(url_for("web.index"))
 

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from portal.accounts import service
@@ -114,3 +114,16 @@ def revoke(membership_id):
             flash(_("Role removed."), "success")
     return redirect(request.form.get("back") and url_for("admin.compound", code=request.form["back"])
                     or url_for("admin.person", person_id=person_id))
+
+
+@bp.route("/outbox")
+@guard(is_admin)
+def outbox():
+    """Messages the portal gave up delivering (dead letters), and what is still waiting."""
+    from portal.notifications.models import OutboxMessage, OutboxState
+
+    dead = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == OutboxState.DEAD)
+                              .order_by(OutboxMessage.id.desc()).limit(200)).all()
+    waiting = db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.state == OutboxState.PENDING))
+    return render_template("admin/outbox.html", dead=dead, waiting=waiting)

@@ -1,6 +1,7 @@
 """In which capacities a person stands towards a case, and so what they may see of it."""
 
 from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY, Role
+from portal.organisation.models import PartyKind
 from portal.cases.workflow import Capacity
 
 
@@ -29,6 +30,8 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
         found.add(Capacity.PROPERTY_MANAGER)
     if roles & set(COMPOUND_ROLES):
         found.add(Capacity.PARTY_MEMBER)
+    if any(PARTY.get(r) is PartyKind.BRANCH for r in roles):
+        found.add(Capacity.BRANCH_MEMBER)
     if case.assignee_id is not None and case.assignee_id == person.id:
         found.add(Capacity.ASSIGNEE)
     led_by = {case.lead_party, party_of(case.assignee, case.compound_id)} - {None}
@@ -38,9 +41,14 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
     for m in person.memberships:
         if m.role is Role.GRID_WORKER and m.community_id == community.id:
             found.add(Capacity.GRID_WORKER)
-        if (m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id) or (
-                m.role is Role.SUBDISTRICT_OVERSEER and m.sub_district_id == community.sub_district_id):
+        if m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id:
             found.add(Capacity.OVERSEER)
+            if case.escalation_level >= 1:
+                found.add(Capacity.ESCALATED_TO)
+        if m.role is Role.SUBDISTRICT_OVERSEER and m.sub_district_id == community.sub_district_id:
+            found.add(Capacity.OVERSEER)
+            if case.escalation_level >= 2:
+                found.add(Capacity.ESCALATED_TO)
     return found
 
 
@@ -59,7 +67,8 @@ def sees_full_phone(found: set[Capacity]) -> bool:
 
 
 def may_reveal_phone(found: set[Capacity]) -> bool:
-    return bool(found & {Capacity.SECRETARY, Capacity.ASSIGNEE, Capacity.OVERSEER})
+    return bool(found & {Capacity.SECRETARY, Capacity.ASSIGNEE, Capacity.OVERSEER,
+                         Capacity.ESCALATED_TO})
 
 
 ROLE_FOR_CAPACITY = (
@@ -68,10 +77,13 @@ ROLE_FOR_CAPACITY = (
     (Capacity.ASSIGNEE, "assignee"),
     (Capacity.PROPERTY_MANAGER, Role.PROPERTY_MANAGER.value),
     (Capacity.PARTY_HEAD, "party_head"),
+    (Capacity.ESCALATED_TO, "overseer"),
     (Capacity.OVERSEER, "overseer"),
+    (Capacity.BRANCH_MEMBER, "branch_member"),
     (Capacity.GRID_WORKER, Role.GRID_WORKER.value),
     (Capacity.PARTY_MEMBER, "party_member"),
     (Capacity.REPORTER, "reporter"),
+    (Capacity.SYSTEM, "system"),
 )
 
 

@@ -49,8 +49,11 @@ REJECTIONS = ["属于业主户内自有设施，请自行联系维修，物业�
               "该问题属于市政供水管网，已告知您拨打12345热线。"]
 
 # How many cases of each kind of ending, per compound (about fifty).
-PLAN = ([State.FILED] * 8 + [State.ACCEPTED] * 5 + [State.IN_PROGRESS] * 14
-        + [State.RESOLVED] * 14 + [State.REJECTED] * 4 + [State.MERGED] * 2 + [State.WITHDRAWN] * 3)
+PLAN = ([State.FILED] * 8 + [State.ACCEPTED] * 5 + [State.IN_PROGRESS] * 12
+        + [State.RESOLVED] * 8 + [State.CLOSED] * 8 + [State.REJECTED] * 4 + [State.MERGED] * 2
+        + [State.WITHDRAWN] * 3)
+COMMENTS = ["师傅很负责，谢谢！", "处理得很及时。", "总算修好了，希望以后多巡查。", ""]
+NOT_SOLVED = ["修了两天又坏了，还是不行。", "问题还在，晚上依旧很吵。"]
 
 
 def _people(compound, role):
@@ -144,6 +147,19 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
     if rng.random() < 0.5:
         with step(2):
             service.post_update(case, secretary, rng.choice(NOTES), public=False)
-    if ending is State.RESOLVED:
+    if ending in (State.RESOLVED, State.CLOSED):
         with step(rng.randint(4, 48)):
             service.resolve(case, assignee, case.version, rng.choice(RESOLUTIONS))
+    if ending is State.CLOSED and case.reporter is not None:
+        from portal.feedback.models import Satisfaction, Source
+
+        if rng.random() < 0.25:  # 退回重办 once, then solved
+            with step(rng.randint(6, 30)):
+                service.give_feedback(case, case.reporter, False, Satisfaction.DISSATISFIED,
+                                      rng.choice(NOT_SOLVED), Source.RESIDENT)
+            with step(rng.randint(10, 40)):
+                service.resolve(case, assignee, case.version, rng.choice(RESOLUTIONS))
+        with step(rng.randint(6, 30)):
+            satisfaction = rng.choice([Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY])
+            service.give_feedback(case, case.reporter, True, satisfaction, rng.choice(COMMENTS),
+                                  Source.RESIDENT)

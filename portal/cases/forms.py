@@ -93,18 +93,18 @@ class AcceptForm(VersionedForm):
 
 
 class RejectForm(VersionedForm):
-    reason = TextAreaField(_l("Reason (the resident sees it)"), validators=[
+    reason = TextAreaField(_l("Reason (the resident sees it)"), id="reject-reason", validators=[
         _required(_l("Give the reason; the resident will see it.")),
         Length(max=1000, message=_l("Keep it under 1000 characters."))], render_kw={"rows": 2})
 
 
 class MergeForm(VersionedForm):
-    target = StringField(_l("Number of the case to merge into"), validators=[
+    target = StringField(_l("Number of the case to merge into"), id="merge-target", validators=[
         _required(_l("Enter the number of the case to merge into.")), Length(max=60)])
 
 
 class AssignForm(VersionedForm):
-    assignee = SelectField(_l("Assign to"), coerce=int, validators=[
+    assignee = SelectField(_l("Assign to"), id="assign-assignee", coerce=int, validators=[
         _required(_l("Choose who will handle it."))])
 
 
@@ -113,35 +113,35 @@ class WithdrawForm(VersionedForm):
 
 
 class EscalateForm(FlaskForm):
-    reason = TextAreaField(_l("Why you need the community's help"), validators=[
+    reason = TextAreaField(_l("Why you need the community's help"), id="escalate-reason", validators=[
         _required(_l("Say why you are asking for help.")),
         Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 2})
 
 
 class UpdateForm(FlaskForm):
-    body = TextAreaField(_l("Update"), validators=[
+    body = TextAreaField(_l("Update"), id="update-body", validators=[
         _required(_l("Write what happened.")),
         Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
     visibility = RadioField(_l("Who sees it"), default="public", choices=[
         SelectChoice("public", _l("Public: the resident sees it")),
         SelectChoice("internal", _l("Internal note: the resident does not see it"))])
-    photos = MultipleFileField(_l("Photos (up to 4)"),
+    photos = MultipleFileField(_l("Photos (up to 4)"), id="update-photos",
                                render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
 
 
 class ResolveForm(VersionedForm):
-    body = TextAreaField(_l("What was done"), validators=[
+    body = TextAreaField(_l("What was done"), id="resolve-body", validators=[
         _required(_l("Say what was done.")),
         Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
-    photos = MultipleFileField(_l("Photo of the result (optional)"),
+    photos = MultipleFileField(_l("Photo of the result (optional)"), id="resolve-photos",
                                render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
 
 
 class InfoForm(FlaskForm):
-    body = TextAreaField(_l("More information"), validators=[
+    body = TextAreaField(_l("More information"), id="info-body", validators=[
         Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
         render_kw={"rows": 3})
-    photos = MultipleFileField(_l("Photos (up to 4)"),
+    photos = MultipleFileField(_l("Photos (up to 4)"), id="info-photos",
                                render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
 
 
@@ -156,3 +156,23 @@ class QueueFilter(FlaskForm):
     urgent = BooleanField(_l("Urgent only"))
     overdue = BooleanField(_l("Overdue only"))
     after = HiddenField()
+
+
+class FeedbackForm(FlaskForm):
+    solved = RadioField(_l("Is it solved?"), id="feedback-solved", choices=[
+        SelectChoice("yes", _l("Yes, it is solved")), SelectChoice("no", _l("No, it is not solved"))],
+        validators=[_required(_l("Say whether it is solved."))])
+    satisfaction = RadioField(_l("How satisfied are you?"), id="feedback-satisfaction", choices=[
+        SelectChoice("satisfied", _l("Satisfied")), SelectChoice("basically", _l("Basically satisfied")),
+        SelectChoice("dissatisfied", _l("Dissatisfied"))],
+        validators=[_required(_l("Say how satisfied the resident is."))])
+    comment = TextAreaField(_l("Comment (needed if it is not solved)"), id="feedback-comment",
+                            validators=[Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
+                            render_kw={"rows": 2})
+    source = SelectField(_l("How you heard it"), id="feedback-source", default="phone_visit", choices=[
+        SelectChoice("phone_visit", _l("Return visit by phone")),
+        SelectChoice("door_visit", _l("Return visit at the door"))], validators=[Optional()])
+
+
+class TakeOverForm(VersionedForm):
+    pass

@@ -38,6 +38,7 @@ class Case(db.Model):
     __tablename__ = "case"
     __table_args__ = (
         Index("ix_case_compound_state_due", "compound_id", "state", "due_at"),
+        Index("ix_case_state_due", "state", "due_at"),  # the sweep looks across compounds
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # <compound-code>-<yyyymmdd>-<nnnn>: printed on receipts, spoken on the phone; never reused.
@@ -67,6 +68,14 @@ class Case(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
+    # Closure: when the resident's feedback is due, when and how the case closed
+    # ("solved", or "no_feedback", which never counts as satisfied), and how often it reopened.
+    feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closure: Mapped[str | None] = mapped_column(String(20))
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    # The deadline the owners were last reminded of, so the sweep reminds once per stage.
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # 0 at the compound, 1 escalated to the community, 2 to the sub-district.
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,10 @@
 """Operations on cases in the domain's words. Each checks the workflow and the person's
 capacities, changes the case, and appends the event, in one transaction."""
 
+import functools
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -32,6 +34,21 @@ class Stale(Conflict):
 
     def __init__(self):
         super().__init__(STALE)
+
+
+def atomic(operation):
+    """A concurrent change can surface at any flush, not only at commit (a query autoflushes):
+    wherever it does, the operation is undone and reported as a conflict."""
+
+    @functools.wraps(operation)
+    def wrapped(*args, **kwargs):
+        try:
+            return operation(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise Stale() from None
+
+    return wrapped
 
 
 def key_hash(key: str) -> str:
@@ -71,6 +88,10 @@ def _event(case, actor, role, action, public=True, body=None, from_state=None, t
     event = CaseEvent(case=case, actor=actor, actor_role=role, action=str(action), public=public,
                       body=body, from_state=from_state, to_state=to_state, data=data, at=now())
     db.session.add(event)
+    # Everyone the event concerns hears of it, in the same transaction as the event itself.
+    from portal.notifications import service as notifications
+
+    notifications.for_case_event(event)
     return event
 
 
@@ -83,6 +104,7 @@ def _attach(case, event, processed, by):
                              uploaded_by_id=by.id if by else None))
 
 
+@atomic
 def file_case(compound, building, category: Category, description: str, location: str,
               urgent: bool, contact_name: str, contact_phone: str, processed_photos=(),
               by: Person | None = None) -> tuple[Case, str | None]:
@@ -110,7 +132,9 @@ def file_case(compound, building, category: Category, description: str, location
                 reporter=reporter, filed_by=by, on_behalf=on_behalf,
                 follow_key_hash=key_hash(key) if key else None, state=State.FILED,
                 priority=Priority.URGENT if urgent else Priority.NORMAL,
-                created_at=moment, updated_at=moment, due_at=deadlines.triage_due(moment, urgent))
+                created_at=moment, updated_at=moment,
+                due_at=deadlines.triage_due(moment, urgent, current_app.config["TRIAGE_HOURS_URGENT"],
+                                            current_app.config["TRIAGE_HOURS"]))
     db.session.add(case)
     db.session.flush()
     event = _event(case, by, role, CaseEvent.FILE, body=None, to_state=State.FILED,
@@ -135,9 +159,11 @@ def claim_cases_of(person: Person, compound_id: int) -> int:
 # -- acting on a case ---------------------------------------------------------------------
 
 
-def _check(case, by, action, expected_version, has_key=False):
-    """The capacities `by` acts in; refuses what the workflow or a stale view forbids."""
-    found = access.capacities(by, case, has_key)
+def _check(case, by, action, expected_version, has_key=False, system=False):
+    """The capacities `by` acts in; refuses what the workflow or a stale view forbids.
+    `system` is the sweep. A visitor is `by` None, and only the follow key makes them the
+    reporter."""
+    found = {Capacity.SYSTEM} if system else access.capacities(by, case, has_key)
     if expected_version is not None and int(expected_version) != case.version:
         raise Stale()
     allowed = step(case.state, action)
@@ -152,6 +178,8 @@ def _commit():
     except StaleDataError:
         db.session.rollback()
         raise Stale() from None
+
+
 
 
 def _move(case, by, action, found, allowed, public=True, body=None, to=None, **data):
@@ -183,7 +211,7 @@ def assignable_people(compound) -> list[Person]:
 def _check_assignee(case, by, assignee: Person | None, found):
     if assignee is None or access.party_of(assignee, case.compound_id) is None:
         raise Invalid(_l("Choose a member of the compound's three parties."))
-    if Capacity.SECRETARY not in found:
+    if not found & {Capacity.SECRETARY, Capacity.ESCALATED_TO}:
         # A party's head assigns within their own party only.
         heads = {PARTY[m.role] for m in by.memberships
                  if m.compound_id == case.compound_id and m.role in HEAD.values()}
@@ -191,6 +219,7 @@ def _check_assignee(case, by, assignee: Person | None, found):
             raise NotAllowed(_l("A party's head can assign only to members of their own party."))
 
 
+@atomic
 def accept(case, by, version, category: Category, priority: Priority, lead_party: PartyKind,
            needs_consultation: bool, responsibility: Responsibility | None = None,
            referred_to: str | None = None, assignee: Person | None = None) -> Case:
@@ -218,6 +247,7 @@ def accept(case, by, version, category: Category, priority: Priority, lead_party
     return case
 
 
+@atomic
 def reject(case, by, version, reason: str) -> Case:
     found, allowed = _check(case, by, Action.REJECT, version)
     if not (reason or "").strip():
@@ -229,6 +259,7 @@ def reject(case, by, version, reason: str) -> Case:
     return case
 
 
+@atomic
 def merge(case, by, version, target_number: str) -> Case:
     found, allowed = _check(case, by, Action.MERGE, version)
     target = db.session.scalar(select(Case).where(Case.number == (target_number or "").strip()))
@@ -245,6 +276,7 @@ def merge(case, by, version, target_number: str) -> Case:
     return case
 
 
+@atomic
 def withdraw(case, by, version, has_key=False) -> Case:
     found, allowed = _check(case, by, Action.WITHDRAW, version, has_key)
     case.due_at = None
@@ -253,6 +285,7 @@ def withdraw(case, by, version, has_key=False) -> Case:
     return case
 
 
+@atomic
 def assign(case, by, version, assignee: Person | None) -> Case:
     action = Action.ASSIGN if case.state is State.ACCEPTED else Action.REASSIGN
     found, allowed = _check(case, by, action, version)
@@ -267,6 +300,7 @@ def assign(case, by, version, assignee: Person | None) -> Case:
     return case
 
 
+@atomic
 def post_update(case, by, body: str, public: bool, processed_photos=()) -> CaseEvent:
     action = Action.PROGRESS if public else Action.NOTE
     found, allowed = _check(case, by, action, None)
@@ -279,6 +313,7 @@ def post_update(case, by, body: str, public: bool, processed_photos=()) -> CaseE
     return event
 
 
+@atomic
 def resolve(case, by, version, body: str, processed_photos=()) -> Case:
     found, allowed = _check(case, by, Action.RESOLVE, version)
     from portal.consultation.models import ActionItem  # the consultation builds on cases
@@ -292,6 +327,7 @@ def resolve(case, by, version, body: str, processed_photos=()) -> Case:
     case.resolution = body.strip()
     case.resolved_at = now()
     case.due_at = None
+    case.feedback_due_at = now() + timedelta(days=current_app.config["FEEDBACK_WINDOW_DAYS"])
     event = _move(case, by, Action.RESOLVE, found, allowed, body=case.resolution)
     db.session.flush()
     _attach(case, event, processed_photos, by)
@@ -299,6 +335,7 @@ def resolve(case, by, version, body: str, processed_photos=()) -> Case:
     return case
 
 
+@atomic
 def add_info(case, by, body: str, processed_photos=(), has_key=False) -> CaseEvent:
     found, allowed = _check(case, by, Action.ADD_INFO, None, has_key)
     if not (body or "").strip() and not processed_photos:
@@ -337,8 +374,9 @@ def leave_consultation(case, by, outcome: str, body: str | None = None) -> None:
           to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED, outcome=outcome)
 
 
+@atomic
 def escalate(case, by, reason: str, level: int = 1) -> Case:
-    """吹哨: ask the community (level 1) or the sub-district (level 2) for help."""
+    """吹哨: the secretary asks the community (level 1) or the sub-district (level 2) for help."""
     found, allowed = _check(case, by, Action.ESCALATE, None)
     if not (reason or "").strip():
         raise Invalid(_l("Say why you are asking for help."))
@@ -351,6 +389,93 @@ def escalate(case, by, reason: str, level: int = 1) -> Case:
 
 
 def record(case, by, what: str, public: bool = True, body: str | None = None, **data) -> None:
-    """An event that changes nothing on the case itself (an action item done…). Caller commits."""
-    found = access.capacities(by, case)
-    _event(case, by, access.acting_role(found), what, public=public, body=body, **data)
+    """An event that changes nothing on the case itself (an action item done, a reminder…).
+    `by` None is the sweep. The caller commits."""
+    role = "system" if by is None else access.acting_role(access.capacities(by, case))
+    _event(case, by, role, what, public=public, body=body, **data)
+
+
+@atomic
+def escalate_overdue(case, level: int) -> Case:
+    """The sweep: a case long past its deadline goes up a level. Safe when two sweeps race:
+    the version check lets only one of them commit."""
+    found, allowed = _check(case, None, Action.ESCALATE, None, system=True)
+    if case.escalation_level >= level:
+        raise Conflict(_l("This case has already been escalated."))
+    case.escalation_level, case.escalated_at = level, now()
+    _move(case, None, Action.ESCALATE, found, allowed, public=False, level=level, automatic=True,
+          due=case.due_at.isoformat() if case.due_at else None)
+    _commit()
+    return case
+
+
+# -- closure feedback ------------------------------------------------------------------
+
+
+def _feedback(case, by, source, solved, satisfaction, comment):
+    from portal.feedback.models import Feedback  # feedback builds on cases
+
+    row = Feedback(case_id=case.id, source=source, solved=solved, satisfaction=satisfaction,
+                   comment=(comment or "").strip() or None,
+                   recorded_by_id=by.id if by is not None else None, at=now())
+    db.session.add(row)
+    return row
+
+
+@atomic
+def give_feedback(case, by, solved: bool, satisfaction, comment: str | None, source,
+                  has_key=False) -> Case:
+    """The resident's verdict, or a return visit's record of it. "Not solved" reopens the case
+    to its assignee (退回重办); "solved" closes it."""
+    from portal.feedback.models import Source
+
+    action = Action.CLOSE_SOLVED if solved else Action.REOPEN
+    found, allowed = _check(case, by, action, None, has_key)
+    on_behalf = source is not Source.RESIDENT
+    if on_behalf and not found & {Capacity.BRANCH_MEMBER, Capacity.GRID_WORKER}:
+        raise NotAllowed(_l("Only a party-branch member or a grid worker records a return visit."))
+    if not on_behalf and Capacity.REPORTER not in found:
+        raise NotAllowed(_l("Only the resident who reported it gives this feedback."))
+    if satisfaction is None:
+        raise Invalid(_l("Say how satisfied the resident is."))
+    if not solved and not (comment or "").strip():
+        raise Invalid(_l("Say what is still wrong, so it can be put right."))
+    _feedback(case, by, source, solved, satisfaction, comment)
+    data = {"solved": solved, "satisfaction": satisfaction.value, "source": source.value}
+    actor = by if by is not None and by.is_authenticated else None
+    if solved:
+        case.closed_at, case.closure, case.feedback_due_at = now(), "solved", None
+        _move(case, actor, action, found, allowed, body=(comment or "").strip() or None, **data)
+    else:
+        case.reopen_count += 1
+        case.feedback_due_at, case.resolved_at, case.resolution = None, None, None
+        rule = rule_for(case.category, community_rules(case.compound.community_id))
+        case.due_at = deadlines.resolution_due(now(), rule.resolution_days,
+                                               case.priority is Priority.URGENT)
+        _move(case, actor, action, found, allowed, body=comment.strip(),
+              to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED, **data)
+    _commit()
+    return case
+
+
+@atomic
+def close_without_feedback(case) -> Case:
+    """The sweep: nobody answered within the window. Never counted as solved or satisfied."""
+    from portal.feedback.models import Source
+
+    found, allowed = _check(case, None, Action.CLOSE_NO_FEEDBACK, None, system=True)
+    _feedback(case, None, Source.NO_FEEDBACK, None, None, None)
+    case.closed_at, case.closure, case.feedback_due_at = now(), "no_feedback", None
+    _move(case, None, Action.CLOSE_NO_FEEDBACK, found, allowed)
+    return case
+
+
+@atomic
+def take_over(case, by, version) -> Case:
+    """An overseer the case is escalated to handles it themself."""
+    found, allowed = _check(case, by, Action.TAKE_OVER, version)
+    previous = case.assignee_id
+    case.assignee = by
+    _move(case, by, Action.TAKE_OVER, found, allowed, assignee_id=by.id, previous_id=previous)
+    _commit()
+    return case

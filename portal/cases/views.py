@@ -15,7 +15,8 @@ from portal.cases import access, photos, service
 from portal.cases.categories import NAMES, PARTY_NAMES, Category, rule_for
 from portal.cases.forms import (
     RESPONSIBILITY_NAMES, STATE_NAMES, AcceptForm, AssignForm, InfoForm, MergeForm, RejectForm,
-    EscalateForm, ReportForm, ResolveForm, UpdateForm, WithdrawForm, category_choices,
+    EscalateForm, FeedbackForm, ReportForm, ResolveForm, TakeOverForm, UpdateForm, WithdrawForm,
+    category_choices,
 )
 from portal.cases.models import Case, CaseEvent, Photo, Priority, Responsibility
 from portal.cases.workflow import Action, Capacity, actions_for
@@ -139,11 +140,26 @@ def _forms(case, people):
     forms = {"accept": accept, "reject": RejectForm(formdata=None), "merge": MergeForm(formdata=None),
              "assign": assign, "withdraw": WithdrawForm(formdata=None),
              "update": UpdateForm(formdata=None), "resolve": ResolveForm(formdata=None),
-             "info": InfoForm(formdata=None)}
+             "info": InfoForm(formdata=None), "feedback": FeedbackForm(formdata=None),
+             "take_over": TakeOverForm(formdata=None)}
     for form in forms.values():
         if hasattr(form, "version"):
             form.version.data = case.version
     return forms
+
+
+def _feedbacks(case):
+    from portal.feedback.models import Feedback
+
+    return db.session.scalars(select(Feedback).where(Feedback.case_id == case.id)
+                              .order_by(Feedback.id)).all()
+
+
+@bp.app_context_processor
+def feedback_names():
+    from portal.feedback.names import SATISFACTION_NAMES, VISIT_NAMES
+
+    return {"satisfaction_names": SATISFACTION_NAMES, "visit_names": VISIT_NAMES}
 
 
 def render_case(case, found, status=200, errors=None, forms=None, phone=None, message=None):
@@ -171,6 +187,7 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
         agenda=agenda_of_case(case), my_parties=my_parties, opinion_form=opinion_form,
         done_form=DoneForm(formdata=None), me_id=me().id if me() else None,
         secretary=Capacity.SECRETARY in found, escalate_form=EscalateForm(formdata=None),
+        reporter=Capacity.REPORTER in found, feedbacks=_feedbacks(case),
     )
     template = "cases/_case.html" if is_htmx_fragment_request() else "cases/detail.html"
     return render_template(template, **context), status
@@ -346,6 +363,35 @@ def escalate(number):
         return _("Case %(number)s escalated to the community.", number=case.number)
 
     return _act(number, "escalate", EscalateForm, operation)
+
+
+@bp.route("/cases/<number>/feedback", methods=["POST"])
+@public
+def feedback(number):
+    from portal.feedback.models import Satisfaction, Source
+
+    def operation(case, form):
+        found = access.capacities(me(), case, _key_ok(case))
+        source = Source.RESIDENT if Capacity.REPORTER in found else Source(
+            form.source.data or "phone_visit")
+        solved = form.solved.data == "yes"
+        service.give_feedback(case, me(), solved, Satisfaction(form.satisfaction.data),
+                              form.comment.data, source, has_key=_key_ok(case))
+        if solved:
+            return _("Thank you. Case %(number)s is closed.", number=case.number)
+        return _("Case %(number)s goes back to be handled again.", number=case.number)
+
+    return _act(number, "feedback", FeedbackForm, operation)
+
+
+@bp.route("/cases/<number>/take-over", methods=["POST"])
+@public
+def take_over(number):
+    def operation(case, form):
+        service.take_over(case, me(), form.version.data)
+        return _("You now handle case %(number)s.", number=case.number)
+
+    return _act(number, "take_over", TakeOverForm, operation)
 
 
 @bp.route("/cases/<number>/reveal-phone", methods=["POST"])

@@ -39,7 +39,11 @@ class Action(enum.StrEnum):
     REVEAL_PHONE = "reveal_phone"
     CONVENE = "convene"  # put on a consultation's agenda
     END_CONSULTATION = "end_consultation"  # back to work once the consultation has spoken
-    ESCALATE = "escalate"  # 吹哨: ask the community for help
+    ESCALATE = "escalate"  # 吹哨 by hand, or by the sweep when a deadline has long passed
+    CLOSE_SOLVED = "close_solved"  # the resident (or a return visit) says it is solved
+    REOPEN = "reopen"  # 退回重办: "not solved" sends it back to the assignee
+    CLOSE_NO_FEEDBACK = "close_no_feedback"  # nobody answered within the feedback window
+    TAKE_OVER = "take_over"  # an overseer the case was escalated to handles it themself
 
 
 class Capacity(enum.StrEnum):
@@ -50,7 +54,10 @@ class Capacity(enum.StrEnum):
     PROPERTY_MANAGER = "property_manager"
     PARTY_MEMBER = "party_member"  # any member of the compound's three parties
     GRID_WORKER = "grid_worker"
-    OVERSEER = "overseer"  # community or sub-district
+    BRANCH_MEMBER = "branch_member"  # the secretary or a member of the party branch
+    OVERSEER = "overseer"  # community or sub-district: sees, read-only
+    ESCALATED_TO = "escalated_to"  # an overseer at the level the case is escalated to
+    SYSTEM = "system"  # the sweep: time-driven work nobody clicks
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,9 @@ class Step:
 C = Capacity
 _WORKERS = frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY})
 _STAFF = frozenset({C.SECRETARY, C.PARTY_HEAD, C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER,
-                    C.GRID_WORKER, C.OVERSEER})
+                    C.GRID_WORKER, C.ESCALATED_TO})
+# Who hears the resident's verdict: the resident, or a return visit on their behalf.
+_FEEDBACK = frozenset({C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER})
 
 
 def _each(states, step):
@@ -79,10 +88,12 @@ TABLE: dict[Action, dict[State, Step]] = {
     Action.REJECT: {State.FILED: Step(State.REJECTED, frozenset({C.SECRETARY}), ("reason",))},
     Action.MERGE: {State.FILED: Step(State.MERGED, frozenset({C.SECRETARY}), ("target",))},
     Action.WITHDRAW: {State.FILED: Step(State.WITHDRAWN, frozenset({C.REPORTER}))},
-    Action.ASSIGN: {State.ACCEPTED: Step(State.IN_PROGRESS, frozenset({C.SECRETARY, C.PARTY_HEAD}),
+    Action.ASSIGN: {State.ACCEPTED: Step(State.IN_PROGRESS,
+                                         frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}),
                                          ("assignee",))},
     Action.REASSIGN: _each((State.IN_PROGRESS, State.CONSULTING),
-                           Step(None, frozenset({C.SECRETARY, C.PARTY_HEAD}), ("assignee",))),
+                           Step(None, frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}),
+                                ("assignee",))),
     Action.PROGRESS: _each((State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
                            Step(None, _WORKERS, ("body",), changes_case=False)),
     Action.NOTE: _each(OPEN_STATES | {State.RESOLVED},
@@ -92,14 +103,20 @@ TABLE: dict[Action, dict[State, Step]] = {
                                              ("body",))},
     Action.ADD_INFO: _each(OPEN_STATES, Step(None, frozenset({C.REPORTER}), ("body",),
                                              changes_case=False)),
-    Action.REVEAL_PHONE: _each(set(State), Step(None, frozenset({C.SECRETARY, C.ASSIGNEE, C.OVERSEER}),
+    Action.REVEAL_PHONE: _each(set(State), Step(None, frozenset({C.SECRETARY, C.ASSIGNEE, C.OVERSEER,
+                                                                 C.ESCALATED_TO}),
                                                 changes_case=False)),
     Action.CONVENE: _each((State.ACCEPTED, State.IN_PROGRESS),
                           Step(State.CONSULTING, frozenset({C.SECRETARY}))),
     # Taken by whoever's signature or decision ends the consultation on the case.
     Action.END_CONSULTATION: {State.CONSULTING: Step(State.IN_PROGRESS, frozenset(
         {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER}))},
-    Action.ESCALATE: _each(OPEN_STATES, Step(None, frozenset({C.SECRETARY}), ("reason",))),
+    Action.ESCALATE: _each(OPEN_STATES, Step(None, frozenset({C.SECRETARY, C.SYSTEM}), ("reason",))),
+    Action.CLOSE_SOLVED: {State.RESOLVED: Step(State.CLOSED, _FEEDBACK, ("satisfaction",))},
+    Action.REOPEN: {State.RESOLVED: Step(State.IN_PROGRESS, _FEEDBACK, ("reason",))},
+    Action.CLOSE_NO_FEEDBACK: {State.RESOLVED: Step(State.CLOSED, frozenset({C.SYSTEM}))},
+    Action.TAKE_OVER: _each((State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
+                            Step(State.IN_PROGRESS, frozenset({C.ESCALATED_TO}))),
 }
 
 

@@ -18,6 +18,7 @@ from portal.cases.workflow import State
 from portal.clock import now
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
+from portal.notifications import service as notifications
 from portal.consultation.models import (
     ActionItem, AgendaItem, Attendance, Consultation, ConsultationState, Decision, Invitation,
     Mode, Notice, Opinion, Resolution, ResolutionState, Signature,
@@ -88,6 +89,7 @@ def default_invitees(compound) -> list[tuple[Person, PartyKind]]:
     return invitees
 
 
+@cases.atomic
 def convene(compound, by, title: str, mode: Mode, case_list: list[Case],
             starts_at: datetime | None = None, place: str | None = None,
             window_days: int | None = None) -> Consultation:
@@ -121,8 +123,12 @@ def convene(compound, by, title: str, mode: Mode, case_list: list[Case],
     for position, case in enumerate(case_list):
         db.session.add(AgendaItem(consultation=consultation, case=case, position=position))
         cases.enter_consultation(case, by, consultation)
+    db.session.flush()
     for person, party in default_invitees(compound):
         db.session.add(Invitation(consultation=consultation, person=person, party=party))
+        if person.id != by.id:
+            notifications.notify(person, "invited", {"title": consultation.title},
+                                 f"/consultations/{consultation.id}")
     _commit()
     return consultation
 
@@ -166,6 +172,7 @@ def missing_parties(consultation) -> list[PartyKind]:
     return [party for party in PartyKind if party not in present]
 
 
+@cases.atomic
 def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Resolution:
     """What will be done on an agenda case, with action items [{party, assignee, description, due_on}]."""
     consultation = item.consultation
@@ -198,6 +205,7 @@ def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Re
     return resolution
 
 
+@cases.atomic
 def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
          reason: str | None = None) -> Resolution:
     item = resolution.item
@@ -227,6 +235,10 @@ def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
             case.assignee_id = resolution.action_items[0].assignee_id
         if case.state is State.CONSULTING:
             cases.leave_consultation(case, by, "effective", body=resolution.text)
+        for action in resolution.action_items:
+            notifications.notify(action.assignee, "action_item",
+                                 {"number": case.number, "body": action.description},
+                                 f"/cases/{case.number}", case_id=case.id)
     resolution.signed_count += 1
     _commit()
     return resolution
@@ -240,6 +252,7 @@ def _release_cases(consultation, by, outcome):
             cases.leave_consultation(case, by, outcome)
 
 
+@cases.atomic
 def conclude(consultation, by) -> Consultation:
     """End the meeting. All three parties must have taken part; cases without a resolution
     waiting for signatures go back to work."""
@@ -257,6 +270,7 @@ def conclude(consultation, by) -> Consultation:
     return consultation
 
 
+@cases.atomic
 def cancel(consultation, by, reason: str) -> Consultation:
     """Call the consultation off: its cases go back to work, unsigned resolutions lapse."""
     _need_secretary(consultation, by)

@@ -23,8 +23,8 @@ from portal.consultation.forms import (
     ResolutionForm, SignForm, party_choices,
 )
 from portal.consultation.models import (
-    ActionItem, AgendaItem, Consultation, ConsultationState, Decision, Mode, Notice, Resolution,
-    ResolutionState,
+    ActionItem, AgendaItem, Consultation, ConsultationState, Decision, Invitation, Mode, Notice,
+    Opinion, Resolution, ResolutionState, Signature,
 )
 from portal.errors import ServiceError
 from portal.extensions import db
@@ -36,7 +36,7 @@ from portal.web import is_htmx_fragment_request, safe_next
 bp = Blueprint("consultation", __name__)
 
 CONSULTATION_STATE_NAMES = {
-    ConsultationState.OPEN: _l("Open"),
+    ConsultationState.OPEN: _l("Under way"),
     ConsultationState.CONCLUDED: _l("Concluded"),
     ConsultationState.CANCELLED: _l("Cancelled"),
 }
@@ -63,13 +63,15 @@ def _load(consultation_id) -> Consultation:
     consultation = db.session.scalar(
         select(Consultation).where(Consultation.id == consultation_id).options(
             selectinload(Consultation.items).selectinload(AgendaItem.case).selectinload(Case.building),
-            selectinload(Consultation.items).selectinload(AgendaItem.opinions),
+            selectinload(Consultation.items).selectinload(AgendaItem.opinions)
+            .selectinload(Opinion.author),
             selectinload(Consultation.items).selectinload(AgendaItem.resolution)
-            .selectinload(Resolution.signatures),
+            .selectinload(Resolution.signatures).selectinload(Signature.signer),
             selectinload(Consultation.items).selectinload(AgendaItem.resolution)
             .selectinload(Resolution.action_items).selectinload(ActionItem.assignee),
-            selectinload(Consultation.attendance), selectinload(Consultation.invitations),
-            selectinload(Consultation.compound)))
+            selectinload(Consultation.attendance),
+            selectinload(Consultation.invitations).selectinload(Invitation.person),
+            selectinload(Consultation.convened_by), selectinload(Consultation.compound)))
     if consultation is None or not permissions.can(current_user, "see_compound",
                                                    consultation.compound):
         abort(404)

@@ -92,9 +92,11 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app_factory):
-    """The app with real CSRF and the local htmx, served on 127.0.0.1 and a free port."""
-    app = app_factory(HTMX_URL=HTMX_URL, WTF_CSRF_ENABLED=True)
+def live_server(app_factory, tmp_path):
+    """The app with real CSRF and the local htmx, served on 127.0.0.1 and a free port.
+    Uploaded photos go to this test's temporary folder, never to instance/uploads."""
+    app = app_factory(HTMX_URL=HTMX_URL, WTF_CSRF_ENABLED=True,
+                      UPLOAD_FOLDER=str(tmp_path / "uploads"))
     server = LiveServer(app)
     server.start()
     yield server
@@ -132,6 +134,20 @@ def add_resident(live_server):
             someone = factories.resident(compound, building_code=building, room=room,
                                          state=state, name=name)
             return SimpleNamespace(name=someone.name, phone=someone.phone, room=room)
+
+    return add
+
+
+@pytest.fixture
+def add_member(live_server):
+    """Seeds a member of Plum Garden's three parties in `role`; returns their name and phone."""
+
+    def add(role: Role, name: str):
+        with live_server.app.app_context():
+            from portal.organisation import queries
+
+            someone = factories.member(role, queries.compound_by_code("ymn"), name=name)
+            return SimpleNamespace(name=someone.name, phone=someone.phone)
 
     return add
 

@@ -1,4 +1,4 @@
-"""The case workflow table checked, combination by combination, against rules written out independently."""
+"""The case workflow checked, combination by combination, against independently written rules."""
 
 import itertools
 
@@ -11,8 +11,14 @@ S, A, C = State, Action, Capacity
 OPEN = {S.FILED, S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING}
 FINISHED = {S.CLOSED, S.REJECTED, S.MERGED, S.WITHDRAWN}
 EVERY_STATE = set(State)
+# Everyone who works on a case may leave an internal note. A plain overseer only reads
+# (DESIGN.md section 5) until the case is escalated to them; `branch_member` marks who may
+# record a return visit and always comes with `party_member`; the sweep writes no notes.
 STAFF = {C.SECRETARY, C.PARTY_HEAD, C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.GRID_WORKER,
-         C.OVERSEER}
+         C.ESCALATED_TO}
+# Who hears the resident's verdict on a resolved case: the resident, or a return visit by a
+# branch member or a grid worker.
+VERDICT = {C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
 
 # action: (states it may be taken in, capacities that may take it, state it leads to, needs)
 # A `to` of None means the case stays in the state it is in.
@@ -21,20 +27,29 @@ EXPECTED = {
     A.REJECT: ({S.FILED}, {C.SECRETARY}, S.REJECTED, ("reason",)),
     A.MERGE: ({S.FILED}, {C.SECRETARY}, S.MERGED, ("target",)),
     A.WITHDRAW: ({S.FILED}, {C.REPORTER}, S.WITHDRAWN, ()),
-    A.ASSIGN: ({S.ACCEPTED}, {C.SECRETARY, C.PARTY_HEAD}, S.IN_PROGRESS, ("assignee",)),
-    A.REASSIGN: ({S.IN_PROGRESS, S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD}, None, ("assignee",)),
+    A.ASSIGN: ({S.ACCEPTED}, {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}, S.IN_PROGRESS,
+               ("assignee",)),
+    A.REASSIGN: ({S.IN_PROGRESS, S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}, None,
+                 ("assignee",)),
     A.PROGRESS: ({S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING},
                  {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY}, None, ("body",)),
     A.NOTE: (OPEN | {S.RESOLVED}, STAFF, None, ("body",)),
     A.RESOLVE: ({S.IN_PROGRESS}, {C.ASSIGNEE, C.PROPERTY_MANAGER}, S.RESOLVED, ("body",)),
     A.ADD_INFO: (OPEN, {C.REPORTER}, None, ("body",)),
-    A.REVEAL_PHONE: (EVERY_STATE, {C.SECRETARY, C.ASSIGNEE, C.OVERSEER}, None, ()),
-    # Three-party consultation and escalation (DESIGN.md sections 3 and 4): the secretary
-    # convenes and blows the whistle; the parties' people end a consultation on a case.
+    A.REVEAL_PHONE: (EVERY_STATE, {C.SECRETARY, C.ASSIGNEE, C.OVERSEER, C.ESCALATED_TO}, None, ()),
+    # Three-party consultation (DESIGN.md section 4): the secretary convenes; the parties'
+    # people end a consultation on a case.
     A.CONVENE: ({S.ACCEPTED, S.IN_PROGRESS}, {C.SECRETARY}, S.CONSULTING, ()),
     A.END_CONSULTATION: ({S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER,
                                            C.PARTY_MEMBER}, S.IN_PROGRESS, ()),
-    A.ESCALATE: (OPEN, {C.SECRETARY}, None, ("reason",)),
+    # Escalation: the secretary blows the whistle, the sweep escalates what is long overdue;
+    # an overseer it reached may take the case over.
+    A.ESCALATE: (OPEN, {C.SECRETARY, C.SYSTEM}, None, ("reason",)),
+    A.TAKE_OVER: ({S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING}, {C.ESCALATED_TO}, S.IN_PROGRESS, ()),
+    # Closure feedback: "solved" closes, "not solved" reopens (退回重办), silence closes.
+    A.CLOSE_SOLVED: ({S.RESOLVED}, VERDICT, S.CLOSED, ("satisfaction",)),
+    A.REOPEN: ({S.RESOLVED}, VERDICT, S.IN_PROGRESS, ("reason",)),
+    A.CLOSE_NO_FEEDBACK: ({S.RESOLVED}, {C.SYSTEM}, S.CLOSED, ()),
 }
 
 # Updates, notes, added information and phone reveals leave the case row alone, so they never
@@ -93,10 +108,20 @@ def test_finished_states_allow_only_revealing_the_phone():
             assert set(actions_for(state, {capacity})) <= {A.REVEAL_PHONE}, (state, capacity)
 
 
-def test_a_resolved_case_takes_only_internal_notes_and_phone_reveals():
-    staff_actions = set(actions_for(S.RESOLVED, STAFF))
-    assert staff_actions == {A.NOTE, A.REVEAL_PHONE}
-    assert actions_for(S.RESOLVED, {C.REPORTER}) == []
+def test_a_resolved_case_waits_for_the_residents_verdict():
+    assert actions_for(S.RESOLVED, {C.REPORTER}) == [A.CLOSE_SOLVED, A.REOPEN]
+    assert actions_for(S.RESOLVED, {C.PARTY_MEMBER, C.BRANCH_MEMBER}) == [
+        A.NOTE, A.CLOSE_SOLVED, A.REOPEN]
+    assert actions_for(S.RESOLVED, {C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER}) == [
+        A.NOTE, A.REVEAL_PHONE]
+    assert actions_for(S.RESOLVED, {C.SYSTEM}) == [A.CLOSE_NO_FEEDBACK]
+
+
+def test_an_overseer_reads_until_the_case_is_escalated_to_them():
+    for state in State:
+        assert actions_for(state, {C.OVERSEER}) == [A.REVEAL_PHONE], state
+    assert actions_for(S.IN_PROGRESS, {C.OVERSEER, C.ESCALATED_TO}) == [
+        A.REASSIGN, A.NOTE, A.REVEAL_PHONE, A.TAKE_OVER]
 
 
 @pytest.mark.parametrize("state", list(State))
@@ -134,6 +159,8 @@ def test_missing_asks_for_exactly_what_each_decision_needs():
     assert missing(S.FILED, A.ADD_INFO, {}) == ["body"]
     assert missing(S.FILED, A.WITHDRAW, {}) == []
     assert missing(S.IN_PROGRESS, A.ESCALATE, {}) == ["reason"]
+    assert missing(S.RESOLVED, A.CLOSE_SOLVED, {"satisfaction": "satisfied"}) == []
+    assert missing(S.RESOLVED, A.REOPEN, {"satisfaction": "unsatisfied"}) == ["reason"]
 
 
 def test_missing_asks_for_nothing_where_the_action_is_impossible():
@@ -145,4 +172,5 @@ def test_missing_asks_for_nothing_where_the_action_is_impossible():
 def test_only_decisions_change_the_case_row(action):
     states, _by, _to, _needs = EXPECTED[action]
     for state in states:
-        assert step(state, action).changes_case is (action not in LEAVES_CASE_ALONE), (action, state)
+        changes = step(state, action).changes_case
+        assert changes is (action not in LEAVES_CASE_ALONE), (action, state)

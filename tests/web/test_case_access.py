@@ -1,4 +1,4 @@
-"""Nobody sees a case, its photos or its actions unless it is theirs to see; overseers see below them."""
+"""Nobody sees a case, its photos or its actions unless it is theirs to see; overseers see below."""
 
 from types import SimpleNamespace
 
@@ -62,7 +62,8 @@ def events_of(case_id):
 def outsider(world, who):
     return {
         "secretary of another compound": lambda: factories.member(Role.SECRETARY, world.czy),
-        "another resident of the compound": lambda: factories.resident(world.ymn, "2", room="2-502"),
+        "another resident of the compound": lambda: factories.resident(world.ymn, "2",
+                                                                       room="2-502"),
         "a resident still awaiting verification": lambda: factories.resident(
             world.ymn, "2", room="2-503", state=HomeState.PENDING),
         "overseer of another community": lambda: factories.member(Role.COMMUNITY_OVERSEER,
@@ -159,7 +160,8 @@ def test_a_visitors_follow_key_opens_only_its_own_case(app, world, scene):
     assert client.get(f"/cases/{scene.number}").status_code == 404
 
 
-@pytest.mark.parametrize("who", ["another resident of the compound", "secretary of another compound"])
+@pytest.mark.parametrize("who", ["another resident of the compound",
+                                 "secretary of another compound"])
 def test_the_compounds_queue_is_not_found_for_residents_and_other_compounds(app, world, scene, who):
     client = client_of(app, outsider(world, who))
     assert client.get("/c/ymn/cases").status_code == 404

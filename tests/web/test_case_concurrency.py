@@ -1,10 +1,11 @@
-"""Two people acting on one case at once: one wins, the other is told, and nothing is overwritten."""
+"""Two people acting on one case at once: one wins, the other is told, nothing is overwritten."""
 
 import threading
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.accounts.models import Person
 from portal.accounts.roles import Role
@@ -48,7 +49,8 @@ def events(team, action):
 
 def accept_now(team, by):
     case = the_case(team)
-    service.accept(case, by, case.version, Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY, False)
+    service.accept(case, by, case.version, Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY,
+                   False)
 
 
 def signed_in(app, person):
@@ -69,7 +71,8 @@ def version_on_page(client, number) -> str:
 
 def test_second_secretary_accepting_from_a_stale_page_is_told_and_overwrites_nothing(app, team):
     first, second = signed_in(app, team.secretary), signed_in(app, team.deputy)
-    seen_first, seen_second = version_on_page(first, team.number), version_on_page(second, team.number)
+    seen_first = version_on_page(first, team.number)
+    seen_second = version_on_page(second, team.number)
     assert seen_first == seen_second
 
     assert first.post(f"/cases/{team.number}/accept", data={
@@ -89,7 +92,8 @@ def test_second_secretary_accepting_from_a_stale_page_is_told_and_overwrites_not
 def test_second_assignment_from_a_stale_page_is_told_and_the_first_assignee_stays(app, team):
     accept_now(team, team.secretary)
     first, second = signed_in(app, team.secretary), signed_in(app, team.deputy)
-    seen_first, seen_second = version_on_page(first, team.number), version_on_page(second, team.number)
+    seen_first = version_on_page(first, team.number)
+    seen_second = version_on_page(second, team.number)
 
     assert first.post(f"/cases/{team.number}/assign", data={
         "version": seen_first, "assignee": team.fitter.id}).status_code == 302
@@ -109,7 +113,8 @@ def test_a_stale_triage_from_the_queue_row_answers_the_row_with_the_conflict(app
     version = the_case(team).version
     form = {"version": version, "category": "lift", "priority": "normal", "lead_party": "property"}
     assert first.post(f"/cases/{team.number}/accept", data=form).status_code == 302
-    response = second.post(f"/cases/{team.number}/reject", data={"version": version, "reason": "重复"},
+    response = second.post(f"/cases/{team.number}/reject",
+                           data={"version": version, "reason": "重复"},
                            headers={"HX-Request": "true", "HX-Target": f"row-{team.case_id}"})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
@@ -121,18 +126,26 @@ def test_a_stale_triage_from_the_queue_row_answers_the_row_with_the_conflict(app
 # -- (b) a real race at the database ----------------------------------------------------------
 
 
-def race(app, monkeypatch, team, attempts):
-    """Run each attempt in its own thread, app context and session; all of them load the case
-    first and reach the commit together. Returns what became of each attempt."""
+def race(app, team, attempts, order=None):
+    """Run each attempt in its own thread, app context and session. Each loads the case, acts
+    on it in memory, and waits for the others right before its first write to the database
+    (the first flush: the commit's, unless a query inside the service autoflushes earlier).
+    Then all write at once, or, given an `order`, each after the one before it has finished.
+    Returns what became of each attempt."""
     barrier = threading.Barrier(len(attempts), timeout=20)
-    real_commit = service._commit
+    racing = threading.local()
+    finished = {name: threading.Event() for name in attempts}
+    before = dict(zip(order[1:], order)) if order else {}
 
-    def commit_together():
-        barrier.wait()  # everyone has loaded the same version and changed it in memory
-        real_commit()
+    def write_together(session, flush_context, instances):
+        if getattr(racing, "waiting", False):
+            racing.waiting = False
+            barrier.wait()
+            if racing.name in before:
+                assert finished[before[racing.name]].wait(timeout=20), "the first writer hangs"
 
-    monkeypatch.setattr(service, "_commit", commit_together)
     db.session.commit()  # nothing of the test's own transaction in the way
+    event.listen(Session, "before_flush", write_together)
     outcomes, loaded = {}, {}
 
     def run(name, attempt):
@@ -140,6 +153,7 @@ def race(app, monkeypatch, team, attempts):
             try:
                 case = db.session.get(Case, team.case_id)
                 loaded[name] = case.version
+                racing.waiting, racing.name = True, name
                 attempt(case)
                 outcomes[name] = "done"
             except service.Stale:
@@ -147,14 +161,19 @@ def race(app, monkeypatch, team, attempts):
             except Exception as error:  # noqa: BLE001  (reported by the assertion below)
                 outcomes[name] = repr(error)
                 barrier.abort()
+            finally:
+                finished[name].set()
 
     threads = [threading.Thread(target=run, args=item) for item in attempts.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        event.remove(Session, "before_flush", write_together)
     assert not any(thread.is_alive() for thread in threads), "a racer is stuck"
-    # Both acted on the same version and both got past every check to the commit: the loser
+    # Both acted on the same version and both got past every check to their write: the loser
     # was stopped by the database's version check, not by a fresher read.
     assert len(set(loaded.values())) == 1 and len(loaded) == len(attempts), loaded
     return outcomes
@@ -164,7 +183,7 @@ def as_person(person_id):
     return db.session.get(Person, person_id)
 
 
-def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, monkeypatch, team):
+def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, team):
     leads = {team.secretary.id: PartyKind.PROPERTY, team.deputy.id: PartyKind.BRANCH}
 
     def accept_as(person_id):
@@ -173,7 +192,7 @@ def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, monkeyp
                            Priority.NORMAL, leads[person_id], False)
         return attempt
 
-    outcomes = race(app, monkeypatch, team, {pid: accept_as(pid) for pid in leads})
+    outcomes = race(app, team, {pid: accept_as(pid) for pid in leads})
     assert sorted(outcomes.values()) == ["done", "stale"], outcomes
     [winner] = [pid for pid, outcome in outcomes.items() if outcome == "done"]
     case = the_case(team)
@@ -182,7 +201,7 @@ def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, monkeyp
     assert [e.actor_id for e in events(team, "accept")] == [winner]
 
 
-def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, monkeypatch, team):
+def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, team):
     accept_now(team, team.secretary)
     choices = {team.secretary.id: team.fitter.id, team.deputy.id: team.electrician.id}
 
@@ -191,10 +210,54 @@ def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, m
             service.assign(case, as_person(person_id), case.version, as_person(choices[person_id]))
         return attempt
 
-    outcomes = race(app, monkeypatch, team, {pid: assign_as(pid) for pid in choices})
+    outcomes = race(app, team, {pid: assign_as(pid) for pid in choices})
     assert sorted(outcomes.values()) == ["done", "stale"], outcomes
     [winner] = [pid for pid, outcome in outcomes.items() if outcome == "done"]
     case = the_case(team)
     assert case.state is State.IN_PROGRESS and case.assignee_id == choices[winner]
     [assigned] = events(team, "assign")
     assert (assigned.actor_id, assigned.data["assignee_id"]) == (winner, choices[winner])
+
+
+def test_the_loser_of_two_accepts_posted_at_once_sees_the_conflict_page(app, team):
+    clients = {team.secretary.id: signed_in(app, team.secretary),
+               team.deputy.id: signed_in(app, team.deputy)}
+    leads = {team.secretary.id: "property", team.deputy.id: "branch"}
+    version = the_case(team).version
+
+    def post_accept(person_id):
+        def attempt(_case):
+            response = clients[person_id].post(f"/cases/{team.number}/accept", data={
+                "version": version, "category": "lift", "priority": "normal",
+                "lead_party": leads[person_id]})
+            if response.status_code == 409:
+                assert STALE in texts(response)
+                raise service.Stale()
+            assert response.status_code == 302, response.status_code
+        return attempt
+
+    outcomes = race(app, team, {pid: post_accept(pid) for pid in clients})
+    assert sorted(outcomes.values()) == ["done", "stale"], outcomes
+    [winner] = [pid for pid, outcome in outcomes.items() if outcome == "done"]
+    assert the_case(team).lead_party.value == leads[winner]
+    assert [e.actor_id for e in events(team, "accept")] == [winner]
+
+
+def test_reporter_withdrawing_as_the_secretary_accepts_is_told_the_case_changed(app, world, team):
+    reporter = db.session.get(Case, team.case_id).reporter
+    clients = {"accept": signed_in(app, team.secretary), "withdraw": signed_in(app, reporter)}
+    version = the_case(team).version
+    forms = {"accept": {"version": version, "category": "lift", "priority": "normal",
+                        "lead_party": "property"}, "withdraw": {"version": version}}
+
+    def post(name):
+        def attempt(_case):
+            response = clients[name].post(f"/cases/{team.number}/{name}", data=forms[name])
+            if response.status_code == 409:
+                raise service.Stale()
+            assert response.status_code == 302, response.status_code
+        return attempt
+
+    outcomes = race(app, team, {name: post(name) for name in forms}, order=["accept", "withdraw"])
+    assert outcomes == {"accept": "done", "withdraw": "stale"}
+    assert the_case(team).state is State.ACCEPTED and events(team, "withdraw") == []

@@ -2,7 +2,7 @@
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +13,7 @@ from portal.accounts.roles import Role
 from portal.cases import service
 from portal.cases.categories import DEFAULT_RULES, Category
 from portal.cases.models import Case, CategoryRule, Priority
-from portal.clock import fixed
+from portal.clock import LOCAL_ZONE, fixed
 from portal.extensions import db
 from portal.organisation.models import PartyKind
 from tests import factories
@@ -63,7 +63,8 @@ def row_ids(response) -> list[int]:
 
 
 def more_link(response):
-    found = re.search(r'<a class="button secondary" href="([^"]+)"', response.get_data(as_text=True))
+    page = response.get_data(as_text=True)
+    found = re.search(r'<a class="button secondary" href="([^"]+)"', page)
     return html.unescape(found.group(1)) if found else None
 
 
@@ -168,6 +169,21 @@ def test_thirty_cases_come_in_a_page_of_25_and_a_more_page_of_5(app, world, crew
     assert "30 cases" in texts(second)
 
 
+def test_paging_through_finished_cases_with_no_deadline_misses_none(app, world, crew):
+    with fixed(T0):
+        waiting = [filed(world, crew.reporter).id for _ in range(2)]
+        finished = []
+        for _ in range(28):
+            case = filed(world, crew.neighbour, Category.NOISE)
+            finished.append(service.reject(case, crew.secretary, case.version, "重复").id)
+    client = signed_in(app, crew.secretary)
+    with fixed(T0 + timedelta(hours=1)):
+        first = client.get("/c/ymn/cases?state=all")
+        second = client.get(more_link(first))  # the cursor sits on a case with no deadline
+    assert row_ids(first) + row_ids(second) == waiting + finished
+    assert more_link(second) is None
+
+
 def test_a_tampered_page_cursor_starts_from_the_top(app, world, crew):
     with fixed(T0):
         cases = [filed(world, crew.reporter).id for _ in range(3)]
@@ -186,7 +202,8 @@ def test_my_cases_lists_only_the_cases_assigned_to_me(app, world, crew):
     accepted(filed(world, crew.reporter, what="SOMEONE-ELSES"), crew, assignee=crew.electrician)
     filed(world, crew.reporter, what="NOBODYS")
     client = signed_in(app, crew.fitter)
-    open_page, all_page = texts(client.get("/cases/mine")), texts(client.get("/cases/mine?show=all"))
+    open_page = texts(client.get("/cases/mine"))
+    all_page = texts(client.get("/cases/mine?show=all"))
     assert mine_open.number in open_page and "MINE-OPEN" in open_page
     assert "MINE-DONE" not in open_page and "MINE-DONE" in all_page
     for page in (open_page, all_page):
@@ -255,18 +272,21 @@ def rules_form(client=None, community="cm", **changes):
 
 
 def proposed_lead(page: str) -> str:
-    select_tag = re.search(r'<select id="lead_party" name="lead_party"[^>]*>(.*?)</select>', page, re.S)
+    select_tag = re.search(r'<select id="lead_party" name="lead_party"[^>]*>(.*?)</select>', page,
+                           re.S)
     return re.search(r'<option selected value="([^"]+)">', select_tag.group(1)).group(1)
 
 
 def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(app, world, crew):
     before = filed(world, crew.reporter, Category.REPAIR)
     secretary = signed_in(app, crew.secretary)
-    assert proposed_lead(secretary.get(f"/cases/{before.number}").get_data(as_text=True)) == "property"
+    page = secretary.get(f"/cases/{before.number}").get_data(as_text=True)
+    assert proposed_lead(page) == "property"
 
     overseer = signed_in(app, crew.overseer)
     response = overseer.post(f"/community/{world.community.code}/categories",
-                             data=rules_form(overseer, **{"repair-lead": "branch", "repair-days": "5"}))
+                             data=rules_form(overseer, **{"repair-lead": "branch",
+                                                          "repair-days": "5"}))
     assert response.status_code == 302
 
     case = filed(world, crew.reporter, Category.REPAIR)
@@ -275,13 +295,18 @@ def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(a
     assert f'id="lead-{case.id}" name="lead_party"><option value="branch" selected>' in row
     accepted_case = service.accept(case, crew.secretary, case.version, Category.REPAIR,
                                    Priority.NORMAL, PartyKind.BRANCH, False)
-    assert accepted_case.due_at - accepted_case.accepted_at == timedelta(days=5)
+    # Five days to resolve: by the end of the fifth local day after acceptance.
+    local_accepted = accepted_case.accepted_at.astimezone(LOCAL_ZONE)
+    assert accepted_case.due_at.astimezone(LOCAL_ZONE).date() == (
+        local_accepted.date() + timedelta(days=5))
+    assert accepted_case.due_at.astimezone(LOCAL_ZONE).time() >= time(23, 59)
 
 
 def test_a_rule_of_zero_days_is_refused_and_nothing_is_saved(app, world, crew):
     overseer = signed_in(app, crew.overseer)
     response = overseer.post(f"/community/{world.community.code}/categories",
-                             data=rules_form(overseer, **{"repair-lead": "branch", "repair-days": "0"}))
+                             data=rules_form(overseer, **{"repair-lead": "branch",
+                                                          "repair-days": "0"}))
     assert response.status_code == 422
     assert "Choose a lead party and 1 to 90 days." in texts(response)
     assert db.session.scalar(select(func.count(CategoryRule.id))) == 0

@@ -1,4 +1,4 @@
-"""Uploaded photos: bad, huge and bomb files refused with the form kept; stored ones are clean JPEGs."""
+"""Uploaded photos: bad, huge and bomb files refused, the form kept; stored ones are clean JPEGs."""
 
 import html
 import io
@@ -43,7 +43,8 @@ def visitor(client, world):
 def png(width, height) -> io.BytesIO:
     """A complete, valid 1-bit PNG of any size; all black, so it compresses to kilobytes."""
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
 
     row = b"\0" * (1 + (width + 7) // 8)
     packer = zlib.compressobj(9)
@@ -155,7 +156,8 @@ def test_a_stored_photo_has_no_exif_gps_or_maker_and_is_a_jpeg(visitor, world, u
     raw = (uploads / photo.path).read_bytes() + (uploads / photo.thumb_path).read_bytes()
     assert b"PhoneMaker" not in raw and b"Exif" not in raw
     assert "IMG_0001" not in photo.path and photo.path.endswith(".jpg")
-    assert (photo.width, photo.height, photo.size) == (64, 48, len((uploads / photo.path).read_bytes()))
+    size = len((uploads / photo.path).read_bytes())
+    assert (photo.width, photo.height, photo.size) == (64, 48, size)
 
 
 def test_exif_orientation_is_applied_before_it_is_dropped(visitor, world, uploads):
@@ -175,7 +177,8 @@ def test_exif_orientation_is_applied_before_it_is_dropped(visitor, world, upload
 def test_a_png_with_transparency_becomes_an_rgb_jpeg_on_white(visitor, world, uploads):
     clear = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
     clear.paste((0, 0, 255, 255), (20, 0, 40, 40))
-    assert report(visitor, world, photos=[(image_file(clear, "PNG"), "shot.png")]).status_code == 302
+    response = report(visitor, world, photos=[(image_file(clear, "PNG"), "shot.png")])
+    assert response.status_code == 302
     [(image, thumb, _photo)] = stored_photos(uploads)
     assert image.format == "JPEG" and image.mode == "RGB" and thumb.mode == "RGB"
     assert min(image.getpixel((5, 20))) > 240  # transparent → white, not black

@@ -1,7 +1,6 @@
-"""The number of SQL statements a case page or list costs does not grow with the number of cases or events."""
+"""The SQL statements a case page or list costs do not grow with the number of cases or events."""
 
 from contextlib import contextmanager
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, select

@@ -1,4 +1,4 @@
-"""Every action on a case through the web: what it changes, who is refused, and what each person sees."""
+"""Every action on a case through the web: what it changes, who is refused, what each one sees."""
 
 import html
 import re
@@ -50,11 +50,11 @@ def building(world, code="2"):
     return next(b for b in world.ymn.buildings if b.code == code)
 
 
-def new_case(world, people, state=State.FILED, compound=None, category=Category.LIFT) -> Case:
+def new_case(world, people, state=State.FILED, compound=None) -> Case:
     """A case the reporter filed, brought to `state` through the service as the staff would."""
     compound = compound or world.ymn
     place = next(b for b in compound.buildings if b.code == "2")
-    case, _key = service.file_case(compound, place, category, "电梯困人", "2单元", False,
+    case, _key = service.file_case(compound, place, Category.LIFT, "电梯困人", "2单元", False,
                                    "", "", by=people.reporter)
     if state is State.FILED:
         return case
@@ -104,21 +104,26 @@ def post(client, case, action, people, **changes):
         "note": ("updates", {"body": "配件缺货", "visibility": "internal"}),
         "resolve": ("resolve", {"version": version, "body": "修好了"}),
         "add_info": ("info", {"body": "晚上也坏"}),
+        "escalate": ("escalate", {"reason": "物业三天不来"}),
     }[action]
     data.update(changes)
     return client.post(f"/cases/{case.number}/{url}", data=data, content_type="multipart/form-data")
 
 
 EVERY_ACTION = {"accept", "reject", "merge", "withdraw", "assign", "progress", "note", "resolve",
-                "add_info"}
+                "add_info", "escalate"}
 STAFF = ("secretary", "manager", "staff", "branch", "representative", "grid", "overseer")
 # Who may do what in each state: lead party property, assigned (from in_progress on) to `staff`.
+# Anyone of the compound's parties and the grid worker may also leave a note while the case is
+# open or resolved; the community's overseer only reads, as the case is not escalated.
 MAY = {
     State.FILED: {"reporter": {"withdraw", "add_info"},
-                  "secretary": {"accept", "reject", "merge", "note"}},
-    State.ACCEPTED: {"reporter": {"add_info"}, "secretary": {"assign", "progress", "note"},
+                  "secretary": {"accept", "reject", "merge", "note", "escalate"}},
+    State.ACCEPTED: {"reporter": {"add_info"},
+                     "secretary": {"assign", "progress", "note", "escalate"},
                      "manager": {"assign", "progress", "note"}},
-    State.IN_PROGRESS: {"reporter": {"add_info"}, "secretary": {"assign", "progress", "note"},
+    State.IN_PROGRESS: {"reporter": {"add_info"},
+                        "secretary": {"assign", "progress", "note", "escalate"},
                         "manager": {"assign", "progress", "note", "resolve"},
                         "staff": {"progress", "note", "resolve"}},
     State.RESOLVED: {"reporter": set()},
@@ -133,7 +138,8 @@ def test_everyone_is_refused_what_they_may_not_do_and_nothing_changes(app, world
     wrong = []
     for who in ("reporter", *STAFF):
         client = client_of(app, getattr(people, who))
-        may = MAY[state].get(who, {"note"} if state is not State.REJECTED else set())
+        may = MAY[state].get(who, set() if who == "overseer" or state is State.REJECTED
+                             else {"note"})
         for action in sorted(EVERY_ACTION - may):
             response = post(client, case, action, people)
             after = stored(case.id)
@@ -188,7 +194,8 @@ def test_reject_needs_a_reason_and_the_resident_then_sees_it(app, world, people)
     assert response.status_code == 422
     assert "Give the reason; the resident will see it." in texts(response)
     after = stored(case.id)
-    assert (after.state, after.version, after.events) == (State.FILED, before.version, before.events)
+    assert (after.state, after.version, after.events) == (
+        State.FILED, before.version, before.events)
 
     assert post(secretary, case, "reject", people, reason="这是业主自家的水管").status_code == 302
     after = stored(case.id)
@@ -220,7 +227,8 @@ def test_merge_into_another_compounds_case_itself_or_nothing_is_refused(app, wor
     response = post(client_of(app, people.secretary), case, "merge", people, target=number)
     assert response.status_code == 422
     after = stored(case.id)
-    assert (after.state, after.version, after.events) == (State.FILED, before.version, before.events)
+    assert (after.state, after.version, after.events) == (
+        State.FILED, before.version, before.events)
     assert after.case.merged_into_id is None and actions_of(elsewhere.id) == ["file"]
 
 
@@ -241,7 +249,8 @@ def test_secretary_assigns_then_reassigns_and_the_timeline_keeps_both(app, world
 def test_assigning_to_the_present_assignee_again_is_refused(app, world, people):
     case = new_case(world, people, State.IN_PROGRESS)
     before = stored(case.id)
-    response = post(client_of(app, people.secretary), case, "assign", people, assignee=people.staff.id)
+    response = post(client_of(app, people.secretary), case, "assign", people,
+                    assignee=people.staff.id)
     assert response.status_code == 422
     assert stored(case.id).events == before.events
 
@@ -273,7 +282,8 @@ def test_reporter_withdraws_before_acceptance_but_not_after(app, world, people):
     accepted = new_case(world, people, State.ACCEPTED)
     before = stored(accepted.id)
     assert post(reporter, accepted, "withdraw", people).status_code == 409
-    assert stored(accepted.id).state is State.ACCEPTED and stored(accepted.id).events == before.events
+    after = stored(accepted.id)
+    assert after.state is State.ACCEPTED and after.events == before.events
 
 
 def test_assignee_posts_progress_and_resolves_the_case(app, world, people):
@@ -303,9 +313,24 @@ def test_a_note_posted_meanwhile_does_not_make_the_secretarys_triage_form_stale(
     case = new_case(world, people)
     opened_version = stored(case.id).version
     assert post(client_of(app, people.manager), case, "note", people).status_code == 302
-    response = post(client_of(app, people.secretary), case, "accept", people, version=opened_version)
+    response = post(client_of(app, people.secretary), case, "accept", people,
+                    version=opened_version)
     assert response.status_code == 302
     assert stored(case.id).state is State.ACCEPTED
+
+
+def test_updates_added_information_and_reveals_leave_an_open_assignment_form_valid(app, world,
+                                                                                     people):
+    case = new_case(world, people, State.IN_PROGRESS)
+    opened_version = stored(case.id).version
+    assert post(client_of(app, people.staff), case, "progress", people).status_code == 302
+    assert post(client_of(app, people.reporter), case, "add_info", people).status_code == 302
+    secretary = client_of(app, people.secretary)
+    assert secretary.post(f"/cases/{case.number}/reveal-phone").status_code == 200
+    assert stored(case.id).version == opened_version
+    response = post(secretary, case, "assign", people, version=opened_version,
+                    assignee=people.manager.id)
+    assert response.status_code == 302 and stored(case.id).assignee_id == people.manager.id
 
 
 # -- filing -----------------------------------------------------------------------------
@@ -332,7 +357,8 @@ def test_visitor_files_follows_by_private_link_and_finds_it_in_their_account(app
         "room": "2-501", "password": "longenough1", "confirm": "longenough1",
         "privacy": "y"}).status_code == 302
     assert case.number not in texts(newcomer.get("/my"))
-    home = db.session.scalar(select(Home).join(Person, Home.person_id == Person.id).where(Person.phone == "13800001111"))
+    home = db.session.scalar(select(Home).join(Person, Home.person_id == Person.id)
+                             .where(Person.phone == "13800001111"))
     assert client_of(app, people.secretary).post(f"/homes/{home.id}/verify").status_code == 302
     assert case.number in texts(newcomer.get("/my"))
     assert newcomer.get(f"/cases/{case.number}").status_code == 200
@@ -353,7 +379,8 @@ def test_grid_worker_files_on_a_residents_behalf(app, world, people):
 
 def test_signed_in_resident_files_as_themself_whatever_the_form_says(app, world, people):
     reporter = client_of(app, people.reporter)
-    assert file_case(reporter, world, contact_name="别人", contact_phone="13900003333").status_code == 302
+    response = file_case(reporter, world, contact_name="别人", contact_phone="13900003333")
+    assert response.status_code == 302
     case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
     assert case.reporter_id == people.reporter.id and case.on_behalf is False
     assert (case.contact_name, case.contact_phone) == ("王阿姨", PHONE)
@@ -367,7 +394,8 @@ def test_htmx_action_aimed_at_the_case_answers_with_the_case_region_only(app, wo
     secretary = client_of(app, people.secretary)
     response = secretary.post(f"/cases/{case.number}/accept", headers={
         "HX-Request": "true", "HX-Target": "case"}, data={
-        "version": case.version, "category": "lift", "priority": "normal", "lead_party": "property"})
+        "version": case.version, "category": "lift", "priority": "normal",
+        "lead_party": "property"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="case"') and "<html" not in html
@@ -391,7 +419,8 @@ def test_htmx_refusal_aimed_at_the_case_comes_back_as_the_case_region_with_409(a
     case = new_case(world, people)
     response = client_of(app, people.staff).post(f"/cases/{case.number}/accept", headers={
         "HX-Request": "true", "HX-Target": "case"}, data={
-        "version": case.version, "category": "lift", "priority": "normal", "lead_party": "property"})
+        "version": case.version, "category": "lift", "priority": "normal",
+        "lead_party": "property"})
     assert response.status_code == 409
     assert response.get_data(as_text=True).lstrip().startswith('<div id="case"')
 
@@ -453,3 +482,40 @@ def test_htmx_reveal_answers_with_the_number_alone(app, world, people):
     assert response.status_code == 200 and "<html" not in html
     assert f'<span id="reporter-phone">{PHONE}</span>' in html
     assert stored(case.id).case.events[-1].actor_role == "overseer"
+
+
+# -- a visitor who filed, by the follow key -----------------------------------------------------
+
+
+def visitor_case(app, world):
+    """A case filed by a visitor; the client keeps the follow key the receipt gave it."""
+    client = app.test_client()
+    response = file_case(client, world, contact_name="张秀英", contact_phone="13800001111")
+    assert response.status_code == 302
+    return client, db.session.scalars(select(Case).order_by(Case.id.desc())).first()
+
+
+def test_visitor_withdraws_their_case_with_the_follow_key(app, world):
+    client, case = visitor_case(app, world)
+    response = client.post(f"/cases/{case.number}/withdraw", data={"version": case.version})
+    assert response.status_code == 302
+    after = stored(case.id)
+    assert after.state is State.WITHDRAWN
+    assert (after.case.events[-1].actor_id, after.case.events[-1].actor_role) == (None, "reporter")
+
+
+def test_visitor_adds_information_with_the_follow_key(app, world):
+    client, case = visitor_case(app, world)
+    response = client.post(f"/cases/{case.number}/info", data={"body": "楼道灯也不亮"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    event = stored(case.id).case.events[-1]
+    assert (event.action, event.actor_id, event.body) == ("add_info", None, "楼道灯也不亮")
+
+
+def test_visitor_cannot_escalate_their_case_with_the_follow_key(app, world):
+    client, case = visitor_case(app, world)
+    response = client.post(f"/cases/{case.number}/escalate", data={"reason": "没人管"})
+    assert response.status_code == 409
+    after = stored(case.id)
+    assert after.case.escalation_level == 0 and "escalate" not in actions_of(case.id)

@@ -1,0 +1,1 @@
+"""Closing the loop: closure feedback, return visits, deadlines, escalation and the sweep."""

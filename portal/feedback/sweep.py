@@ -1,0 +1,88 @@
+"""`flask portal sweep`: the time-driven work nobody clicks — reminders when a deadline passes,
+escalation to the community and then the sub-district, "no feedback" closures, and delivery of
+the outbox. Idempotent, safe when two run at once, and a handful of indexed queries when
+nothing is due."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from portal.cases import service as cases
+from portal.cases.models import Case
+from portal.cases.workflow import OPEN_STATES, State
+from portal.clock import now
+from portal.errors import ServiceError
+from portal.extensions import db
+from portal.notifications.delivery import deliver
+
+OPEN = [s.value for s in OPEN_STATES]
+
+
+def _ids(*where) -> list[int]:
+    return db.session.scalars(select(Case.id).where(*where).order_by(Case.id)).all()
+
+
+def remind(moment) -> int:
+    """Once per stage: the first sweep after a deadline passes reminds the case's owners."""
+    reminded = 0
+    for case_id in _ids(Case.state.in_(OPEN), Case.due_at < moment,
+                        or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at)):
+        # Compare-and-set on reminded_for: of two sweeps, only one changes the row. It leaves
+        # the version alone, so nobody's open form goes stale over a reminder.
+        claimed = db.session.execute(
+            update(Case).where(Case.id == case_id, Case.state.in_(OPEN), Case.due_at < moment,
+                               or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at))
+            .values(reminded_for=Case.due_at).execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            case = db.session.get(Case, case_id)
+            cases.record(case, None, "remind", public=False, due=case.due_at.isoformat())
+            reminded += 1
+        db.session.commit()
+    return reminded
+
+
+def _escalate(ids, level) -> int:
+    escalated = 0
+    for case_id in ids:
+        case = db.session.get(Case, case_id)
+        try:
+            cases.escalate_overdue(case, level)
+        except ServiceError:
+            db.session.rollback()  # another sweep got there first, or the case moved on
+            continue
+        escalated += 1
+    return escalated
+
+
+def escalate(moment) -> tuple[int, int]:
+    config = current_app.config
+    first = _ids(Case.state.in_(OPEN), Case.escalation_level == 0,
+                 Case.due_at < moment - timedelta(hours=config["ESCALATE_AFTER_HOURS"]))
+    second = _ids(Case.state.in_(OPEN), Case.escalation_level == 1, Case.due_at < moment,
+                  Case.escalated_at < moment - timedelta(hours=config["ESCALATE_AGAIN_AFTER_HOURS"]))
+    return _escalate(first, 1), _escalate(second, 2)
+
+
+def close_without_feedback(moment) -> int:
+    closed = 0
+    for case_id in _ids(Case.state == State.RESOLVED.value, Case.feedback_due_at < moment):
+        case = db.session.get(Case, case_id)
+        try:
+            cases.close_without_feedback(case)
+            cases._commit()
+        except ServiceError:
+            db.session.rollback()
+            continue
+        closed += 1
+    return closed
+
+
+def sweep() -> dict[str, int]:
+    moment = now()
+    counts = {"reminded": remind(moment)}
+    counts["escalated"], counts["escalated_again"] = escalate(moment)
+    counts["closed_without_feedback"] = close_without_feedback(moment)
+    counts.update(deliver())
+    return counts

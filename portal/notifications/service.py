@@ -1,0 +1,139 @@
+"""Who hears of what: inbox rows for everyone an event concerns, and outbox rows for the
+channels that are configured. Nothing here sends anything: delivery runs later (sweep)."""
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import func, select, update
+
+from portal.accounts.models import Membership, Person
+from portal.accounts.roles import HEAD, Role
+from portal.clock import now
+from portal.extensions import db
+from portal.notifications import channels
+from portal.notifications.messages import MESSAGES
+from portal.notifications.models import Notification, OutboxMessage
+
+# Which events reach whom. "reporter" only hears of public events.
+RECIPIENTS = {
+    "file": ("secretaries",),
+    "accept": ("reporter",), "reject": ("reporter",), "merge": ("reporter",),
+    "withdraw": ("secretaries",),
+    "assign": ("assignee", "reporter"), "reassign": ("assignee",), "take_over": ("secretaries",),
+    "progress": ("reporter",), "note": ("assignee", "secretaries"),
+    "resolve": ("reporter",), "add_info": ("assignee", "secretaries"),
+    "reopen": ("assignee", "secretaries"), "close_solved": ("assignee",),
+    "close_no_feedback": ("assignee",), "escalate": ("overseers", "secretaries"),
+    "remind": ("owners",), "convene": ("reporter",), "end_consultation": ("reporter",),
+    "action_done": ("secretaries",),
+}
+KIND_FOR = {"reassign": "assign"}
+
+
+def _people(compound_id, roles) -> list[Person]:
+    return list(db.session.scalars(
+        select(Person).join(Membership, Membership.person_id == Person.id)
+        .where(Membership.compound_id == compound_id, Membership.role.in_(list(roles)),
+               Person.active.is_(True))))
+
+
+def _overseers(case, level) -> list[Person]:
+    community = case.compound.community
+    if level >= 2:
+        where = (Membership.role == Role.SUBDISTRICT_OVERSEER,
+                 Membership.sub_district_id == community.sub_district_id)
+    else:
+        where = (Membership.role == Role.COMMUNITY_OVERSEER, Membership.community_id == community.id)
+    return list(db.session.scalars(select(Person).join(Membership, Membership.person_id == Person.id)
+                                   .where(*where, Person.active.is_(True))))
+
+
+def recipients(event) -> list[Person]:
+    case = event.case
+    found: dict[int, Person] = {}
+    for who in RECIPIENTS.get(event.action, ()):
+        if who == "reporter" and event.public and case.reporter is not None:
+            found[case.reporter.id] = case.reporter
+        elif who == "assignee" and case.assignee is not None:
+            found[case.assignee.id] = case.assignee
+        elif who == "secretaries":
+            found.update({p.id: p for p in _people(case.compound_id, [Role.SECRETARY])})
+        elif who == "overseers":
+            found.update({p.id: p for p in _overseers(case, event.data.get("level", 1))})
+        elif who == "owners":
+            owners = [case.assignee] if case.assignee else []
+            if case.lead_party is not None:
+                owners += _people(case.compound_id, [HEAD[case.lead_party]])
+            owners += _people(case.compound_id, [Role.SECRETARY])
+            found.update({p.id: p for p in owners if p is not None})
+    if event.actor is not None:
+        found.pop(event.actor.id, None)  # nobody is told of what they did themself
+    return list(found.values())
+
+
+def for_case_event(event) -> None:
+    kind = KIND_FOR.get(event.action, event.action)
+    if kind not in MESSAGES:
+        return
+    case = event.case
+    people = recipients(event)
+    if not people:
+        return
+    params = {"number": case.number, "body": (event.body or "")[:200],
+              "category_code": case.category.value, "target": event.data.get("target", "")}
+    # The case's stable address (DESIGN.md section 8); built by hand so the sweep and the CLI,
+    # which run outside any request, can notify too.
+    link = f"/cases/{case.number}"
+    for person in people:
+        kind_here = "assigned_to_party" if kind == "assign" and person.id != case.assignee_id else kind
+        notify(person, kind_here, params, link, case_id=case.id)
+
+
+def notify(person: Person, kind: str, params: dict, link: str, case_id: int | None = None):
+    """An inbox row for the person, and an outbox row per configured channel that reaches them."""
+    row = Notification(person_id=person.id, case_id=case_id, kind=kind, params=params, link=link,
+                       created_at=now())
+    db.session.add(row)
+    ready = channels.configured()
+    if not ready:
+        return row
+    db.session.flush()
+    with force_locale(person.locale or "zh_CN"):
+        text = render(row)
+        subject = text if len(text) <= 120 else text[:117] + "…"
+        body = f"{text}\n\n{current_app.config['BASE_URL']}{link}"
+    for channel in ready:
+        address = channel.address_for(person)
+        if address:
+            db.session.add(OutboxMessage(notification_id=row.id, channel=channel.name,
+                                         address=address, subject=subject, body=body,
+                                         next_attempt_at=now()))
+    return row
+
+
+def render(row: Notification) -> str:
+    """The notification's text in the current language."""
+    from portal.cases.categories import NAMES, Category
+
+    params = dict(row.params)
+    if "category_code" in params:
+        params["category"] = str(NAMES[Category(params.pop("category_code"))])
+    params.setdefault("category", "")
+    params.setdefault("body", "")
+    params.setdefault("target", "")
+    params.setdefault("title", "")
+    params.setdefault("number", "")
+    return str(MESSAGES[row.kind]) % params
+
+
+def unread_count(person) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.person_id == person.id, Notification.read_at.is_(None))) or 0
+
+
+def mark_read(person, notification_id=None) -> None:
+    statement = update(Notification).where(Notification.person_id == person.id,
+                                           Notification.read_at.is_(None))
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    db.session.execute(statement.values(read_at=now()))
+    db.session.commit()
