@@ -36,8 +36,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.cases.views import bp as cases_bp
     from portal.consultation.views import bp as consultation_bp
     from portal.feedback.views import bp as feedback_bp
-    from portal.notifications.views import bp as notifications_bp
     from portal.health import bp as health_bp
+    from portal.notifications.views import bp as notifications_bp
 
     app.register_blueprint(web.bp)
     app.register_blueprint(accounts_bp)

@@ -5,7 +5,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations reviewable and portable (SQLite batch mode).
@@ -27,3 +27,9 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def enum_type(cls, length: int = 30) -> Enum:
+    """A Python enum stored by its values in a plain string column: no database enum type,
+    so adding a state later is a code change, not a schema migration."""
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])

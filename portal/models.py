@@ -1,11 +1,18 @@
 """Imports every feature's tables, so Alembic and create_all see the whole schema."""
 
 from portal.accounts.models import Home, Membership, Person  # noqa: F401
-from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401
 from portal.cases.models import Case, CaseCounter, CaseEvent, CategoryRule, Photo  # noqa: F401
 from portal.consultation.models import (  # noqa: F401
-    ActionItem, AgendaItem, Attendance, Consultation, Invitation, Notice, Opinion, Resolution,
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    Consultation,
+    Invitation,
+    Notice,
+    Opinion,
+    Resolution,
     Signature,
 )
 from portal.feedback.models import Feedback  # noqa: F401
 from portal.notifications.models import Notification, OutboxMessage  # noqa: F401
+from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401

@@ -86,9 +86,7 @@ def can(person, action: str, thing=None) -> bool:
         case "verify_residents":
             return Role.SECRETARY in _compound_roles(person, thing)
         case "see_compound":
-            return (
-                bool(_compound_roles(person, thing) & set(COMPOUND_ROLES))
-                or _oversees(person, thing)
-                or is_admin(person)
-            )
+            # Administrators keep the organisation, not the cases: they do not see queues.
+            return bool(_compound_roles(person, thing) & set(COMPOUND_ROLES)) or _oversees(
+                person, thing)
     raise ValueError(f"unknown action {action!r}")

@@ -3,8 +3,15 @@
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, current_app, flash, has_request_context, redirect, render_template, request,
-    session, url_for,
+    Blueprint,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import lazy_gettext as _l

@@ -98,11 +98,12 @@ def database(tmp_path):
 
 
 @pytest.fixture
-def app_factory(database):
+def app_factory(database, tmp_path):
     """Makes an app on this test's database; the schema is created once."""
     made = []
 
     def make(**extra):
+        extra.setdefault("UPLOAD_FOLDER", str(tmp_path / "uploads"))
         app = create_app(app_settings(database.url, **extra))
         with app.app_context():
             if not made:
@@ -120,7 +121,7 @@ def app_factory(database):
 def _fresh_request():
     # Tests hold one app context open for factories, and Flask reuses it for each request:
     # forget what a previous request cached in it, as a new context would.
-    for key in ("_login_user", "_flask_babel"):
+    for key in ("_login_user", "_flask_babel", "csrf_token"):
         g.pop(key, None)
     db.session.expire_all()
 

@@ -4,17 +4,14 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.roles import Role
 from portal.clock import UTCDateTime, now
 from portal.extensions import db
+from portal.extensions import enum_type as _enum
 from portal.organisation.models import Building, Community, Compound, SubDistrict
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
 
 
 class HomeState(enum.StrEnum):

@@ -1,8 +1,8 @@
 """In which capacities a person stands towards a case, and so what they may see of it."""
 
 from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY, Role
-from portal.organisation.models import PartyKind
 from portal.cases.workflow import Capacity
+from portal.organisation.models import PartyKind
 
 
 def party_of(person, compound_id):

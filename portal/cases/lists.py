@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, case as when, func, literal, select, tuple_
+from sqlalchemy import and_, func, literal, select, tuple_
+from sqlalchemy import case as when
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 

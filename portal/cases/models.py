@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
@@ -11,11 +11,8 @@ from portal.cases.categories import Category
 from portal.cases.workflow import Action, State
 from portal.clock import UTCDateTime, now
 from portal.extensions import db
+from portal.extensions import enum_type as _enum
 from portal.organisation.models import Building, Compound, PartyKind
-
-
-def _enum(cls, length=30):
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class Priority(enum.StrEnum):

@@ -17,7 +17,13 @@ from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY
 from portal.cases import access, deadlines, photos
 from portal.cases.categories import Category, rule_for
 from portal.cases.models import (
-    Case, CaseCounter, CaseEvent, CategoryRule, Photo, Priority, Responsibility,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CategoryRule,
+    Photo,
+    Priority,
+    Responsibility,
 )
 from portal.cases.workflow import Action, Capacity, State, step
 from portal.clock import local_date, now

@@ -2,7 +2,15 @@
 htmx enhances: an htmx request aimed at a region gets the changed fragment back."""
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -14,8 +22,20 @@ from wtforms import SelectChoice
 from portal.cases import access, photos, service
 from portal.cases.categories import NAMES, PARTY_NAMES, Category, rule_for
 from portal.cases.forms import (
-    RESPONSIBILITY_NAMES, STATE_NAMES, AcceptForm, AssignForm, InfoForm, MergeForm, RejectForm,
-    EscalateForm, FeedbackForm, ReportForm, ResolveForm, TakeOverForm, UpdateForm, WithdrawForm,
+    RESPONSIBILITY_NAMES,
+    STATE_NAMES,
+    AcceptForm,
+    AssignForm,
+    EscalateForm,
+    FeedbackForm,
+    InfoForm,
+    MergeForm,
+    RejectForm,
+    ReportForm,
+    ResolveForm,
+    TakeOverForm,
+    UpdateForm,
+    WithdrawForm,
     category_choices,
 )
 from portal.cases.models import Case, CaseEvent, Photo, Priority, Responsibility
@@ -80,7 +100,12 @@ def report(code):
             form.photos.errors = [*form.photos.errors, str(error.message)]
         else:
             if key:
-                session.setdefault("case_keys", {})[case.number] = key
+                # The receipt shows the private link once. Only a visitor filing for themself
+                # holds it in their session; a grid worker filing on someone's behalf hands it on
+                # and does not become the reporter.
+                session.setdefault("receipt_keys", {})[case.number] = key
+                if person is None:
+                    session.setdefault("case_keys", {})[case.number] = key
                 session.modified = True
             return redirect(url_for("cases.receipt", number=case.number))
     status = 422 if request.method == "POST" else 200
@@ -93,7 +118,7 @@ def report(code):
 @public
 def receipt(number):
     case, found = _load(number)
-    key = session.get("case_keys", {}).get(number)
+    key = session.get("receipt_keys", {}).get(number)
     follow = url_for("cases.detail", number=number, key=key, _external=True) if key else None
     return render_template("cases/receipt.html", case=case, follow=follow)
 
@@ -166,7 +191,7 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
     """The case page, or just its changing region for htmx."""
     staff = access.sees_internal(found)
     people = service.assignable_people(case.compound) if found & {
-        Capacity.SECRETARY, Capacity.PARTY_HEAD} else []
+        Capacity.SECRETARY, Capacity.PARTY_HEAD, Capacity.ESCALATED_TO} else []
     all_forms = _forms(case, people)
     all_forms.update(forms or {})
     events = [e for e in case.events if staff or e.public]

@@ -83,10 +83,14 @@ def _each(states, step):
 
 
 TABLE: dict[Action, dict[State, Step]] = {
-    Action.ACCEPT: {State.FILED: Step(State.ACCEPTED, frozenset({C.SECRETARY}),
+    # Triage is the secretary's; an overseer a case overdue at triage was escalated to may
+    # triage it in their stead.
+    Action.ACCEPT: {State.FILED: Step(State.ACCEPTED, frozenset({C.SECRETARY, C.ESCALATED_TO}),
                                       ("category", "priority", "lead_party"))},
-    Action.REJECT: {State.FILED: Step(State.REJECTED, frozenset({C.SECRETARY}), ("reason",))},
-    Action.MERGE: {State.FILED: Step(State.MERGED, frozenset({C.SECRETARY}), ("target",))},
+    Action.REJECT: {State.FILED: Step(State.REJECTED, frozenset({C.SECRETARY, C.ESCALATED_TO}),
+                                      ("reason",))},
+    Action.MERGE: {State.FILED: Step(State.MERGED, frozenset({C.SECRETARY, C.ESCALATED_TO}),
+                                     ("target",))},
     Action.WITHDRAW: {State.FILED: Step(State.WITHDRAWN, frozenset({C.REPORTER}))},
     Action.ASSIGN: {State.ACCEPTED: Step(State.IN_PROGRESS,
                                          frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}),

@@ -3,8 +3,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, FieldList, FormField, IntegerField, RadioField,
-    SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FieldList,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget

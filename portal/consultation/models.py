@@ -3,18 +3,18 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
 from portal.cases.models import Case
 from portal.clock import UTCDateTime, now
-from portal.extensions import db
+from portal.extensions import db, enum_type
 from portal.organisation.models import Compound, PartyKind
 
 
 def _enum(cls, length=20):
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+    return enum_type(cls, length)
 
 
 class Mode(enum.StrEnum):

@@ -11,18 +11,28 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import HEAD, PARTY, Role
-from portal.cases import access
 from portal.cases import service as cases
 from portal.cases.models import Case
 from portal.cases.workflow import State
 from portal.clock import now
+from portal.consultation.models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    Consultation,
+    ConsultationState,
+    Decision,
+    Invitation,
+    Mode,
+    Notice,
+    Opinion,
+    Resolution,
+    ResolutionState,
+    Signature,
+)
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.notifications import service as notifications
-from portal.consultation.models import (
-    ActionItem, AgendaItem, Attendance, Consultation, ConsultationState, Decision, Invitation,
-    Mode, Notice, Opinion, Resolution, ResolutionState, Signature,
-)
 from portal.organisation.models import PartyKind
 
 # Who may sign for each party: its head; for the residents' side, a representative.

@@ -19,12 +19,30 @@ from portal.cases.workflow import State
 from portal.clock import LOCAL_ZONE
 from portal.consultation import service
 from portal.consultation.forms import (
-    MODE_NAMES, AttendanceForm, ConveneForm, DoneForm, NoticeForm, OpinionForm, ReasonForm,
-    ResolutionForm, SignForm, party_choices,
+    MODE_NAMES,
+    AttendanceForm,
+    ConveneForm,
+    DoneForm,
+    NoticeForm,
+    OpinionForm,
+    ReasonForm,
+    ResolutionForm,
+    SignForm,
+    party_choices,
 )
 from portal.consultation.models import (
-    ActionItem, AgendaItem, Consultation, ConsultationState, Decision, Invitation, Mode, Notice,
-    Opinion, Resolution, ResolutionState, Signature,
+    ActionItem,
+    AgendaItem,
+    Consultation,
+    ConsultationState,
+    Decision,
+    Invitation,
+    Mode,
+    Notice,
+    Opinion,
+    Resolution,
+    ResolutionState,
+    Signature,
 )
 from portal.errors import ServiceError
 from portal.extensions import db

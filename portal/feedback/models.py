@@ -3,16 +3,16 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
 from portal.clock import UTCDateTime, now
-from portal.extensions import db
+from portal.extensions import db, enum_type
 
 
 def _enum(cls, length=20):
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+    return enum_type(cls, length)
 
 
 class Satisfaction(enum.StrEnum):

@@ -84,7 +84,9 @@ def for_case_event(event) -> None:
     # which run outside any request, can notify too.
     link = f"/cases/{case.number}"
     for person in people:
-        kind_here = "assigned_to_party" if kind == "assign" and person.id != case.assignee_id else kind
+        # The relationship, not assignee_id: the new assignee is not flushed yet.
+        is_assignee = case.assignee is not None and person.id == case.assignee.id
+        kind_here = "assigned_to_party" if kind == "assign" and not is_assignee else kind
         notify(person, kind_here, params, link, case_id=case.id)
 
 

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from portal.csvimport import ImportRejected, read_rows
 from portal.extensions import db
 from portal.organisation.models import (
-    CODE_PATTERN, Building, Community, Compound, Party, PartyKind, SubDistrict,
+    CODE_PATTERN,
+    Building,
+    Community,
+    Compound,
+    Party,
+    PartyKind,
+    SubDistrict,
 )
 
 REQUIRED = ("sub_district_code", "sub_district_name", "community_code", "community_name",

@@ -23,9 +23,11 @@ VERDICT = {C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
 # action: (states it may be taken in, capacities that may take it, state it leads to, needs)
 # A `to` of None means the case stays in the state it is in.
 EXPECTED = {
-    A.ACCEPT: ({S.FILED}, {C.SECRETARY}, S.ACCEPTED, ("category", "priority", "lead_party")),
-    A.REJECT: ({S.FILED}, {C.SECRETARY}, S.REJECTED, ("reason",)),
-    A.MERGE: ({S.FILED}, {C.SECRETARY}, S.MERGED, ("target",)),
+    # Triage: the secretary, or an overseer a case overdue at triage was escalated to.
+    A.ACCEPT: ({S.FILED}, {C.SECRETARY, C.ESCALATED_TO}, S.ACCEPTED,
+               ("category", "priority", "lead_party")),
+    A.REJECT: ({S.FILED}, {C.SECRETARY, C.ESCALATED_TO}, S.REJECTED, ("reason",)),
+    A.MERGE: ({S.FILED}, {C.SECRETARY, C.ESCALATED_TO}, S.MERGED, ("target",)),
     A.WITHDRAW: ({S.FILED}, {C.REPORTER}, S.WITHDRAWN, ()),
     A.ASSIGN: ({S.ACCEPTED}, {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}, S.IN_PROGRESS,
                ("assignee",)),
