@@ -29,11 +29,15 @@ PAGE = 25
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
+# Open cases whose clock runs: one in consultation waits on the meeting.
+RUNNING = [s.value for s in OPEN_STATES if s is not State.CONSULTING]
+
+
 def _bucket(moment):
     """0: new or overdue, 1: other open cases, 2: resolved, 3: finished."""
     open_states = [s.value for s in OPEN_STATES]
     return when(
-        (and_(Case.state.in_(open_states), Case.due_at < literal(moment, UTCDateTime())), 0),
+        (and_(Case.state.in_(RUNNING), Case.due_at < literal(moment, UTCDateTime())), 0),
         (Case.state == State.FILED.value, 0),
         (Case.state.in_(open_states), 1),
         (Case.state == State.RESOLVED.value, 2),
@@ -109,7 +113,7 @@ def _filtered(compound, form, moment):
         statement = statement.where(Case.urgent.is_(True))
     if form.overdue.data:
         statement = statement.where(Case.due_at < literal(moment, UTCDateTime()),
-                                    Case.state.in_([s.value for s in OPEN_STATES]))
+                                    Case.state.in_(RUNNING))
     return statement
 
 

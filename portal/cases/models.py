@@ -100,7 +100,9 @@ class Case(db.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.due_at is not None and self.due_at < now()
+        # A case in consultation waits on the meeting: its clock is paused.
+        return (self.due_at is not None and self.due_at < now()
+                and self.state is not State.CONSULTING)
 
 
 class CaseEvent(db.Model):

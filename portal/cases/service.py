@@ -376,6 +376,11 @@ def leave_consultation(case, by, outcome: str, body: str | None = None) -> None:
     """Back to work after the consultation: to the assignee, or to be assigned.
     `outcome` is effective, dissented, concluded or cancelled. The caller commits."""
     found, allowed = _check(case, by, Action.END_CONSULTATION, None)
+    # The clock paused while the case waited on the consultation: the deadline moves on by
+    # the time it spent there.
+    convened = max((e.at for e in case.events if e.action == Action.CONVENE), default=None)
+    if case.due_at is not None and convened is not None:
+        case.due_at += now() - convened
     _move(case, by, Action.END_CONSULTATION, found, allowed, body=body,
           to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED, outcome=outcome)
 

@@ -16,7 +16,8 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from portal.notifications.delivery import deliver
 
-OPEN = [s.value for s in OPEN_STATES]
+# The clock pauses while a case waits on a scheduled consultation (DESIGN.md section 3).
+OPEN = [s.value for s in OPEN_STATES if s is not State.CONSULTING]
 
 
 def _ids(*where) -> list[int]:

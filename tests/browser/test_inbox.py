@@ -104,8 +104,8 @@ def test_the_count_rises_while_the_secretary_accepts_on_her_own_phone(new_page, 
     row.locator("summary", has_text="受理").click()
     row.get_by_role("button", name="受理", exact=True).click()
     expect(theirs.get_by_role("status").filter(has_text=f"事项 {number} 已受理。")).to_be_visible()
-    # The secretary is not told of what she did herself.
-    expect(theirs.locator("#inbox-count .count")).to_have_text("1")  # the filing, not the acceptance
+    # The secretary is not told of what she did herself: her one unread is the filing.
+    expect(theirs.locator("#inbox-count .count")).to_have_text("1")
 
     expect(inbox.locator(".count")).to_have_text("1", timeout=RISES_WITHIN_MS)
     assert survived(), "the count rose by a page load, not by htmx"

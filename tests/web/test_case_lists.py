@@ -130,7 +130,7 @@ def test_each_filter_narrows_the_queue(app, world, crew, assorted):
 
 
 def test_a_filtered_queue_is_a_bookmarkable_address(app, world, crew, assorted):
-    url = f"/c/ymn/cases?category=lift&state=all&assignee=none"
+    url = "/c/ymn/cases?category=lift&state=all&assignee=none"
     with fixed(assorted.now):
         response = signed_in(app, crew.secretary).get(url)  # as if opened from a bookmark
     assert set(row_ids(response)) == {assorted.urgent, assorted.rejected}

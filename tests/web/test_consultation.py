@@ -255,3 +255,26 @@ def test_action_items_done_then_case_resolves(client, ymn, login):
     assert done.status_code == 302, texts(done)
     assert db.session.scalar(select(func.count(CaseEvent.id)).where(
         CaseEvent.case_id == case.id, CaseEvent.action == "action_done")) == 2
+
+
+def test_the_clock_pauses_while_a_case_waits_on_the_consultation(app, client, ymn, login):
+    from portal import clock
+    from portal.feedback.sweep import sweep
+
+    case = ymn.cases[0]
+    due = db.session.get(Case, case.id).due_at
+    with clock.fixed(due - timedelta(days=1)):
+        login(ymn.secretary)
+        _convene(client, ymn)
+    consultation = _consultation()
+    weeks_later = due + timedelta(days=20)
+    with clock.fixed(weeks_later):
+        counts = sweep()
+        assert counts["reminded"] == 0 and counts["escalated"] == 0
+        db.session.expire_all()
+        assert not db.session.get(Case, case.id).is_overdue
+        client.post(f"/consultations/{consultation.id}/cancel", data={"reason": "改期"})
+    db.session.expire_all()
+    moved = db.session.get(Case, case.id).due_at
+    # The day it had left when the meeting was convened is still left afterwards.
+    assert moved - weeks_later == timedelta(days=1)

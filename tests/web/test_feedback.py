@@ -339,7 +339,8 @@ def test_a_visitor_without_the_key_cannot_answer(app, world, team):
 
 
 def satisfied_count(**where) -> int:
-    statement = select(func.count(Feedback.id)).where(Feedback.satisfaction == Satisfaction.SATISFIED)
+    statement = select(func.count(Feedback.id)).where(
+        Feedback.satisfaction == Satisfaction.SATISFIED)
     if "case" in where:
         statement = statement.where(Feedback.case_id == where["case"].id)
     return db.session.scalar(statement)

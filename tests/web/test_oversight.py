@@ -81,7 +81,8 @@ def listed(client) -> list[str]:
     """The case numbers on the overseer's queue of escalated cases."""
     response = client.get("/oversight/escalated")
     assert response.status_code == 200
-    return re.findall(r'<a class="case-number" href="/cases/([^"]+)">', response.get_data(as_text=True))
+    return re.findall(r'<a class="case-number" href="/cases/([^"]+)">',
+                      response.get_data(as_text=True))
 
 
 # -- the queue ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from portal.cases.models import Case, CaseEvent, Priority
 from portal.cases.workflow import State
 from portal.extensions import db
 from portal.feedback import sweep as sweep_module
-from portal.feedback.models import Satisfaction, Source
+from portal.feedback.models import Feedback, Satisfaction, Source
 from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
 from portal.organisation.models import PartyKind
@@ -356,9 +356,8 @@ def test_two_sweeps_at_once_close_without_feedback_once(app, world, team, monkey
         service.resolve(case, team.fitter, case.version, "换了灯泡")
     results = sweep_twice_at_once(app, monkeypatch, T + timedelta(days=8))
     assert total(results, "closed_without_feedback") == 1, results
-    from portal.feedback.models import Feedback
-
-    assert db.session.scalar(select(func.count(Feedback.id)).where(Feedback.case_id == case.id)) == 1
+    assert db.session.scalar(select(func.count(Feedback.id)).where(
+        Feedback.case_id == case.id)) == 1
     assert len(events_of(case, "close_no_feedback")) == 1
     assert told(case, "close_no_feedback") == [team.fitter.id]
 
@@ -378,5 +377,5 @@ def test_the_command_prints_the_counts(app, world, team):
     with clock.fixed(ESCALATE):
         result = runner.invoke(args=["portal", "sweep"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == (
-        "提醒 0 件，上报 1 件（再次上报 0 件），未评价关闭 0 件；发送 0 条，待重试 0 条，放弃 0 条。")
+    assert result.output.strip() == ("提醒 0 件，上报 1 件（再次上报 0 件），未评价关闭 0 件；"
+                                     "发送 0 条，待重试 0 条，放弃 0 条。")
