@@ -16,3 +16,13 @@ def mask_room(room: str | None) -> str:
         return ""
     keep = max(1, len(room) - 2)
     return room[:keep] + "*" * (len(room) - keep)
+
+
+def mask_address(address: str | None) -> str:
+    """An e-mail address or a phone number, as much as an administrator needs to tell them apart."""
+    if not address:
+        return ""
+    if "@" in address:
+        name, _, domain = address.partition("@")
+        return (name[:1] + "***@" + domain) if name else "***@" + domain
+    return mask_phone(address)

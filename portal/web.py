@@ -21,7 +21,7 @@ from flask_wtf.csrf import CSRFError
 from portal.extensions import db, login_manager
 from portal.forms import LanguageForm
 from portal.permissions import public
-from portal.privacy import mask_phone
+from portal.privacy import mask_address, mask_phone
 
 bp = Blueprint("web", __name__)
 
@@ -115,6 +115,7 @@ def install(app) -> None:
         return format_datetime(value, style) if value else ""
 
     app.add_template_filter(mask_phone, "masked_phone")
+    app.add_template_filter(mask_address, "masked_address")
 
     @app.template_filter("from_now")
     def from_now(value):

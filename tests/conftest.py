@@ -86,6 +86,7 @@ def app_settings(url: str, **extra) -> dict:
         # Cheap hashes keep the suite quick; production uses scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "http://localhost",  # links the receipt and posters print, as the client sees
         **extra,
     }
 

@@ -32,8 +32,6 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
         found.add(Capacity.PARTY_MEMBER)
     if any(PARTY.get(r) is PartyKind.BRANCH for r in roles):
         found.add(Capacity.BRANCH_MEMBER)
-    if case.assignee_id is not None and case.assignee_id == person.id:
-        found.add(Capacity.ASSIGNEE)
     led_by = {case.lead_party, party_of(case.assignee, case.compound_id)} - {None}
     if any(HEAD[kind] in roles for kind in led_by):
         found.add(Capacity.PARTY_HEAD)
@@ -49,6 +47,11 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
             found.add(Capacity.OVERSEER)
             if case.escalation_level >= 2:
                 found.add(Capacity.ESCALATED_TO)
+    # The assignee acts as such only while they still work there: someone whose role was
+    # taken away loses the case with it.
+    if (case.assignee_id is not None and case.assignee_id == person.id
+            and (Capacity.PARTY_MEMBER in found or Capacity.OVERSEER in found)):
+        found.add(Capacity.ASSIGNEE)
     return found
 
 

@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.accounts.forms import phone_field
 from portal.cases.categories import NAMES, PARTY_NAMES, Category
@@ -74,7 +74,10 @@ class ReportForm(FlaskForm):
 
 
 class VersionedForm(FlaskForm):
-    version = HiddenField()
+    # Which version of the case the person saw: required, so a stale view is always caught.
+    version = HiddenField(validators=[
+        _required(_l("This page is out of date; reload it and try again.")),
+        Regexp(r"^\d{1,9}$", message=_l("This page is out of date; reload it and try again."))])
     next = HiddenField()
 
 

@@ -1,7 +1,7 @@
 """Printable A4 QR posters for every compound and building, and the community's routing rules."""
 
 import segno
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -38,8 +38,9 @@ def poster(code):
         building = next((b for b in compound.buildings if b.code == request.args["building"]), None)
         if building is None:
             abort(404)
-    address = url_for("cases.report", code=compound.code,
-                      **({"building": building.code} if building else {}), _external=True)
+    # The address printed in the lobby must outlive any proxy set-up: BASE_URL, not the request.
+    address = current_app.config["BASE_URL"] + url_for(
+        "cases.report", code=compound.code, **({"building": building.code} if building else {}))
     with force_locale("zh_CN"):
         poster_text = {
             "slogan": _("A party member nearby, service at zero distance"),

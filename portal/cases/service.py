@@ -158,6 +158,8 @@ def claim_cases_of(person: Person, compound_id: int) -> int:
     claimed = 0
     for case in cases:
         case.reporter_id = person.id
+        # On the record: the case joined this account because the phone numbers match.
+        _event(case, None, "system", "claimed", public=False, person_id=person.id)
         claimed += 1
     return claimed
 
@@ -394,7 +396,9 @@ def escalate(case, by, reason: str, level: int = 1) -> Case:
     if case.escalation_level >= level:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
-    _move(case, by, Action.ESCALATE, found, allowed, body=reason.strip(), level=level)
+    # The reason is for the overseers; the resident's timeline does not show it.
+    _move(case, by, Action.ESCALATE, found, allowed, public=False, body=reason.strip(),
+          level=level)
     _commit()
     return case
 

@@ -119,7 +119,9 @@ def report(code):
 def receipt(number):
     case, found = _load(number)
     key = session.get("receipt_keys", {}).get(number)
-    follow = url_for("cases.detail", number=number, key=key, _external=True) if key else None
+    # Printed and handed on: built from BASE_URL, not from whatever host a proxy passed on.
+    follow = (current_app.config["BASE_URL"] + url_for("cases.detail", number=number, key=key)
+              if key else None)
     return render_template("cases/receipt.html", case=case, follow=follow)
 
 
@@ -228,10 +230,15 @@ def detail(number):
 # -- actions ------------------------------------------------------------------------------
 
 
+def _staff(case) -> bool:
+    """Queue rows are the staff's; anyone else gets the case region back."""
+    return access.sees_internal(access.capacities(me(), case))
+
+
 def _done(case, message):
     """After a successful action: the fragment for htmx, a redirect for a plain form."""
     if is_htmx_fragment_request():
-        if request.headers.get("HX-Target", "").startswith("row-"):
+        if request.headers.get("HX-Target", "").startswith("row-") and _staff(case):
             from portal.cases.lists import render_row
 
             return render_row(case, message=message)
@@ -247,11 +254,15 @@ def _failed(case, found, name, form, error=None):
     """A refused action: the form again with its errors (422), or the conflict with the case
     as it stands now (409)."""
     status, message = 422, None
+    version = getattr(form, "version", None)
+    if error is None and version is not None and version.errors:
+        message = str(version.errors[0])  # hidden: said above the form instead
     if error is not None:
         message = str(error.message)
         if isinstance(error, (service.Conflict, service.NotAllowed)):
             status = 409
-    if is_htmx_fragment_request() and request.headers.get("HX-Target", "").startswith("row-"):
+    if (is_htmx_fragment_request() and request.headers.get("HX-Target", "").startswith("row-")
+            and access.sees_internal(found)):
         from portal.cases.lists import render_row
 
         db.session.expire_all()

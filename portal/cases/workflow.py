@@ -119,7 +119,8 @@ TABLE: dict[Action, dict[State, Step]] = {
     Action.CLOSE_SOLVED: {State.RESOLVED: Step(State.CLOSED, _FEEDBACK, ("satisfaction",))},
     Action.REOPEN: {State.RESOLVED: Step(State.IN_PROGRESS, _FEEDBACK, ("reason",))},
     Action.CLOSE_NO_FEEDBACK: {State.RESOLVED: Step(State.CLOSED, frozenset({C.SYSTEM}))},
-    Action.TAKE_OVER: _each((State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
+    # Not while in consultation: the three parties are deciding it.
+    Action.TAKE_OVER: _each((State.ACCEPTED, State.IN_PROGRESS),
                             Step(State.IN_PROGRESS, frozenset({C.ESCALATED_TO}))),
 }
 

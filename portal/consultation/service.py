@@ -242,7 +242,11 @@ def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
         resolution.state = ResolutionState.EFFECTIVE
         resolution.effective_at = now()
         if case.assignee_id is None and resolution.action_items:
-            case.assignee_id = resolution.action_items[0].assignee_id
+            first = resolution.action_items[0]
+            case.assignee_id = first.assignee_id
+            # On the timeline like any assignment: the resolution named who does it.
+            cases.record(case, by, "assign", assignee_id=first.assignee_id, party=first.party.value,
+                         by_resolution=resolution.id)
         if case.state is State.CONSULTING:
             cases.leave_consultation(case, by, "effective", body=resolution.text)
         for action in resolution.action_items:

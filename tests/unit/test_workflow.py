@@ -47,7 +47,7 @@ EXPECTED = {
     # Escalation: the secretary blows the whistle, the sweep escalates what is long overdue;
     # an overseer it reached may take the case over.
     A.ESCALATE: (OPEN, {C.SECRETARY, C.SYSTEM}, None, ("reason",)),
-    A.TAKE_OVER: ({S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING}, {C.ESCALATED_TO}, S.IN_PROGRESS, ()),
+    A.TAKE_OVER: ({S.ACCEPTED, S.IN_PROGRESS}, {C.ESCALATED_TO}, S.IN_PROGRESS, ()),
     # Closure feedback: "solved" closes, "not solved" reopens (退回重办), silence closes.
     A.CLOSE_SOLVED: ({S.RESOLVED}, VERDICT, S.CLOSED, ("satisfaction",)),
     A.REOPEN: ({S.RESOLVED}, VERDICT, S.IN_PROGRESS, ("reason",)),
