@@ -24,7 +24,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from portal import web
 
-    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    babel.init_app(
+        app, locale_selector=web.select_locale, timezone_selector=lambda: "Asia/Shanghai"
+    )
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

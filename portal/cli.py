@@ -14,8 +14,12 @@ from portal.csvimport import ImportRejected
 def _localised(command):
     """Adds --lang and runs the command in that language (default: the portal's default)."""
 
-    @click.option("--lang", type=click.Choice(["zh_CN", "en"]), default=None,
-                  help="Language of the command's messages.")
+    @click.option(
+        "--lang",
+        type=click.Choice(["zh_CN", "en"]),
+        default=None,
+        help="Language of the command's messages.",
+    )
     @functools.wraps(command)
     def wrapped(*args, lang=None, **kwargs):
         if lang is None:
@@ -119,6 +123,11 @@ def sweep_command():
     from portal.feedback.sweep import sweep
 
     counts = sweep()
-    click.echo(_("Reminded %(reminded)d, escalated %(escalated)d (again %(escalated_again)d), "
-                 "closed without feedback %(closed_without_feedback)d; delivered %(sent)d, "
-                 "to retry %(retried)d, given up %(dead)d.", **counts))
+    click.echo(
+        _(
+            "Reminded %(reminded)d, escalated %(escalated)d (again %(escalated_again)d), "
+            "closed without feedback %(closed_without_feedback)d; delivered %(sent)d, "
+            "to retry %(retried)d, given up %(dead)d.",
+            **counts,
+        )
+    )

@@ -1,4 +1,4 @@
-"""Reading administrators' CSV files: encodings Excel writes, numbered lines, one report of every bad line."""
+"""Administrators' CSV files: the encodings Excel writes, numbered lines, all bad lines reported."""
 
 import csv
 import io
@@ -47,13 +47,16 @@ def read_rows(raw: bytes, required: tuple[str, ...], optional: tuple[str, ...] =
         cells = [c.strip() for c in cells]
         # A value past the last named column (often after an unquoted comma) would be lost,
         # and the values before it are likely cut short: report the line instead of checking it.
-        beyond = cells[len(header):] + [c for name, c in zip(header, cells) if not name]
+        beyond = cells[len(header) :] + [
+            c for name, c in zip(header, cells, strict=False) if not name
+        ]
         if any(beyond):
-            problems.append((reader.line_num, _l("more values than columns (quote values that "
-                                                 "contain commas)")))
+            problems.append(
+                (reader.line_num, _l("more values than columns (quote values that contain commas)"))
+            )
             continue
         cells += [""] * (len(header) - len(cells))
-        values = {name: cell for name, cell in zip(header, cells) if name}
+        values = {name: cell for name, cell in zip(header, cells, strict=False) if name}
         if any(values.values()):
             rows.append((reader.line_num, values))
     return rows, problems

@@ -32,4 +32,6 @@ babel = Babel()
 def enum_type(cls, length: int = 30) -> Enum:
     """A Python enum stored by its values in a plain string column: no database enum type,
     so adding a state later is a code change, not a schema migration."""
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )

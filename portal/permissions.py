@@ -70,9 +70,15 @@ def _compound_roles(person, compound) -> set[Role]:
 
 def _oversees(person, compound) -> bool:
     for m in person.memberships:
-        if m.role in (Role.COMMUNITY_OVERSEER, Role.GRID_WORKER) and m.community_id == compound.community_id:
+        if (
+            m.role in (Role.COMMUNITY_OVERSEER, Role.GRID_WORKER)
+            and m.community_id == compound.community_id
+        ):
             return True
-        if m.role is Role.SUBDISTRICT_OVERSEER and m.sub_district_id == compound.community.sub_district_id:
+        if (
+            m.role is Role.SUBDISTRICT_OVERSEER
+            and m.sub_district_id == compound.community.sub_district_id
+        ):
             return True
     return False
 
@@ -88,5 +94,6 @@ def can(person, action: str, thing=None) -> bool:
         case "see_compound":
             # Administrators keep the organisation, not the cases: they do not see queues.
             return bool(_compound_roles(person, thing) & set(COMPOUND_ROLES)) or _oversees(
-                person, thing)
+                person, thing
+            )
     raise ValueError(f"unknown action {action!r}")

@@ -39,7 +39,7 @@ def load(app, overrides: dict | None = None) -> None:
     local = testing or app.debug or os.environ.get("PORTAL_ENV") == "development"
 
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
-    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+    if database_url.startswith(("postgresql://", "postgres://")):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
 
@@ -50,8 +50,13 @@ def load(app, overrides: dict | None = None) -> None:
         HTMX_URL=htmx_url,
         # The pinned hash fits the pinned file only; another URL brings its own (or none).
         HTMX_INTEGRITY=os.environ.get("HTMX_INTEGRITY")
-        or (HTMX_SRI if htmx_url.endswith(f"htmx.org@{HTMX_VERSION}/dist/htmx.min.js")
-            or htmx_url.endswith(f"htmx-{HTMX_VERSION}.min.js") else ""),
+        or (
+            HTMX_SRI
+            if htmx_url.endswith(
+                (f"htmx.org@{HTMX_VERSION}/dist/htmx.min.js", f"htmx-{HTMX_VERSION}.min.js")
+            )
+            else ""
+        ),
         BABEL_DEFAULT_LOCALE="zh_CN",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         LANGUAGES=LANGUAGES,

@@ -31,8 +31,6 @@ def run(*args, **kwargs):
 
 
 def setup(extras: str) -> None:
-    if sys.version_info < (3, 11):
-        sys.exit("The portal needs Python 3.11 or newer.")
     if not PY.exists():
         venv.create(VENV, with_pip=True)
     stamp = VENV / f".installed-{extras}"
@@ -45,8 +43,17 @@ def setup(extras: str) -> None:
 
 
 def compile_translations() -> None:
-    run(PY, "-m", "babel.messages.frontend", "compile", "--statistics",
-        "-d", ROOT / "portal" / "translations", "-D", "messages")
+    run(
+        PY,
+        "-m",
+        "babel.messages.frontend",
+        "compile",
+        "--statistics",
+        "-d",
+        ROOT / "portal" / "translations",
+        "-D",
+        "messages",
+    )
 
 
 def htmx_copy() -> Path | None:
@@ -67,8 +74,12 @@ def htmx_copy() -> Path | None:
         print("npm not found: no local htmx copy, so the browser tests will skip.")
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([npm, "pack", f"htmx.org@{HTMX_VERSION}", "--silent"], cwd=tmp,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [npm, "pack", f"htmx.org@{HTMX_VERSION}", "--silent"],
+            cwd=tmp,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         with tarfile.open(next(Path(tmp).glob("htmx.org-*.tgz"))) as tar:
             member = tar.extractfile("package/dist/htmx.min.js")
             target.parent.mkdir(parents=True, exist_ok=True)

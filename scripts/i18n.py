@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Keep the message catalogues in step with the code (run inside the venv).
 
-    .venv/bin/python scripts/i18n.py update   # extract, merge into zh_CN and en, list what is missing
+    .venv/bin/python scripts/i18n.py update   # extract, merge, list what is missing
 
 English is the source language: new English entries get their msgid as msgstr. Chinese
 entries have to be written by a person; `update` lists the ones still empty.
@@ -21,10 +21,27 @@ LOCALES = ("zh_Hans_CN", "en")
 
 
 def extract(target: Path) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    str(ROOT / "portal" / "babel.cfg"), "-k", "_l", "--no-location",
-                    "--sort-output", "--project", "portal", "-o", str(target),
-                    str(ROOT / "portal")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "portal" / "babel.cfg"),
+            "-k",
+            "_l",
+            "--no-location",
+            "--sort-output",
+            "--project",
+            "portal",
+            "-o",
+            str(target),
+            str(ROOT / "portal"),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def pot_bytes_reader(template):
@@ -46,7 +63,9 @@ def update() -> int:
         path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
         if path.exists():
             catalog = read_po(path.open("rb"), locale=locale)
+            created = catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True)
+            catalog.creation_date = created  # no date-only diffs in git
         else:
             catalog = read_po(pot_bytes_reader(template), locale=locale)
         catalog.fuzzy = False  # a fuzzy header would make the compiler skip the catalogue
@@ -62,8 +81,16 @@ def update() -> int:
                 print(f"{locale}: untranslated: {message.id!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
-            write_po(out, catalog, width=0, omit_header=False, sort_output=True,
-                     ignore_obsolete=True, include_previous=False, no_location=True)
+            write_po(
+                out,
+                catalog,
+                width=0,
+                omit_header=False,
+                sort_output=True,
+                ignore_obsolete=True,
+                include_previous=False,
+                no_location=True,
+            )
     return 1 if missing else 0
 
 

@@ -7,9 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import g
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,7 +31,7 @@ def pytest_sessionstart(session):
 
 
 def postgres_url(url: str) -> str:
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 
@@ -46,8 +46,11 @@ class Database:
             self.schema = "t_" + uuid.uuid4().hex[:16]
             with self.admin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-            self.url = make_url(self.base).update_query_dict(
-                {"options": f"-csearch_path={self.schema}"}).render_as_string(hide_password=False)
+            self.url = (
+                make_url(self.base)
+                .update_query_dict({"options": f"-csearch_path={self.schema}"})
+                .render_as_string(hide_password=False)
+            )
         else:
             self.url = f"sqlite:///{tmp_path / 'portal-test.sqlite3'}"
 
@@ -149,8 +152,11 @@ def world(app):
     ymn = factories.compound(comm, code="ymn", name="Plum Garden")
     other_comm = factories.community(sub, code="cm2", name="North Lake community")
     czy = factories.compound(other_comm, code="czy", name="Bamboo Court")
-    return type("World", (), {"sub": sub, "community": comm, "ymn": ymn, "czy": czy,
-                              "other_community": other_comm})
+    return type(
+        "World",
+        (),
+        {"sub": sub, "community": comm, "ymn": ymn, "czy": czy, "other_community": other_comm},
+    )
 
 
 def sign_in(client, person, password=factories.PASSWORD, **extra):

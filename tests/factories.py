@@ -35,8 +35,11 @@ def compound(comm=None, code="ymn", name="Plum Garden", buildings=("1", "2", "3"
     db.session.add(thing)
     db.session.flush()
     for b in buildings:
-        db.session.add(Building(compound=thing, code=b, name=f"Building {b}",
-                                sort_key=Building.sort_key_for(b)))
+        db.session.add(
+            Building(
+                compound=thing, code=b, name=f"Building {b}", sort_key=Building.sort_key_for(b)
+            )
+        )
     for kind in PartyKind:
         db.session.add(Party(compound=thing, kind=kind, name=f"{name} {kind.value}"))
     db.session.commit()
@@ -59,7 +62,8 @@ def member(role: Role, scope=None, **kwargs):
 def resident(compound_, building_code="1", room="1-101", state=HomeState.VERIFIED, **kwargs):
     someone = person(**kwargs)
     building = next(b for b in compound_.buildings if b.code == building_code)
-    db.session.add(Home(person=someone, compound_id=compound_.id, building=building, room=room,
-                        state=state))
+    db.session.add(
+        Home(person=someone, compound_id=compound_.id, building=building, room=room, state=state)
+    )
     db.session.commit()
     return someone

@@ -5,11 +5,10 @@ Revises: e3019d9b3b89
 Create Date: 2026-11-25 13:06:09.304661
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.clock
-
 
 # revision identifiers, used by Alembic.
 revision = '13caf13720bd'

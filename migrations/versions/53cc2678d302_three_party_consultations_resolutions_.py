@@ -5,11 +5,10 @@ Revises: 13caf13720bd
 Create Date: 2026-11-25 13:18:51.957208
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.clock
-
 
 # revision identifiers, used by Alembic.
 revision = '53cc2678d302'

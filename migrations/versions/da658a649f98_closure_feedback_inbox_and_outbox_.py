@@ -5,11 +5,10 @@ Revises: 53cc2678d302
 Create Date: 2026-11-25 13:28:39.714592
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.clock
-
 
 # revision identifiers, used by Alembic.
 revision = 'da658a649f98'

@@ -1,15 +1,14 @@
 """organisation, people, roles and homes
 
 Revision ID: e3019d9b3b89
-Revises: 
+Revises:
 Create Date: 2026-11-25 12:57:43.921449
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import portal.clock
-
 
 # revision identifiers, used by Alembic.
 revision = 'e3019d9b3b89'

@@ -5,7 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-PHONE_RULE = Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number, e.g. 13812345678."))
+PHONE_RULE = Regexp(
+    r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number, e.g. 13812345678.")
+)
 
 
 def phone_field(label=None):
@@ -21,39 +23,63 @@ def password_field(label=None, new=False):
     validators = [DataRequired(message=_l("Enter a password."))]
     if new:
         validators.append(Length(min=8, max=128, message=_l("Use at least 8 characters.")))
-    return PasswordField(label or _l("Password"), validators=validators,
-                         render_kw={"autocomplete": "new-password" if new else "current-password"})
+    return PasswordField(
+        label or _l("Password"),
+        validators=validators,
+        render_kw={"autocomplete": "new-password" if new else "current-password"},
+    )
 
 
 class LoginForm(FlaskForm):
-    phone = StringField(_l("Mobile phone"),
-                        validators=[DataRequired(message=_l("Enter your mobile phone number."))],
-                        render_kw={"inputmode": "numeric", "autocomplete": "username"})
+    phone = StringField(
+        _l("Mobile phone"),
+        validators=[DataRequired(message=_l("Enter your mobile phone number."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "username"},
+    )
     password = password_field()
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
 class SignUpForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[
-        DataRequired(message=_l("Enter your name.")),
-        Length(max=50, message=_l("Keep it under 50 characters."))],
-        render_kw={"autocomplete": "name"})
+    name = StringField(
+        _l("Your name"),
+        validators=[
+            DataRequired(message=_l("Enter your name.")),
+            Length(max=50, message=_l("Keep it under 50 characters.")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
     phone = phone_field()
-    building = SelectField(_l("Building"), coerce=int,
-                           validators=[DataRequired(message=_l("Choose your building."))])
-    room = StringField(_l("Room"), validators=[
-        DataRequired(message=_l("Enter your room, e.g. 2-501.")),
-        Length(max=20, message=_l("Keep it under 20 characters."))])
+    building = SelectField(
+        _l("Building"), coerce=int, validators=[DataRequired(message=_l("Choose your building."))]
+    )
+    room = StringField(
+        _l("Room"),
+        validators=[
+            DataRequired(message=_l("Enter your room, e.g. 2-501.")),
+            Length(max=20, message=_l("Keep it under 20 characters.")),
+        ],
+    )
     password = password_field(new=True)
-    confirm = PasswordField(_l("Password again"), validators=[
-        DataRequired(message=_l("Enter the password again.")),
-        EqualTo("password", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"})
-    privacy = BooleanField(_l("I have read the privacy notice and agree"), validators=[
-        DataRequired(message=_l("Please read and accept the privacy notice to continue."))])
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(message=_l("Enter the password again.")),
+            EqualTo("password", message=_l("The two passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    privacy = BooleanField(
+        _l("I have read the privacy notice and agree"),
+        validators=[
+            DataRequired(message=_l("Please read and accept the privacy notice to continue."))
+        ],
+    )
 
 
 class DecisionForm(FlaskForm):
-    reason = StringField(_l("Reason (the resident sees it)"), validators=[
-        Optional(), Length(max=200, message=_l("Keep it under 200 characters."))])
+    reason = StringField(
+        _l("Reason (the resident sees it)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
+    )

@@ -41,8 +41,13 @@ def _check_row(line, row, people):
         problems.append(_l("phone %(value)s is not an 11-digit mobile number", value=phone))
     else:
         if phone not in people:
-            people[phone] = {"line": line, "name": row.get("name"), "language": "",
-                             "password": None, "existing": service.find_by_phone(phone)}
+            people[phone] = {
+                "line": line,
+                "name": row.get("name"),
+                "language": "",
+                "password": None,
+                "existing": service.find_by_phone(phone),
+            }
         person = people[phone]
         existing = person["existing"]
         if person["name"] != row.get("name"):
@@ -50,8 +55,9 @@ def _check_row(line, row, people):
         # Two different languages for one person would flip it on every run.
         if row.get("language") in LANGUAGES:
             if person["language"] and person["language"] != row["language"]:
-                problems.append(_l("phone %(value)s appears earlier with another language",
-                                   value=phone))
+                problems.append(
+                    _l("phone %(value)s appears earlier with another language", value=phone)
+                )
             person["language"] = person["language"] or row["language"]
         if row.get("password") and person["password"] is None:
             person["password"] = (line, row["password"])
@@ -67,8 +73,13 @@ def _check_row(line, row, people):
         else:
             building = next((b for b in compound.buildings if b.code == row.get("building")), None)
             if building is None:
-                problems.append(_l("compound %(compound)s has no building %(code)s",
-                                   compound=compound.code, code=row.get("building", "")))
+                problems.append(
+                    _l(
+                        "compound %(compound)s has no building %(code)s",
+                        compound=compound.code,
+                        code=row.get("building", ""),
+                    )
+                )
         if not row.get("room"):
             problems.append(_l("a resident needs a room"))
         elif len(row["room"]) > 20:
@@ -85,8 +96,9 @@ def _check_row(line, row, people):
     if level is not Scope.GLOBAL:
         scope = org.scope_by_code(level.value, row.get("scope", ""))
         if scope is None:
-            problems.append(_l("no %(level)s with code %(code)s", level=level.value,
-                               code=row.get("scope", "")))
+            problems.append(
+                _l("no %(level)s with code %(code)s", level=level.value, code=row.get("scope", ""))
+            )
     resolved.update(role=role, scope=scope)
     return problems, resolved
 
@@ -98,8 +110,9 @@ def _check_passwords(people):
         if person["existing"] is None:
             line, password = person["password"] or (person["line"], "")
             if len(password) < 8:
-                problems.append((line, _l("a new person needs a password of at least 8 "
-                                          "characters")))
+                problems.append(
+                    (line, _l("a new person needs a password of at least 8 characters"))
+                )
     return problems
 
 
@@ -121,8 +134,9 @@ def import_people(raw: bytes) -> dict[str, int]:
             if person is None:
                 # Created from the first line, with what any of the person's lines say.
                 given = people[row["phone"]]
-                person = service.create_person(row["name"], row["phone"], given["password"][1],
-                                               given["language"] or "zh_CN")
+                person = service.create_person(
+                    row["name"], row["phone"], given["password"][1], given["language"] or "zh_CN"
+                )
                 db.session.flush()
                 changes["created"] += 1
             else:
@@ -149,13 +163,23 @@ def import_people(raw: bytes) -> dict[str, int]:
 
 def _ensure_home(person: Person, building: Building, room: str) -> tuple[int, int]:
     """Records the home as verified: (created, updated)."""
-    home = db.session.scalar(select(Home).where(Home.person_id == person.id,
-                                                Home.building_id == building.id, Home.room == room))
+    home = db.session.scalar(
+        select(Home).where(
+            Home.person_id == person.id, Home.building_id == building.id, Home.room == room
+        )
+    )
     from portal.cases.service import claim_cases_of  # cases build on accounts
 
     if home is None:
-        db.session.add(Home(person=person, compound_id=building.compound_id,
-                            building_id=building.id, room=room, state=HomeState.VERIFIED))
+        db.session.add(
+            Home(
+                person=person,
+                compound_id=building.compound_id,
+                building_id=building.id,
+                room=room,
+                state=HomeState.VERIFIED,
+            )
+        )
         db.session.flush()
         claim_cases_of(person, building.compound_id)
         return 1, 0

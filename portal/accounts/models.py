@@ -34,7 +34,9 @@ class Person(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     memberships: Mapped[list["Membership"]] = relationship(
-        back_populates="person", lazy="selectin", cascade="all, delete-orphan",
+        back_populates="person",
+        lazy="selectin",
+        cascade="all, delete-orphan",
         foreign_keys="Membership.person_id",
     )
     homes: Mapped[list["Home"]] = relationship(
@@ -69,8 +71,14 @@ class Membership(db.Model):
 
     __tablename__ = "membership"
     __table_args__ = (
-        UniqueConstraint("person_id", "role", "compound_id", "community_id", "sub_district_id",
-                         name="uq_membership_person_role_scope"),
+        UniqueConstraint(
+            "person_id",
+            "role",
+            "compound_id",
+            "community_id",
+            "sub_district_id",
+            name="uq_membership_person_role_scope",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -101,7 +109,9 @@ class Home(db.Model):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
     room: Mapped[str] = mapped_column(String(20))
-    state: Mapped[HomeState] = mapped_column(_enum(HomeState), default=HomeState.PENDING, index=True)
+    state: Mapped[HomeState] = mapped_column(
+        _enum(HomeState), default=HomeState.PENDING, index=True
+    )
     decline_reason: Mapped[str | None] = mapped_column(String(200))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

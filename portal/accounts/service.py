@@ -41,8 +41,9 @@ def find_by_phone(phone: str) -> Person | None:
 def create_person(name: str, phone: str, password: str, locale: str = "zh_CN") -> Person:
     if find_by_phone(phone):
         raise Invalid(_l("This phone number is already registered. Please sign in instead."))
-    person = Person(name=name.strip(), phone=phone, password_hash=hash_password(password),
-                    locale=locale)
+    person = Person(
+        name=name.strip(), phone=phone, password_hash=hash_password(password), locale=locale
+    )
     db.session.add(person)
     return person
 
@@ -50,17 +51,27 @@ def create_person(name: str, phone: str, password: str, locale: str = "zh_CN") -
 def sign_up(name, phone, building, room, password, locale) -> Person:
     """A new resident with a home awaiting the secretary's verification."""
     person = create_person(name, phone, password, locale)
-    db.session.add(Home(person=person, compound_id=building.compound_id, building=building,
-                        room=room.strip(), state=HomeState.PENDING))
+    db.session.add(
+        Home(
+            person=person,
+            compound_id=building.compound_id,
+            building=building,
+            room=room.strip(),
+            state=HomeState.PENDING,
+        )
+    )
     db.session.commit()
     return person
 
 
 def pending_homes(compound) -> list[Home]:
-    return list(db.session.scalars(
-        select(Home).where(Home.compound_id == compound.id, Home.state == HomeState.PENDING)
-        .order_by(Home.created_at, Home.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(Home)
+            .where(Home.compound_id == compound.id, Home.state == HomeState.PENDING)
+            .order_by(Home.created_at, Home.id)
+        )
+    )
 
 
 def _decide(home: Home, by: Person, state: HomeState, reason: str | None = None) -> Home:
@@ -98,8 +109,11 @@ def _scope_columns(role: Role, scope) -> dict:
         return {"compound_id": None, "community_id": None, "sub_district_id": None}
     if scope is None:
         raise Invalid(_l("This role needs a place it applies to."))
-    column = {Scope.COMPOUND: "compound_id", Scope.COMMUNITY: "community_id",
-              Scope.SUB_DISTRICT: "sub_district_id"}[level]
+    column = {
+        Scope.COMPOUND: "compound_id",
+        Scope.COMMUNITY: "community_id",
+        Scope.SUB_DISTRICT: "sub_district_id",
+    }[level]
     columns = {"compound_id": None, "community_id": None, "sub_district_id": None}
     columns[column] = scope.id
     return columns
@@ -107,8 +121,14 @@ def _scope_columns(role: Role, scope) -> dict:
 
 def find_membership(person: Person, role: Role, scope) -> Membership | None:
     columns = _scope_columns(role, scope)
-    return next((m for m in person.memberships if m.role == role and all(
-        getattr(m, k) == v for k, v in columns.items())), None)
+    return next(
+        (
+            m
+            for m in person.memberships
+            if m.role == role and all(getattr(m, k) == v for k, v in columns.items())
+        ),
+        None,
+    )
 
 
 def grant_role(person: Person, role: Role, scope, by: Person | None = None) -> Membership:

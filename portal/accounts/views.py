@@ -38,7 +38,11 @@ def landing_url(person) -> str:
     held = person.roles
     for role in LANDING_ORDER:
         if role in held:
-            return url_for("admin.index") if role is Role.ADMIN else url_for("accounts.desk", role=role.value)
+            return (
+                url_for("admin.index")
+                if role is Role.ADMIN
+                else url_for("accounts.desk", role=role.value)
+            )
     return url_for("accounts.my_home")
 
 
@@ -131,8 +135,11 @@ def desk(role):
 
     compounds = _compounds_for(current_user, role)
     return render_template(
-        f"accounts/desk_{role.value}.html", role=role, compounds=compounds,
-        counts=_resident_counts(compounds), invitations=invitations_for(current_user),
+        f"accounts/desk_{role.value}.html",
+        role=role,
+        compounds=compounds,
+        counts=_resident_counts(compounds),
+        invitations=invitations_for(current_user),
         open_actions=open_actions_for(current_user),
     )
 
@@ -143,8 +150,12 @@ def my_home():
     from portal.cases.forms import STATE_NAMES
     from portal.cases.lists import reported_by
 
-    return render_template("accounts/my_home.html", homes=current_user.homes,
-                           cases=reported_by(current_user), state_names=STATE_NAMES)
+    return render_template(
+        "accounts/my_home.html",
+        homes=current_user.homes,
+        cases=reported_by(current_user),
+        state_names=STATE_NAMES,
+    )
 
 
 # -- resident sign-up ------------------------------------------------------------------
@@ -164,7 +175,8 @@ def signup(code):
     compound = org.compound_by_code(code) or abort(404)
     form = SignUpForm()
     form.building.choices = [SelectChoice(0, _("Choose…"))] + [
-        SelectChoice(b.id, b.name) for b in compound.buildings]
+        SelectChoice(b.id, b.name) for b in compound.buildings
+    ]
     if request.method == "GET" and request.args.get("building"):
         chosen = next((b for b in compound.buildings if b.code == request.args["building"]), None)
         form.building.data = chosen.id if chosen else 0
@@ -174,15 +186,26 @@ def signup(code):
             form.building.errors.append(_("Choose your building."))
         else:
             try:
-                person = service.sign_up(form.name.data, form.phone.data, building,
-                                         form.room.data, form.password.data,
-                                         locale=str(get_locale()))
+                person = service.sign_up(
+                    form.name.data,
+                    form.phone.data,
+                    building,
+                    form.room.data,
+                    form.password.data,
+                    locale=str(get_locale()),
+                )
             except ServiceError as error:
                 form.phone.errors.append(str(error.message))
             else:
                 login_user(person)
-                flash(_("Thank you. The party-branch secretary of %(compound)s will verify "
-                        "your home soon.", compound=compound.name), "success")
+                flash(
+                    _(
+                        "Thank you. The party-branch secretary of %(compound)s will verify "
+                        "your home soon.",
+                        compound=compound.name,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("accounts.my_home"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/signup.html", form=form, compound=compound), status
@@ -202,8 +225,12 @@ def _compound_for_secretary(code):
 @guard(signed_in)
 def pending_residents(code):
     compound = _compound_for_secretary(code)
-    return render_template("accounts/pending_residents.html", compound=compound,
-                           homes=service.pending_homes(compound), form=DecisionForm())
+    return render_template(
+        "accounts/pending_residents.html",
+        compound=compound,
+        homes=service.pending_homes(compound),
+        form=DecisionForm(),
+    )
 
 
 def _load_home(home_id) -> Home:
@@ -216,8 +243,9 @@ def _load_home(home_id) -> Home:
 def _after_decision(home, message, error=None):
     if is_htmx_fragment_request():
         pending = len(service.pending_homes(home.compound))
-        return render_template("accounts/_home_row.html", home=home, form=DecisionForm(),
-                               error=error, pending=pending), (409 if error else 200)
+        return render_template(
+            "accounts/_home_row.html", home=home, form=DecisionForm(), error=error, pending=pending
+        ), (409 if error else 200)
     flash(error or message, "error" if error else "success")
     return redirect(url_for("accounts.pending_residents", code=home.compound.code))
 

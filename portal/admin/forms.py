@@ -9,20 +9,28 @@ from portal.accounts.forms import phone_field
 
 
 class EnrolForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[
-        DataRequired(message=_l("Enter the person's name.")),
-        Length(max=50, message=_l("Keep it under 50 characters."))])
+    name = StringField(
+        _l("Name"),
+        validators=[
+            DataRequired(message=_l("Enter the person's name.")),
+            Length(max=50, message=_l("Keep it under 50 characters.")),
+        ],
+    )
     phone = phone_field()
     role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))])
-    password = PasswordField(_l("First password (new people only)"), validators=[
-        Optional(), Length(min=8, max=128, message=_l("Use at least 8 characters."))],
-        render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("First password (new people only)"),
+        validators=[Optional(), Length(min=8, max=128, message=_l("Use at least 8 characters."))],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class GrantForm(FlaskForm):
     role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))])
-    scope = StringField(_l("Code of the compound, community or sub-district"), validators=[
-        Optional(), Length(max=32)])
+    scope = StringField(
+        _l("Code of the compound, community or sub-district"),
+        validators=[Optional(), Length(max=32)],
+    )
 
 
 class FindPersonForm(FlaskForm):

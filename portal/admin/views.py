@@ -31,8 +31,9 @@ def index():
             find.phone.errors = [_("Nobody is registered with this phone number.")]
         else:
             return redirect(url_for("admin.person", person_id=found.id))
-    return render_template("admin/index.html", compounds=org.search_compounds("", limit=500),
-                           find=find)
+    return render_template(
+        "admin/index.html", compounds=org.search_compounds("", limit=500), find=find
+    )
 
 
 def _enrol_form():
@@ -43,12 +44,20 @@ def _enrol_form():
 
 def _render_compound(compound, form, status=200):
     members = db.session.scalars(
-        select(Membership).where(Membership.compound_id == compound.id)
-        .join(Person).order_by(Membership.role, Person.name)
+        select(Membership)
+        .where(Membership.compound_id == compound.id)
+        .join(Person)
+        .order_by(Membership.role, Person.name)
     ).all()
     by_party = {kind: [m for m in members if PARTY[m.role] == kind] for kind in PartyKind}
-    return render_template("admin/compound.html", compound=compound, form=form,
-                           by_party=by_party, PartyKind=PartyKind, confirm=ConfirmForm()), status
+    return render_template(
+        "admin/compound.html",
+        compound=compound,
+        form=form,
+        by_party=by_party,
+        PartyKind=PartyKind,
+        confirm=ConfirmForm(),
+    ), status
 
 
 @bp.route("/compounds/<code>", methods=["GET", "POST"])
@@ -58,13 +67,26 @@ def compound(code):
     form = _enrol_form()
     if form.validate_on_submit():
         try:
-            person = service.enrol(compound, Role(form.role.data), form.name.data,
-                                   form.phone.data, form.password.data, current_user)
+            person = service.enrol(
+                compound,
+                Role(form.role.data),
+                form.name.data,
+                form.phone.data,
+                form.password.data,
+                current_user,
+            )
         except ServiceError as e:
             form.phone.errors.append(str(e.message))
         else:
-            flash(_("%(name)s is now %(role)s of %(compound)s.", name=person.name,
-                    role=ROLE_NAMES[Role(form.role.data)], compound=compound.name), "success")
+            flash(
+                _(
+                    "%(name)s is now %(role)s of %(compound)s.",
+                    name=person.name,
+                    role=ROLE_NAMES[Role(form.role.data)],
+                    compound=compound.name,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.compound", code=compound.code))
     return _render_compound(compound, form, 422 if request.method == "POST" else 200)
 
@@ -96,8 +118,9 @@ def person(person_id):
                 flash(_("Role added."), "success")
                 return redirect(url_for("admin.person", person_id=person.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/person.html", person=person, form=form,
-                           confirm=ConfirmForm()), status
+    return render_template(
+        "admin/person.html", person=person, form=form, confirm=ConfirmForm()
+    ), status
 
 
 @bp.route("/memberships/<int:membership_id>/revoke", methods=["POST"])
@@ -112,8 +135,10 @@ def revoke(membership_id):
             flash(str(e.message), "error")
         else:
             flash(_("Role removed."), "success")
-    return redirect(request.form.get("back") and url_for("admin.compound", code=request.form["back"])
-                    or url_for("admin.person", person_id=person_id))
+    return redirect(
+        (request.form.get("back") and url_for("admin.compound", code=request.form["back"]))
+        or url_for("admin.person", person_id=person_id)
+    )
 
 
 @bp.route("/outbox")
@@ -122,8 +147,13 @@ def outbox():
     """Messages the portal gave up delivering (dead letters), and what is still waiting."""
     from portal.notifications.models import OutboxMessage, OutboxState
 
-    dead = db.session.scalars(select(OutboxMessage).where(OutboxMessage.state == OutboxState.DEAD)
-                              .order_by(OutboxMessage.id.desc()).limit(200)).all()
-    waiting = db.session.scalar(select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.state == OutboxState.PENDING))
+    dead = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.DEAD)
+        .order_by(OutboxMessage.id.desc())
+        .limit(200)
+    ).all()
+    waiting = db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.state == OutboxState.PENDING)
+    )
     return render_template("admin/outbox.html", dead=dead, waiting=waiting)

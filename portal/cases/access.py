@@ -49,8 +49,11 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
                 found.add(Capacity.ESCALATED_TO)
     # The assignee acts as such only while they still work there: someone whose role was
     # taken away loses the case with it.
-    if (case.assignee_id is not None and case.assignee_id == person.id
-            and (Capacity.PARTY_MEMBER in found or Capacity.OVERSEER in found)):
+    if (
+        case.assignee_id is not None
+        and case.assignee_id == person.id
+        and (Capacity.PARTY_MEMBER in found or Capacity.OVERSEER in found)
+    ):
         found.add(Capacity.ASSIGNEE)
     return found
 
@@ -70,8 +73,9 @@ def sees_full_phone(found: set[Capacity]) -> bool:
 
 
 def may_reveal_phone(found: set[Capacity]) -> bool:
-    return bool(found & {Capacity.SECRETARY, Capacity.ASSIGNEE, Capacity.OVERSEER,
-                         Capacity.ESCALATED_TO})
+    return bool(
+        found & {Capacity.SECRETARY, Capacity.ASSIGNEE, Capacity.OVERSEER, Capacity.ESCALATED_TO}
+    )
 
 
 ROLE_FOR_CAPACITY = (

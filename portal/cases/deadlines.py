@@ -10,7 +10,9 @@ from datetime import datetime, time, timedelta
 from portal.clock import LOCAL_ZONE
 
 
-def triage_due(filed_at: datetime, urgent: bool, hours_urgent: int = 2, hours: int = 24) -> datetime:
+def triage_due(
+    filed_at: datetime, urgent: bool, hours_urgent: int = 2, hours: int = 24
+) -> datetime:
     return filed_at + timedelta(hours=hours_urgent if urgent else hours)
 
 

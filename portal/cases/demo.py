@@ -29,7 +29,12 @@ ISSUES = [
     (Category.GREENERY, "绿化带里的草很久没修剪，蚊虫很多。", "小区中心花园", False),
     (Category.SECURITY, "电动车在楼道里充电，飞线很多，担心起火。", "一楼楼梯间", False),
     (Category.SECURITY, "消防通道被私家车长期占用。", "东门消防通道", False),
-    (Category.PARKING, "小区车位不够，晚上车都停到了绿化带上，希望重新规划停车。", "小区主干道", False),
+    (
+        Category.PARKING,
+        "小区车位不够，晚上车都停到了绿化带上，希望重新规划停车。",
+        "小区主干道",
+        False,
+    ),
     (Category.NEIGHBOUR_DISPUTE, "楼上邻居在公共区域种菜，和其他住户起了争执。", "楼后空地", False),
     (Category.NOISE, "楼下商铺晚上十一点后还在大声放音乐。", "临街商铺", False),
     (Category.NOISE, "楼上每天深夜装修打孔，影响休息。", "楼上住户", False),
@@ -39,35 +44,66 @@ ISSUES = [
     (Category.COMPOUND_RULES, "建议小区公约里加上禁止高空抛物和楼道堆物的条款。", "全小区", False),
     (Category.OTHER, "小区里有流浪狗，晚上叫个不停，孩子害怕。", "北门附近", False),
 ]
-PROGRESS = ["已安排维修师傅上门查看。", "已联系厂家，配件明天到。", "已现场查看，正在协调处理。",
-            "已与相关住户沟通，对方同意整改。", "施工队已进场。"]
-NOTES = ["该户上次也反映过类似问题，注意回访。", "费用需从公共收益中列支，待确认。",
-         "已电话联系反映人，约定明天上午上门。"]
-RESOLUTIONS = ["已更换损坏部件，经测试恢复正常。", "已清理完毕，并安排每日巡查。",
-               "双方已达成一致，问题解决。", "已修剪树枝，排除安全隐患。"]
-REJECTIONS = ["属于业主户内自有设施，请自行联系维修，物业可提供有偿服务。",
-              "该问题属于市政供水管网，已告知您拨打12345热线。"]
+PROGRESS = [
+    "已安排维修师傅上门查看。",
+    "已联系厂家，配件明天到。",
+    "已现场查看，正在协调处理。",
+    "已与相关住户沟通，对方同意整改。",
+    "施工队已进场。",
+]
+NOTES = [
+    "该户上次也反映过类似问题，注意回访。",
+    "费用需从公共收益中列支，待确认。",
+    "已电话联系反映人，约定明天上午上门。",
+]
+RESOLUTIONS = [
+    "已更换损坏部件，经测试恢复正常。",
+    "已清理完毕，并安排每日巡查。",
+    "双方已达成一致，问题解决。",
+    "已修剪树枝，排除安全隐患。",
+]
+REJECTIONS = [
+    "属于业主户内自有设施，请自行联系维修，物业可提供有偿服务。",
+    "该问题属于市政供水管网，已告知您拨打12345热线。",
+]
 
 # How many cases of each kind of ending, per compound (about fifty).
-PLAN = ([State.FILED] * 8 + [State.ACCEPTED] * 5 + [State.IN_PROGRESS] * 12
-        + [State.RESOLVED] * 8 + [State.CLOSED] * 8 + [State.REJECTED] * 4 + [State.MERGED] * 2
-        + [State.WITHDRAWN] * 3)
+PLAN = (
+    [State.FILED] * 8
+    + [State.ACCEPTED] * 5
+    + [State.IN_PROGRESS] * 12
+    + [State.RESOLVED] * 8
+    + [State.CLOSED] * 8
+    + [State.REJECTED] * 4
+    + [State.MERGED] * 2
+    + [State.WITHDRAWN] * 3
+)
 COMMENTS = ["师傅很负责，谢谢！", "处理得很及时。", "总算修好了，希望以后多巡查。", ""]
 NOT_SOLVED = ["修了两天又坏了，还是不行。", "问题还在，晚上依旧很吵。"]
 
 
 def _people(compound, role):
-    return list(db.session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.compound_id == compound.id, Membership.role == role).order_by(Person.id)))
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.compound_id == compound.id, Membership.role == role)
+            .order_by(Person.id)
+        )
+    )
 
 
 def _residents(compound):
     from portal.accounts.models import Home, HomeState
 
-    return list(db.session.scalars(
-        select(Person).join(Home, Home.person_id == Person.id)
-        .where(Home.compound_id == compound.id, Home.state == HomeState.VERIFIED).order_by(Person.id)))
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Home, Home.person_id == Person.id)
+            .where(Home.compound_id == compound.id, Home.state == HomeState.VERIFIED)
+            .order_by(Person.id)
+        )
+    )
 
 
 def build_cases(compound, grid_worker, seed: int) -> int:
@@ -83,20 +119,46 @@ def build_cases(compound, grid_worker, seed: int) -> int:
         building = rng.choice(compound.buildings)
         moment = start + timedelta(days=60 * n / len(PLAN), hours=rng.randint(7, 12))
         if ending in (State.FILED,):
-            moment = now() - timedelta(hours=rng.randint(1, 40))  # some still within, some past triage
+            moment = now() - timedelta(
+                hours=rng.randint(1, 40)
+            )  # some still within, some past triage
         who = rng.random()
         with fixed(moment):
             if who < 0.7:
-                case, _key = service.file_case(compound, building, category, text,
-                                               f"{building.name}{where}", urgent, "", "",
-                                               by=rng.choice(residents))
+                case, _key = service.file_case(
+                    compound,
+                    building,
+                    category,
+                    text,
+                    f"{building.name}{where}",
+                    urgent,
+                    "",
+                    "",
+                    by=rng.choice(residents),
+                )
             elif who < 0.85:
-                case, _key = service.file_case(compound, building, category, text, where, urgent,
-                                               "张大爷", f"1350000{rng.randint(1000, 9999)}",
-                                               by=grid_worker)
+                case, _key = service.file_case(
+                    compound,
+                    building,
+                    category,
+                    text,
+                    where,
+                    urgent,
+                    "张大爷",
+                    f"1350000{rng.randint(1000, 9999)}",
+                    by=grid_worker,
+                )
             else:
-                case, _key = service.file_case(compound, building, category, text, where, urgent,
-                                               "刘女士", f"1360000{rng.randint(1000, 9999)}")
+                case, _key = service.file_case(
+                    compound,
+                    building,
+                    category,
+                    text,
+                    where,
+                    urgent,
+                    "刘女士",
+                    f"1360000{rng.randint(1000, 9999)}",
+                )
         made.append(case)
         _walk(case, ending, moment, rng, secretary, manager, workers, made)
     return len(made)
@@ -123,8 +185,14 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
             service.reject(case, secretary, case.version, rng.choice(REJECTIONS))
         return
     if ending is State.MERGED:
-        target = next((c for c in made if c.category == case.category and c.id != case.id
-                       and c.state is not State.MERGED), None)
+        target = next(
+            (
+                c
+                for c in made
+                if c.category == case.category and c.id != case.id and c.state is not State.MERGED
+            ),
+            None,
+        )
         with step(3):
             if target is None:
                 service.reject(case, secretary, case.version, rng.choice(REJECTIONS))
@@ -132,13 +200,22 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
                 service.merge(case, secretary, case.version, target.number)
         return
     rule = rule_for(case.category)
-    assignee = manager if rule.lead_party.value == "property" and rng.random() < 0.3 else (
-        rng.choice(workers))
+    assignee = (
+        manager
+        if rule.lead_party.value == "property" and rng.random() < 0.3
+        else (rng.choice(workers))
+    )
     with step(rng.randint(1, 20)):
-        service.accept(case, secretary, case.version, case.category,
-                       Priority.URGENT if case.urgent else Priority.NORMAL, rule.lead_party,
-                       rule.needs_consultation,
-                       assignee=None if ending is State.ACCEPTED else assignee)
+        service.accept(
+            case,
+            secretary,
+            case.version,
+            case.category,
+            Priority.URGENT if case.urgent else Priority.NORMAL,
+            rule.lead_party,
+            rule.needs_consultation,
+            assignee=None if ending is State.ACCEPTED else assignee,
+        )
     if ending is State.ACCEPTED:
         return
     for _ in range(rng.randint(1, 3)):
@@ -155,11 +232,18 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
 
         if rng.random() < 0.25:  # 退回重办 once, then solved
             with step(rng.randint(6, 30)):
-                service.give_feedback(case, case.reporter, False, Satisfaction.DISSATISFIED,
-                                      rng.choice(NOT_SOLVED), Source.RESIDENT)
+                service.give_feedback(
+                    case,
+                    case.reporter,
+                    False,
+                    Satisfaction.DISSATISFIED,
+                    rng.choice(NOT_SOLVED),
+                    Source.RESIDENT,
+                )
             with step(rng.randint(10, 40)):
                 service.resolve(case, assignee, case.version, rng.choice(RESOLUTIONS))
         with step(rng.randint(6, 30)):
             satisfaction = rng.choice([Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY])
-            service.give_feedback(case, case.reporter, True, satisfaction, rng.choice(COMMENTS),
-                                  Source.RESIDENT)
+            service.give_feedback(
+                case, case.reporter, True, satisfaction, rng.choice(COMMENTS), Source.RESIDENT
+            )

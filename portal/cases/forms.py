@@ -54,30 +54,52 @@ def _required(message):
 
 
 class ReportForm(FlaskForm):
-    building = SelectField(_l("Building"), coerce=int, validators=[_required(_l("Choose the building."))])
-    category = SelectField(_l("What kind of issue"), validators=[_required(_l("Choose the kind of issue."))])
-    description = TextAreaField(_l("What happened"), validators=[
-        _required(_l("Say what happened.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))],
-        render_kw={"rows": 4})
-    location = StringField(_l("Where exactly"), validators=[
-        Optional(), Length(max=200, message=_l("Keep it under 200 characters."))])
-    photos = MultipleFileField(_l("Photos (up to 4)"),
-                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
-    contact_name = StringField(_l("Your name"), validators=[
-        _required(_l("Enter a name we can ask for.")),
-        Length(max=50, message=_l("Keep it under 50 characters."))], render_kw={"autocomplete": "name"})
+    building = SelectField(
+        _l("Building"), coerce=int, validators=[_required(_l("Choose the building."))]
+    )
+    category = SelectField(
+        _l("What kind of issue"), validators=[_required(_l("Choose the kind of issue."))]
+    )
+    description = TextAreaField(
+        _l("What happened"),
+        validators=[
+            _required(_l("Say what happened.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 4},
+    )
+    location = StringField(
+        _l("Where exactly"),
+        validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
+    )
+    photos = MultipleFileField(
+        _l("Photos (up to 4)"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True},
+    )
+    contact_name = StringField(
+        _l("Your name"),
+        validators=[
+            _required(_l("Enter a name we can ask for.")),
+            Length(max=50, message=_l("Keep it under 50 characters.")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
     contact_phone = phone_field(_l("Phone we can reach you on"))
     urgent = BooleanField(_l("Urgent"))
-    privacy = BooleanField(_l("I have read the privacy notice and agree"), validators=[
-        _required(_l("Please read and accept the privacy notice to continue."))])
+    privacy = BooleanField(
+        _l("I have read the privacy notice and agree"),
+        validators=[_required(_l("Please read and accept the privacy notice to continue."))],
+    )
 
 
 class VersionedForm(FlaskForm):
     # Which version of the case the person saw: required, so a stale view is always caught.
-    version = HiddenField(validators=[
-        _required(_l("This page is out of date; reload it and try again.")),
-        Regexp(r"^\d{1,9}$", message=_l("This page is out of date; reload it and try again."))])
+    version = HiddenField(
+        validators=[
+            _required(_l("This page is out of date; reload it and try again.")),
+            Regexp(r"^\d{1,9}$", message=_l("This page is out of date; reload it and try again.")),
+        ]
+    )
     next = HiddenField()
 
 
@@ -87,8 +109,10 @@ class AcceptForm(VersionedForm):
     lead_party = SelectField(_l("Lead party"), validators=[_required(_l("Choose the lead party."))])
     needs_consultation = BooleanField(_l("Needs a three-party consultation"))
     responsibility = SelectField(_l("Whose responsibility"), validators=[Optional()])
-    referred_to = StringField(_l("Referred to (department)"), validators=[
-        Optional(), Length(max=200, message=_l("Keep it under 200 characters."))])
+    referred_to = StringField(
+        _l("Referred to (department)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
+    )
     assignee = SelectField(_l("Assign to"), coerce=int, validators=[Optional()])
 
     def fill_choices(self, people_choices):
@@ -96,25 +120,39 @@ class AcceptForm(VersionedForm):
         self.priority.choices = [SelectChoice(p.value, str(n)) for p, n in PRIORITY_NAMES.items()]
         self.lead_party.choices = [SelectChoice(k.value, str(n)) for k, n in PARTY_NAMES.items()]
         self.responsibility.choices = [SelectChoice("", "—")] + [
-            SelectChoice(r.value, str(n)) for r, n in RESPONSIBILITY_NAMES.items()]
-        self.assignee.choices = [SelectChoice(0, _l("Assign later"))] + people_choices
+            SelectChoice(r.value, str(n)) for r, n in RESPONSIBILITY_NAMES.items()
+        ]
+        self.assignee.choices = [SelectChoice(0, _l("Assign later")), *people_choices]
         return self
 
 
 class RejectForm(VersionedForm):
-    reason = TextAreaField(_l("Reason (the resident sees it)"), id="reject-reason", validators=[
-        _required(_l("Give the reason; the resident will see it.")),
-        Length(max=1000, message=_l("Keep it under 1000 characters."))], render_kw={"rows": 2})
+    reason = TextAreaField(
+        _l("Reason (the resident sees it)"),
+        id="reject-reason",
+        validators=[
+            _required(_l("Give the reason; the resident will see it.")),
+            Length(max=1000, message=_l("Keep it under 1000 characters.")),
+        ],
+        render_kw={"rows": 2},
+    )
 
 
 class MergeForm(VersionedForm):
-    target = StringField(_l("Number of the case to merge into"), id="merge-target", validators=[
-        _required(_l("Enter the number of the case to merge into.")), Length(max=60)])
+    target = StringField(
+        _l("Number of the case to merge into"),
+        id="merge-target",
+        validators=[_required(_l("Enter the number of the case to merge into.")), Length(max=60)],
+    )
 
 
 class AssignForm(VersionedForm):
-    assignee = SelectField(_l("Assign to"), id="assign-assignee", coerce=int, validators=[
-        _required(_l("Choose who will handle it."))])
+    assignee = SelectField(
+        _l("Assign to"),
+        id="assign-assignee",
+        coerce=int,
+        validators=[_required(_l("Choose who will handle it."))],
+    )
 
 
 class WithdrawForm(VersionedForm):
@@ -122,36 +160,71 @@ class WithdrawForm(VersionedForm):
 
 
 class EscalateForm(FlaskForm):
-    reason = TextAreaField(_l("Why you need the community's help"), id="escalate-reason", validators=[
-        _required(_l("Say why you are asking for help.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 2})
+    reason = TextAreaField(
+        _l("Why you need the community's help"),
+        id="escalate-reason",
+        validators=[
+            _required(_l("Say why you are asking for help.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 2},
+    )
 
 
 class UpdateForm(FlaskForm):
-    body = TextAreaField(_l("Update"), id="update-body", validators=[
-        _required(_l("Write what happened.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
-    visibility = RadioField(_l("Who sees it"), default="public", choices=[
-        SelectChoice("public", _l("Public: the resident sees it")),
-        SelectChoice("internal", _l("Internal note: the resident does not see it"))])
-    photos = MultipleFileField(_l("Photos (up to 4)"), id="update-photos",
-                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+    body = TextAreaField(
+        _l("Update"),
+        id="update-body",
+        validators=[
+            _required(_l("Write what happened.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 3},
+    )
+    visibility = RadioField(
+        _l("Who sees it"),
+        default="public",
+        choices=[
+            SelectChoice("public", _l("Public: the resident sees it")),
+            SelectChoice("internal", _l("Internal note: the resident does not see it")),
+        ],
+    )
+    photos = MultipleFileField(
+        _l("Photos (up to 4)"),
+        id="update-photos",
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True},
+    )
 
 
 class ResolveForm(VersionedForm):
-    body = TextAreaField(_l("What was done"), id="resolve-body", validators=[
-        _required(_l("Say what was done.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
-    photos = MultipleFileField(_l("Photo of the result (optional)"), id="resolve-photos",
-                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+    body = TextAreaField(
+        _l("What was done"),
+        id="resolve-body",
+        validators=[
+            _required(_l("Say what was done.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 3},
+    )
+    photos = MultipleFileField(
+        _l("Photo of the result (optional)"),
+        id="resolve-photos",
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True},
+    )
 
 
 class InfoForm(FlaskForm):
-    body = TextAreaField(_l("More information"), id="info-body", validators=[
-        Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
-        render_kw={"rows": 3})
-    photos = MultipleFileField(_l("Photos (up to 4)"), id="info-photos",
-                               render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+    body = TextAreaField(
+        _l("More information"),
+        id="info-body",
+        validators=[Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
+        render_kw={"rows": 3},
+    )
+    photos = MultipleFileField(
+        _l("Photos (up to 4)"),
+        id="info-photos",
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "multiple": True},
+    )
 
 
 class QueueFilter(FlaskForm):
@@ -168,19 +241,41 @@ class QueueFilter(FlaskForm):
 
 
 class FeedbackForm(FlaskForm):
-    solved = RadioField(_l("Is it solved?"), id="feedback-solved", choices=[
-        SelectChoice("yes", _l("Yes, it is solved")), SelectChoice("no", _l("No, it is not solved"))],
-        validators=[_required(_l("Say whether it is solved."))])
-    satisfaction = RadioField(_l("How satisfied are you?"), id="feedback-satisfaction", choices=[
-        SelectChoice("satisfied", _l("Satisfied")), SelectChoice("basically", _l("Basically satisfied")),
-        SelectChoice("dissatisfied", _l("Dissatisfied"))],
-        validators=[_required(_l("Say how satisfied the resident is."))])
-    comment = TextAreaField(_l("Comment (needed if it is not solved)"), id="feedback-comment",
-                            validators=[Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
-                            render_kw={"rows": 2})
-    source = SelectField(_l("How you heard it"), id="feedback-source", default="phone_visit", choices=[
-        SelectChoice("phone_visit", _l("Return visit by phone")),
-        SelectChoice("door_visit", _l("Return visit at the door"))], validators=[Optional()])
+    solved = RadioField(
+        _l("Is it solved?"),
+        id="feedback-solved",
+        choices=[
+            SelectChoice("yes", _l("Yes, it is solved")),
+            SelectChoice("no", _l("No, it is not solved")),
+        ],
+        validators=[_required(_l("Say whether it is solved."))],
+    )
+    satisfaction = RadioField(
+        _l("How satisfied are you?"),
+        id="feedback-satisfaction",
+        choices=[
+            SelectChoice("satisfied", _l("Satisfied")),
+            SelectChoice("basically", _l("Basically satisfied")),
+            SelectChoice("dissatisfied", _l("Dissatisfied")),
+        ],
+        validators=[_required(_l("Say how satisfied the resident is."))],
+    )
+    comment = TextAreaField(
+        _l("Comment (needed if it is not solved)"),
+        id="feedback-comment",
+        validators=[Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
+        render_kw={"rows": 2},
+    )
+    source = SelectField(
+        _l("How you heard it"),
+        id="feedback-source",
+        default="phone_visit",
+        choices=[
+            SelectChoice("phone_visit", _l("Return visit by phone")),
+            SelectChoice("door_visit", _l("Return visit at the door")),
+        ],
+        validators=[Optional()],
+    )
 
 
 class TakeOverForm(VersionedForm):

@@ -68,11 +68,19 @@ def _page(statement, after, moment):
     statement = statement.add_columns(bucket.label("bucket"))
     cursor = _decode(after) if after else None
     if cursor:
-        statement = statement.where(tuple_(bucket, due, Case.id) > tuple_(
-            literal(cursor[0]), literal(cursor[1], UTCDateTime()), literal(cursor[2])))
-    statement = statement.order_by(bucket, due, Case.id).limit(PAGE + 1).options(
-        selectinload(Case.building), selectinload(Case.assignee).selectinload(Person.memberships),
-        selectinload(Case.compound))
+        statement = statement.where(
+            tuple_(bucket, due, Case.id)
+            > tuple_(literal(cursor[0]), literal(cursor[1], UTCDateTime()), literal(cursor[2]))
+        )
+    statement = (
+        statement.order_by(bucket, due, Case.id)
+        .limit(PAGE + 1)
+        .options(
+            selectinload(Case.building),
+            selectinload(Case.assignee).selectinload(Person.memberships),
+            selectinload(Case.compound),
+        )
+    )
     rows = db.session.execute(statement).all()
     cases = [row[0] for row in rows[:PAGE]]
     following = None
@@ -85,12 +93,16 @@ def _page(statement, after, moment):
 def _filter_form(compound, people):
     form = QueueFilter(request.args)
     form.state.choices = [SelectChoice("open", _("Open")), SelectChoice("all", _("All"))] + [
-        SelectChoice(s.value, str(n)) for s, n in STATE_NAMES.items()]
+        SelectChoice(s.value, str(n)) for s, n in STATE_NAMES.items()
+    ]
     form.category.choices = category_choices(blank=_("All"))
     form.building.choices = [SelectChoice("", _("All"))] + [
-        SelectChoice(str(b.id), b.name) for b in compound.buildings]
-    form.assignee.choices = [SelectChoice("", _("Anyone")), SelectChoice("none", _("Nobody yet"))] + [
-        SelectChoice(str(p.id), p.name) for p in people]
+        SelectChoice(str(b.id), b.name) for b in compound.buildings
+    ]
+    form.assignee.choices = [
+        SelectChoice("", _("Anyone")),
+        SelectChoice("none", _("Nobody yet")),
+    ] + [SelectChoice(str(p.id), p.name) for p in people]
     return form
 
 
@@ -112,8 +124,9 @@ def _filtered(compound, form, moment):
     if form.urgent.data:
         statement = statement.where(Case.urgent.is_(True))
     if form.overdue.data:
-        statement = statement.where(Case.due_at < literal(moment, UTCDateTime()),
-                                    Case.state.in_(RUNNING))
+        statement = statement.where(
+            Case.due_at < literal(moment, UTCDateTime()), Case.state.in_(RUNNING)
+        )
     return statement
 
 
@@ -131,21 +144,37 @@ def queue(code):
     cases, following = _page(statement, form.after.data, moment)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("cases.queue", code=code, after=following, **args) if following else None
-    context = dict(compound=compound, form=form, cases=cases, total=total, next_url=next_url,
-                   **_row_globals(compound, people))
-    template = "cases/_queue.html" if request.headers.get("HX-Target") == "queue" else "cases/queue.html"
+    context = dict(
+        compound=compound,
+        form=form,
+        cases=cases,
+        total=total,
+        next_url=next_url,
+        **_row_globals(compound, people),
+    )
+    template = (
+        "cases/_queue.html" if request.headers.get("HX-Target") == "queue" else "cases/queue.html"
+    )
     return render_template(template, **context)
 
 
 def _row_globals(compound, people):
-    secretary = any(m.role.value == "secretary" and m.compound_id == compound.id
-                    for m in current_user.memberships)
+    secretary = any(
+        m.role.value == "secretary" and m.compound_id == compound.id
+        for m in current_user.memberships
+    )
     rules = service.community_rules(compound.community_id)
-    return dict(secretary=secretary, category_names=NAMES, party_names=PARTY_NAMES,
-                state_names=STATE_NAMES, priority_names=PRIORITY_NAMES, people=people,
-                propose=lambda category: rule_for(category, rules),
-                party_of=lambda person: access.party_of(person, compound.id),
-                back=request.full_path.rstrip("?") if request.method == "GET" else "")
+    return {
+        "secretary": secretary,
+        "category_names": NAMES,
+        "party_names": PARTY_NAMES,
+        "state_names": STATE_NAMES,
+        "priority_names": PRIORITY_NAMES,
+        "people": people,
+        "propose": lambda category: rule_for(category, rules),
+        "party_of": lambda person: access.party_of(person, compound.id),
+        "back": request.full_path.rstrip("?") if request.method == "GET" else "",
+    }
 
 
 def render_row(case, message=None, error=None, status=200):
@@ -168,18 +197,31 @@ def mine():
     next_url = url_for("cases.mine", after=following, show=show) if following else None
     from portal.consultation.views import open_actions_for
 
-    return render_template("cases/mine.html", cases=cases, next_url=next_url, show=show,
-                           state_names=STATE_NAMES, category_names=NAMES,
-                           open_actions=open_actions_for(current_user))
+    return render_template(
+        "cases/mine.html",
+        cases=cases,
+        next_url=next_url,
+        show=show,
+        state_names=STATE_NAMES,
+        category_names=NAMES,
+        open_actions=open_actions_for(current_user),
+    )
 
 
 def reported_by(person, limit=50):
     """A resident's own cases with the time of their last public event, newest first."""
-    last_public = (select(CaseEvent.case_id, func.max(CaseEvent.at).label("last"))
-                   .where(CaseEvent.public.is_(True)).group_by(CaseEvent.case_id).subquery())
+    last_public = (
+        select(CaseEvent.case_id, func.max(CaseEvent.at).label("last"))
+        .where(CaseEvent.public.is_(True))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
     rows = db.session.execute(
-        select(Case, last_public.c.last).join(last_public, last_public.c.case_id == Case.id)
-        .where(Case.reporter_id == person.id).order_by(Case.created_at.desc(), Case.id.desc())
-        .limit(limit).options(selectinload(Case.building), selectinload(Case.compound))
+        select(Case, last_public.c.last)
+        .join(last_public, last_public.c.case_id == Case.id)
+        .where(Case.reporter_id == person.id)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+        .options(selectinload(Case.building), selectinload(Case.compound))
     ).all()
     return [(row[0], row[1]) for row in rows]

@@ -94,15 +94,18 @@ class Case(db.Model):
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
     merged_into: Mapped["Case | None"] = relationship(remote_side=[id])
     events: Mapped[list["CaseEvent"]] = relationship(
-        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan")
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
     photos: Mapped[list["Photo"]] = relationship(
-        back_populates="case", order_by="Photo.id", cascade="all, delete-orphan")
+        back_populates="case", order_by="Photo.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_overdue(self) -> bool:
         # A case in consultation waits on the meeting: its clock is paused.
-        return (self.due_at is not None and self.due_at < now()
-                and self.state is not State.CONSULTING)
+        return (
+            self.due_at is not None and self.due_at < now() and self.state is not State.CONSULTING
+        )
 
 
 class CaseEvent(db.Model):
@@ -131,7 +134,10 @@ class CaseEvent(db.Model):
 
 
 class Photo(db.Model):
-    """A re-encoded, metadata-free image stored under instance/, served only to those who may see its case."""
+    """A re-encoded, metadata-free image stored under instance/.
+
+    Served only to those who may see its case.
+    """
 
     __tablename__ = "photo"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,8 +30,9 @@ class Processed:
 
 
 def _too_large(name):
-    return Invalid(_l("The photo %(name)s is larger than 10 MB. Please choose a smaller one.",
-                      name=name))
+    return Invalid(
+        _l("The photo %(name)s is larger than 10 MB. Please choose a smaller one.", name=name)
+    )
 
 
 def _not_an_image(name):

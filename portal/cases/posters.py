@@ -30,8 +30,10 @@ def _qr_svg(url: str) -> Markup:
 @guard(signed_in)
 def poster(code):
     compound = org.compound_by_code(code)
-    if compound is None or not (permissions.can(current_user, "see_compound", compound)
-                                or permissions.is_admin(current_user)):
+    if compound is None or not (
+        permissions.can(current_user, "see_compound", compound)
+        or permissions.is_admin(current_user)
+    ):
         abort(404)
     building = None
     if request.args.get("building"):
@@ -40,23 +42,34 @@ def poster(code):
             abort(404)
     # The address printed in the lobby must outlive any proxy set-up: BASE_URL, not the request.
     address = current_app.config["BASE_URL"] + url_for(
-        "cases.report", code=compound.code, **({"building": building.code} if building else {}))
+        "cases.report", code=compound.code, **({"building": building.code} if building else {})
+    )
     with force_locale("zh_CN"):
         poster_text = {
             "slogan": _("A party member nearby, service at zero distance"),
-            "how": _("Scan with your phone to tell the party branch about a problem in the compound. "
-                     "The branch, the property management and the resident representatives will "
-                     "follow it up, and you can see every step."),
+            "how": _(
+                "Scan with your phone to tell the party branch about a problem in the compound. "
+                "The branch, the property management and the resident representatives will "
+                "follow it up, and you can see every step."
+            ),
             "urgent": _("In an emergency call 110, 119 or 120 first."),
         }
-    return render_template("cases/poster.html", compound=compound, building=building,
-                           address=address, qr=_qr_svg(address), poster_text=poster_text,
-                           back_label=_("Back to my desk"))
+    return render_template(
+        "cases/poster.html",
+        compound=compound,
+        building=building,
+        address=address,
+        qr=_qr_svg(address),
+        poster_text=poster_text,
+        back_label=_("Back to my desk"),
+    )
 
 
 def _may_edit_rules(person, community) -> bool:
     return permissions.is_admin(person) or any(
-        m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id for m in person.memberships)
+        m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id
+        for m in person.memberships
+    )
 
 
 @bp.route("/community/<code>/categories", methods=["GET", "POST"])
@@ -65,15 +78,23 @@ def category_rules(code):
     community = db.session.scalar(select(Community).where(Community.code == code))
     if community is None or not _may_edit_rules(current_user, community):
         abort(404)
-    overrides = {r.category: r for r in db.session.scalars(
-        select(CategoryRule).where(CategoryRule.community_id == community.id))}
+    overrides = {
+        r.category: r
+        for r in db.session.scalars(
+            select(CategoryRule).where(CategoryRule.community_id == community.id)
+        )
+    }
     errors = {}
     if request.method == "POST":  # CSRF is checked for every post, this one included
         for category in Category:
             lead = request.form.get(f"{category.value}-lead")
             days = request.form.get(f"{category.value}-days", "")
             consult = request.form.get(f"{category.value}-consult") == "y"
-            if lead not in {k.value for k in PartyKind} or not days.isdigit() or not 1 <= int(days) <= 90:
+            if (
+                lead not in {k.value for k in PartyKind}
+                or not days.isdigit()
+                or not 1 <= int(days) <= 90
+            ):
                 errors[category] = _("Choose a lead party and 1 to 90 days.")
                 continue
             rule = overrides.get(category)
@@ -82,7 +103,11 @@ def category_rules(code):
                 db.session.add(rule)
                 overrides[category] = rule
             rule.lead_party, rule.needs_consultation = PartyKind(lead), consult
-            rule.resolution_days, rule.updated_by_id, rule.updated_at = int(days), current_user.id, now()
+            rule.resolution_days, rule.updated_by_id, rule.updated_at = (
+                int(days),
+                current_user.id,
+                now(),
+            )
         if not errors:
             db.session.commit()
             flash(_("Routing rules saved."), "success")
@@ -92,10 +117,21 @@ def category_rules(code):
     for category in Category:
         default = DEFAULT_RULES[category]
         current = overrides.get(category)
-        rows.append(dict(category=category, name=NAMES[category], default=default,
-                         lead=request.form.get(f"{category.value}-lead") or (current.lead_party.value if current else default.lead_party.value),
-                         consult=(request.form.get(f"{category.value}-consult") == "y") if request.method == "POST" else (current.needs_consultation if current else default.needs_consultation),
-                         days=request.form.get(f"{category.value}-days") or (current.resolution_days if current else default.resolution_days),
-                         error=errors.get(category)))
-    return render_template("cases/category_rules.html", community=community, rows=rows,
-                           party_names=PARTY_NAMES), (422 if errors else 200)
+        rows.append(
+            {
+                "category": category,
+                "name": NAMES[category],
+                "default": default,
+                "lead": request.form.get(f"{category.value}-lead")
+                or (current.lead_party.value if current else default.lead_party.value),
+                "consult": (request.form.get(f"{category.value}-consult") == "y")
+                if request.method == "POST"
+                else (current.needs_consultation if current else default.needs_consultation),
+                "days": request.form.get(f"{category.value}-days")
+                or (current.resolution_days if current else default.resolution_days),
+                "error": errors.get(category),
+            }
+        )
+    return render_template(
+        "cases/category_rules.html", community=community, rows=rows, party_names=PARTY_NAMES
+    ), (422 if errors else 200)

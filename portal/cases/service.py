@@ -31,8 +31,9 @@ from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.organisation.models import PartyKind
 
-STALE = _l("This case changed since you opened it. Here is how it stands now; please check "
-           "and try again.")
+STALE = _l(
+    "This case changed since you opened it. Here is how it stands now; please check and try again."
+)
 
 
 class Stale(Conflict):
@@ -62,7 +63,9 @@ def key_hash(key: str) -> str:
 
 
 def community_rules(community_id: int) -> dict:
-    rules = db.session.scalars(select(CategoryRule).where(CategoryRule.community_id == community_id))
+    rules = db.session.scalars(
+        select(CategoryRule).where(CategoryRule.community_id == community_id)
+    )
     from portal.cases.categories import Rule
 
     return {r.category: Rule(r.lead_party, r.needs_consultation, r.resolution_days) for r in rules}
@@ -77,9 +80,11 @@ def next_number(compound) -> str:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(CaseCounter).values(compound_id=compound.id, day=day, last=1)
-        .on_conflict_do_update(index_elements=["compound_id", "day"],
-                               set_={"last": CaseCounter.last + 1})
+        insert(CaseCounter)
+        .values(compound_id=compound.id, day=day, last=1)
+        .on_conflict_do_update(
+            index_elements=["compound_id", "day"], set_={"last": CaseCounter.last + 1}
+        )
         .returning(CaseCounter.last)
     )
     last = db.session.execute(statement).scalar_one()
@@ -89,10 +94,21 @@ def next_number(compound) -> str:
 # -- filing --------------------------------------------------------------------------------
 
 
-def _event(case, actor, role, action, public=True, body=None, from_state=None, to_state=None,
-           **data) -> CaseEvent:
-    event = CaseEvent(case=case, actor=actor, actor_role=role, action=str(action), public=public,
-                      body=body, from_state=from_state, to_state=to_state, data=data, at=now())
+def _event(
+    case, actor, role, action, public=True, body=None, from_state=None, to_state=None, **data
+) -> CaseEvent:
+    event = CaseEvent(
+        case=case,
+        actor=actor,
+        actor_role=role,
+        action=str(action),
+        public=public,
+        body=body,
+        from_state=from_state,
+        to_state=to_state,
+        data=data,
+        at=now(),
+    )
     db.session.add(event)
     # Everyone the event concerns hears of it, in the same transaction as the event itself.
     from portal.notifications import service as notifications
@@ -105,15 +121,33 @@ def _attach(case, event, processed, by):
     folder = current_app.config["UPLOAD_FOLDER"]
     for item in processed:
         path, thumb = photos.save(folder, case.id, item)
-        db.session.add(Photo(case=case, event=event, path=path, thumb_path=thumb, width=item.width,
-                             height=item.height, size=len(item.image),
-                             uploaded_by_id=by.id if by else None))
+        db.session.add(
+            Photo(
+                case=case,
+                event=event,
+                path=path,
+                thumb_path=thumb,
+                width=item.width,
+                height=item.height,
+                size=len(item.image),
+                uploaded_by_id=by.id if by else None,
+            )
+        )
 
 
 @atomic
-def file_case(compound, building, category: Category, description: str, location: str,
-              urgent: bool, contact_name: str, contact_phone: str, processed_photos=(),
-              by: Person | None = None) -> tuple[Case, str | None]:
+def file_case(
+    compound,
+    building,
+    category: Category,
+    description: str,
+    location: str,
+    urgent: bool,
+    contact_name: str,
+    contact_phone: str,
+    processed_photos=(),
+    by: Person | None = None,
+) -> tuple[Case, str | None]:
     """A new case. Returns it and, for a visitor, the private follow-up key (shown once)."""
     if building.compound_id != compound.id:
         raise Invalid(_l("Choose a building of this compound."))
@@ -121,9 +155,9 @@ def file_case(compound, building, category: Category, description: str, location
     reporter = None
     role = "visitor"
     if by is not None:
-        is_staff = any(m.compound_id == compound.id and m.role in COMPOUND_ROLES
-                       for m in by.memberships) or any(
-            m.community_id == compound.community_id for m in by.memberships)
+        is_staff = any(
+            m.compound_id == compound.id and m.role in COMPOUND_ROLES for m in by.memberships
+        ) or any(m.community_id == compound.community_id for m in by.memberships)
         lives_here = any(h.compound_id == compound.id for h in by.verified_homes)
         if is_staff and not (lives_here and contact_phone == by.phone):
             on_behalf, role = True, "on_behalf"
@@ -132,19 +166,36 @@ def file_case(compound, building, category: Category, description: str, location
             contact_name, contact_phone = by.name, by.phone
     key = None if reporter else secrets.token_urlsafe(24)
     moment = now()
-    case = Case(number=next_number(compound), compound_id=compound.id, building=building,
-                category=category, description=description.strip(), location=location.strip(),
-                urgent=urgent, contact_name=contact_name.strip(), contact_phone=contact_phone,
-                reporter=reporter, filed_by=by, on_behalf=on_behalf,
-                follow_key_hash=key_hash(key) if key else None, state=State.FILED,
-                priority=Priority.URGENT if urgent else Priority.NORMAL,
-                created_at=moment, updated_at=moment,
-                due_at=deadlines.triage_due(moment, urgent, current_app.config["TRIAGE_HOURS_URGENT"],
-                                            current_app.config["TRIAGE_HOURS"]))
+    case = Case(
+        number=next_number(compound),
+        compound_id=compound.id,
+        building=building,
+        category=category,
+        description=description.strip(),
+        location=location.strip(),
+        urgent=urgent,
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone,
+        reporter=reporter,
+        filed_by=by,
+        on_behalf=on_behalf,
+        follow_key_hash=key_hash(key) if key else None,
+        state=State.FILED,
+        priority=Priority.URGENT if urgent else Priority.NORMAL,
+        created_at=moment,
+        updated_at=moment,
+        due_at=deadlines.triage_due(
+            moment,
+            urgent,
+            current_app.config["TRIAGE_HOURS_URGENT"],
+            current_app.config["TRIAGE_HOURS"],
+        ),
+    )
     db.session.add(case)
     db.session.flush()
-    event = _event(case, by, role, CaseEvent.FILE, body=None, to_state=State.FILED,
-                   on_behalf=on_behalf)
+    event = _event(
+        case, by, role, CaseEvent.FILE, body=None, to_state=State.FILED, on_behalf=on_behalf
+    )
     _attach(case, event, processed_photos, by)
     db.session.commit()
     return case, key
@@ -152,9 +203,14 @@ def file_case(compound, building, category: Category, description: str, location
 
 def claim_cases_of(person: Person, compound_id: int) -> int:
     """A visitor's earlier cases join their account once they are a verified resident."""
-    cases = db.session.scalars(select(Case).where(
-        Case.compound_id == compound_id, Case.reporter_id.is_(None), Case.on_behalf.is_(False),
-        Case.contact_phone == person.phone))
+    cases = db.session.scalars(
+        select(Case).where(
+            Case.compound_id == compound_id,
+            Case.reporter_id.is_(None),
+            Case.on_behalf.is_(False),
+            Case.contact_phone == person.phone,
+        )
+    )
     claimed = 0
     for case in cases:
         case.reporter_id = person.id
@@ -176,7 +232,9 @@ def _check(case, by, action, expected_version, has_key=False, system=False):
         raise Stale()
     allowed = step(case.state, action)
     if allowed is None or not (allowed.by & found):
-        raise NotAllowed(_l("This action is not possible for you on this case in its present state."))
+        raise NotAllowed(
+            _l("This action is not possible for you on this case in its present state.")
+        )
     return found, allowed
 
 
@@ -188,8 +246,6 @@ def _commit():
         raise Stale() from None
 
 
-
-
 def _move(case, by, action, found, allowed, public=True, body=None, to=None, **data):
     before = case.state
     if to is not None or allowed.to is not None:
@@ -198,22 +254,40 @@ def _move(case, by, action, found, allowed, public=True, body=None, to=None, **d
         # Updates and notes leave the row (and so its version) alone: a note posted meanwhile
         # must not make someone else's open triage form stale.
         case.updated_at = now()
-    return _event(case, by, access.acting_role(found, allowed.by), action, public=public,
-                  body=body, from_state=before,
-                  to_state=case.state if case.state != before else None, **data)
+    return _event(
+        case,
+        by,
+        access.acting_role(found, allowed.by),
+        action,
+        public=public,
+        body=body,
+        from_state=before,
+        to_state=case.state if case.state != before else None,
+        **data,
+    )
 
 
 def assignable_people(compound) -> list[Person]:
     """Members of the compound's three parties, by party then name."""
     from portal.accounts.models import Membership
 
-    people = db.session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.compound_id == compound.id, Membership.role.in_(list(COMPOUND_ROLES)),
-               Person.active.is_(True))
-        .order_by(Person.name, Person.id)
-    ).unique().all()
-    return sorted(people, key=lambda p: (list(PartyKind).index(access.party_of(p, compound.id)), p.name))
+    people = (
+        db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.compound_id == compound.id,
+                Membership.role.in_(list(COMPOUND_ROLES)),
+                Person.active.is_(True),
+            )
+            .order_by(Person.name, Person.id)
+        )
+        .unique()
+        .all()
+    )
+    return sorted(
+        people, key=lambda p: (list(PartyKind).index(access.party_of(p, compound.id)), p.name)
+    )
 
 
 def _check_assignee(case, by, assignee: Person | None, found):
@@ -221,16 +295,28 @@ def _check_assignee(case, by, assignee: Person | None, found):
         raise Invalid(_l("Choose a member of the compound's three parties."))
     if not found & {Capacity.SECRETARY, Capacity.ESCALATED_TO}:
         # A party's head assigns within their own party only.
-        heads = {PARTY[m.role] for m in by.memberships
-                 if m.compound_id == case.compound_id and m.role in HEAD.values()}
+        heads = {
+            PARTY[m.role]
+            for m in by.memberships
+            if m.compound_id == case.compound_id and m.role in HEAD.values()
+        }
         if access.party_of(assignee, case.compound_id) not in heads:
             raise NotAllowed(_l("A party's head can assign only to members of their own party."))
 
 
 @atomic
-def accept(case, by, version, category: Category, priority: Priority, lead_party: PartyKind,
-           needs_consultation: bool, responsibility: Responsibility | None = None,
-           referred_to: str | None = None, assignee: Person | None = None) -> Case:
+def accept(
+    case,
+    by,
+    version,
+    category: Category,
+    priority: Priority,
+    lead_party: PartyKind,
+    needs_consultation: bool,
+    responsibility: Responsibility | None = None,
+    referred_to: str | None = None,
+    assignee: Person | None = None,
+) -> Case:
     found, allowed = _check(case, by, Action.ACCEPT, version)
     if assignee is not None and access.party_of(assignee, case.compound_id) is None:
         raise Invalid(_l("Choose a member of the compound's three parties."))
@@ -241,16 +327,33 @@ def accept(case, by, version, category: Category, priority: Priority, lead_party
     case.needs_consultation = needs_consultation
     case.responsibility, case.referred_to = responsibility, (referred_to or "").strip() or None
     case.accepted_at = now()
-    case.due_at = deadlines.resolution_due(case.accepted_at, rule.resolution_days,
-                                           priority is Priority.URGENT)
-    _move(case, by, Action.ACCEPT, found, allowed, category=category.value, priority=priority.value,
-          lead_party=lead_party.value, needs_consultation=needs_consultation)
+    case.due_at = deadlines.resolution_due(
+        case.accepted_at, rule.resolution_days, priority is Priority.URGENT
+    )
+    _move(
+        case,
+        by,
+        Action.ACCEPT,
+        found,
+        allowed,
+        category=category.value,
+        priority=priority.value,
+        lead_party=lead_party.value,
+        needs_consultation=needs_consultation,
+    )
     if assignee is not None:
         db.session.flush()
         assign_step = step(State.ACCEPTED, Action.ASSIGN)
         case.assignee = assignee
-        _move(case, by, Action.ASSIGN, found, assign_step, assignee_id=assignee.id,
-              party=access.party_of(assignee, case.compound_id).value)
+        _move(
+            case,
+            by,
+            Action.ASSIGN,
+            found,
+            assign_step,
+            assignee_id=assignee.id,
+            party=access.party_of(assignee, case.compound_id).value,
+        )
     _commit()
     return case
 
@@ -278,8 +381,14 @@ def merge(case, by, version, target_number: str) -> Case:
     case.merged_into = target
     case.due_at = None
     _move(case, by, Action.MERGE, found, allowed, target=target.number)
-    _event(target, by, access.acting_role(found, allowed.by), "merged_in", public=False,
-           source=case.number)
+    _event(
+        target,
+        by,
+        access.acting_role(found, allowed.by),
+        "merged_in",
+        public=False,
+        source=case.number,
+    )
     _commit()
     return case
 
@@ -302,8 +411,16 @@ def assign(case, by, version, assignee: Person | None) -> Case:
         raise Invalid(_l("The case is already assigned to this person."))
     previous = case.assignee_id
     case.assignee = assignee
-    _move(case, by, action, found, allowed, assignee_id=assignee.id, previous_id=previous,
-          party=access.party_of(assignee, case.compound_id).value)
+    _move(
+        case,
+        by,
+        action,
+        found,
+        allowed,
+        assignee_id=assignee.id,
+        previous_id=previous,
+        party=access.party_of(assignee, case.compound_id).value,
+    )
     _commit()
     return case
 
@@ -326,8 +443,11 @@ def resolve(case, by, version, body: str, processed_photos=()) -> Case:
     found, allowed = _check(case, by, Action.RESOLVE, version)
     from portal.consultation.models import ActionItem  # the consultation builds on cases
 
-    open_items = db.session.scalar(select(func.count(ActionItem.id)).where(
-        ActionItem.case_id == case.id, ActionItem.done_at.is_(None)))
+    open_items = db.session.scalar(
+        select(func.count(ActionItem.id)).where(
+            ActionItem.case_id == case.id, ActionItem.done_at.is_(None)
+        )
+    )
     if open_items:
         raise Conflict(_l("The consultation's action items on this case are not all done yet."))
     if not (body or "").strip():
@@ -370,8 +490,15 @@ def reveal_phone(case, by) -> str:
 def enter_consultation(case, by, consultation) -> None:
     """Put the case on a consultation's agenda (the caller commits with the consultation)."""
     found, allowed = _check(case, by, Action.CONVENE, None)
-    _move(case, by, Action.CONVENE, found, allowed, consultation_id=consultation.id,
-          title=consultation.title)
+    _move(
+        case,
+        by,
+        Action.CONVENE,
+        found,
+        allowed,
+        consultation_id=consultation.id,
+        title=consultation.title,
+    )
 
 
 def leave_consultation(case, by, outcome: str, body: str | None = None) -> None:
@@ -383,8 +510,16 @@ def leave_consultation(case, by, outcome: str, body: str | None = None) -> None:
     convened = max((e.at for e in case.events if e.action == Action.CONVENE), default=None)
     if case.due_at is not None and convened is not None:
         case.due_at += now() - convened
-    _move(case, by, Action.END_CONSULTATION, found, allowed, body=body,
-          to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED, outcome=outcome)
+    _move(
+        case,
+        by,
+        Action.END_CONSULTATION,
+        found,
+        allowed,
+        body=body,
+        to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED,
+        outcome=outcome,
+    )
 
 
 @atomic
@@ -397,8 +532,7 @@ def escalate(case, by, reason: str, level: int = 1) -> Case:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
     # The reason is for the overseers; the resident's timeline does not show it.
-    _move(case, by, Action.ESCALATE, found, allowed, public=False, body=reason.strip(),
-          level=level)
+    _move(case, by, Action.ESCALATE, found, allowed, public=False, body=reason.strip(), level=level)
     _commit()
     return case
 
@@ -418,8 +552,17 @@ def escalate_overdue(case, level: int) -> Case:
     if case.escalation_level >= level:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
-    _move(case, None, Action.ESCALATE, found, allowed, public=False, level=level, automatic=True,
-          due=case.due_at.isoformat() if case.due_at else None)
+    _move(
+        case,
+        None,
+        Action.ESCALATE,
+        found,
+        allowed,
+        public=False,
+        level=level,
+        automatic=True,
+        due=case.due_at.isoformat() if case.due_at else None,
+    )
     _commit()
     return case
 
@@ -430,16 +573,23 @@ def escalate_overdue(case, level: int) -> Case:
 def _feedback(case, by, source, solved, satisfaction, comment):
     from portal.feedback.models import Feedback  # feedback builds on cases
 
-    row = Feedback(case_id=case.id, source=source, solved=solved, satisfaction=satisfaction,
-                   comment=(comment or "").strip() or None,
-                   recorded_by_id=by.id if by is not None else None, at=now())
+    row = Feedback(
+        case_id=case.id,
+        source=source,
+        solved=solved,
+        satisfaction=satisfaction,
+        comment=(comment or "").strip() or None,
+        recorded_by_id=by.id if by is not None else None,
+        at=now(),
+    )
     db.session.add(row)
     return row
 
 
 @atomic
-def give_feedback(case, by, solved: bool, satisfaction, comment: str | None, source,
-                  has_key=False) -> Case:
+def give_feedback(
+    case, by, solved: bool, satisfaction, comment: str | None, source, has_key=False
+) -> Case:
     """The resident's verdict, or a return visit's record of it. "Not solved" reopens the case
     to its assignee (退回重办); "solved" closes it."""
     from portal.feedback.models import Source
@@ -465,10 +615,19 @@ def give_feedback(case, by, solved: bool, satisfaction, comment: str | None, sou
         case.reopen_count += 1
         case.feedback_due_at, case.resolved_at, case.resolution = None, None, None
         rule = rule_for(case.category, community_rules(case.compound.community_id))
-        case.due_at = deadlines.resolution_due(now(), rule.resolution_days,
-                                               case.priority is Priority.URGENT)
-        _move(case, actor, action, found, allowed, body=comment.strip(),
-              to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED, **data)
+        case.due_at = deadlines.resolution_due(
+            now(), rule.resolution_days, case.priority is Priority.URGENT
+        )
+        _move(
+            case,
+            actor,
+            action,
+            found,
+            allowed,
+            body=comment.strip(),
+            to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED,
+            **data,
+        )
     _commit()
     return case
 

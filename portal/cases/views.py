@@ -60,7 +60,8 @@ def me():
 def _report_form(compound):
     form = ReportForm()
     form.building.choices = [SelectChoice(0, _("Choose…"))] + [
-        SelectChoice(b.id, b.name) for b in compound.buildings]
+        SelectChoice(b.id, b.name) for b in compound.buildings
+    ]
     form.category.choices = category_choices(blank=_("Choose…"))
     return form
 
@@ -69,7 +70,8 @@ def _files_on_behalf(person, compound) -> bool:
     if person is None:
         return False
     staff = access.party_of(person, compound.id) is not None or any(
-        m.community_id == compound.community_id for m in person.memberships)
+        m.community_id == compound.community_id for m in person.memberships
+    )
     return staff and not any(h.compound_id == compound.id for h in person.verified_homes)
 
 
@@ -81,7 +83,9 @@ def report(code):
     person = me()
     on_behalf = _files_on_behalf(person, compound)
     if request.method == "GET":
-        chosen = next((b for b in compound.buildings if b.code == request.args.get("building")), None)
+        chosen = next(
+            (b for b in compound.buildings if b.code == request.args.get("building")), None
+        )
         form.building.data = chosen.id if chosen else 0
     if person is not None and not on_behalf:
         # A signed-in resident files as themself: the contact is fixed to their account.
@@ -93,9 +97,17 @@ def report(code):
                 raise service.Invalid(_("Choose the building."))
             processed = photos.check_all(request.files.getlist(form.photos.name))
             case, key = service.file_case(
-                compound, building, Category(form.category.data), form.description.data,
-                form.location.data or "", form.urgent.data, form.contact_name.data,
-                form.contact_phone.data, processed, by=person)
+                compound,
+                building,
+                Category(form.category.data),
+                form.description.data,
+                form.location.data or "",
+                form.urgent.data,
+                form.contact_name.data,
+                form.contact_phone.data,
+                processed,
+                by=person,
+            )
         except ServiceError as error:
             form.photos.errors = [*form.photos.errors, str(error.message)]
         else:
@@ -109,19 +121,26 @@ def report(code):
                 session.modified = True
             return redirect(url_for("cases.receipt", number=case.number))
     status = 422 if request.method == "POST" else 200
-    return render_template("cases/report.html", form=form, compound=compound,
-                           on_behalf=on_behalf, signed_in_resident=person is not None and not on_behalf,
-                           ), status
+    return render_template(
+        "cases/report.html",
+        form=form,
+        compound=compound,
+        on_behalf=on_behalf,
+        signed_in_resident=person is not None and not on_behalf,
+    ), status
 
 
 @bp.route("/cases/<number>/receipt")
 @public
 def receipt(number):
-    case, found = _load(number)
+    case, _found = _load(number)
     key = session.get("receipt_keys", {}).get(number)
     # Printed and handed on: built from BASE_URL, not from whatever host a proxy passed on.
-    follow = (current_app.config["BASE_URL"] + url_for("cases.detail", number=number, key=key)
-              if key else None)
+    follow = (
+        current_app.config["BASE_URL"] + url_for("cases.detail", number=number, key=key)
+        if key
+        else None
+    )
     return render_template("cases/receipt.html", case=case, follow=follow)
 
 
@@ -135,11 +154,17 @@ def _key_ok(case) -> bool:
 
 def _load(number):
     case = db.session.scalar(
-        select(Case).where(Case.number == number).options(
+        select(Case)
+        .where(Case.number == number)
+        .options(
             selectinload(Case.events).selectinload(CaseEvent.actor),
             selectinload(Case.events).selectinload(CaseEvent.photos),
-            selectinload(Case.photos), selectinload(Case.assignee), selectinload(Case.reporter),
-            selectinload(Case.merged_into)))
+            selectinload(Case.photos),
+            selectinload(Case.assignee),
+            selectinload(Case.reporter),
+            selectinload(Case.merged_into),
+        )
+    )
     if case is None:
         abort(404)
     found = access.capacities(me(), case, _key_ok(case))
@@ -152,8 +177,10 @@ def _load(number):
 
 
 def _forms(case, people):
-    people_choices = [SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[access.party_of(p, case.compound_id)]}")
-                      for p in people]
+    people_choices = [
+        SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[access.party_of(p, case.compound_id)]}")
+        for p in people
+    ]
     rule = rule_for(case.category, service.community_rules(case.compound.community_id))
     accept = AcceptForm(formdata=None).fill_choices(people_choices)
     accept.category.data = case.category.value
@@ -163,12 +190,19 @@ def _forms(case, people):
     if rule.needs_consultation:
         accept.responsibility.data = Responsibility.CONSULTATION.value
     assign = AssignForm(formdata=None)
-    assign.assignee.choices = [SelectChoice(0, _("Choose…"))] + people_choices
-    forms = {"accept": accept, "reject": RejectForm(formdata=None), "merge": MergeForm(formdata=None),
-             "assign": assign, "withdraw": WithdrawForm(formdata=None),
-             "update": UpdateForm(formdata=None), "resolve": ResolveForm(formdata=None),
-             "info": InfoForm(formdata=None), "feedback": FeedbackForm(formdata=None),
-             "take_over": TakeOverForm(formdata=None)}
+    assign.assignee.choices = [SelectChoice(0, _("Choose…")), *people_choices]
+    forms = {
+        "accept": accept,
+        "reject": RejectForm(formdata=None),
+        "merge": MergeForm(formdata=None),
+        "assign": assign,
+        "withdraw": WithdrawForm(formdata=None),
+        "update": UpdateForm(formdata=None),
+        "resolve": ResolveForm(formdata=None),
+        "info": InfoForm(formdata=None),
+        "feedback": FeedbackForm(formdata=None),
+        "take_over": TakeOverForm(formdata=None),
+    }
     for form in forms.values():
         if hasattr(form, "version"):
             form.version.data = case.version
@@ -178,8 +212,9 @@ def _forms(case, people):
 def _feedbacks(case):
     from portal.feedback.models import Feedback
 
-    return db.session.scalars(select(Feedback).where(Feedback.case_id == case.id)
-                              .order_by(Feedback.id)).all()
+    return db.session.scalars(
+        select(Feedback).where(Feedback.case_id == case.id).order_by(Feedback.id)
+    ).all()
 
 
 @bp.app_context_processor
@@ -192,8 +227,11 @@ def feedback_names():
 def render_case(case, found, status=200, errors=None, forms=None, phone=None, message=None):
     """The case page, or just its changing region for htmx."""
     staff = access.sees_internal(found)
-    people = service.assignable_people(case.compound) if found & {
-        Capacity.SECRETARY, Capacity.PARTY_HEAD, Capacity.ESCALATED_TO} else []
+    people = (
+        service.assignable_people(case.compound)
+        if found & {Capacity.SECRETARY, Capacity.PARTY_HEAD, Capacity.ESCALATED_TO}
+        else []
+    )
     all_forms = _forms(case, people)
     all_forms.update(forms or {})
     events = [e for e in case.events if staff or e.public]
@@ -204,18 +242,34 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
     my_parties = sorted(consultation_service.parties_of(me(), case.compound_id)) if me() else []
     opinion_form = OpinionForm(formdata=None)
     opinion_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in my_parties]
-    context = dict(
-        case=case, found=found, staff=staff, events=events, forms=all_forms,
-        actions=set(actions_for(case.state, found)), Action=Action, errors=errors or {},
-        phone=phone or (case.contact_phone if access.sees_full_phone(found) else None),
-        may_reveal=access.may_reveal_phone(found), category_names=NAMES, party_names=PARTY_NAMES,
-        PartyKind=PartyKind, message=message, message_kind="error" if status >= 400 else "success",
-        state_names=STATE_NAMES, responsibility_names=RESPONSIBILITY_NAMES,
-        agenda=agenda_of_case(case), my_parties=my_parties, opinion_form=opinion_form,
-        done_form=DoneForm(formdata=None), me_id=me().id if me() else None,
-        secretary=Capacity.SECRETARY in found, escalate_form=EscalateForm(formdata=None),
-        reporter=Capacity.REPORTER in found, feedbacks=_feedbacks(case),
-    )
+    context = {
+        "case": case,
+        "found": found,
+        "staff": staff,
+        "events": events,
+        "forms": all_forms,
+        "actions": set(actions_for(case.state, found)),
+        "Action": Action,
+        "errors": errors or {},
+        "phone": phone or (case.contact_phone if access.sees_full_phone(found) else None),
+        "may_reveal": access.may_reveal_phone(found),
+        "category_names": NAMES,
+        "party_names": PARTY_NAMES,
+        "PartyKind": PartyKind,
+        "message": message,
+        "message_kind": "error" if status >= 400 else "success",
+        "state_names": STATE_NAMES,
+        "responsibility_names": RESPONSIBILITY_NAMES,
+        "agenda": agenda_of_case(case),
+        "my_parties": my_parties,
+        "opinion_form": opinion_form,
+        "done_form": DoneForm(formdata=None),
+        "me_id": me().id if me() else None,
+        "secretary": Capacity.SECRETARY in found,
+        "escalate_form": EscalateForm(formdata=None),
+        "reporter": Capacity.REPORTER in found,
+        "feedbacks": _feedbacks(case),
+    }
     template = "cases/_case.html" if is_htmx_fragment_request() else "cases/detail.html"
     return render_template(template, **context), status
 
@@ -261,13 +315,19 @@ def _failed(case, found, name, form, error=None):
         message = str(error.message)
         if isinstance(error, (service.Conflict, service.NotAllowed)):
             status = 409
-    if (is_htmx_fragment_request() and request.headers.get("HX-Target", "").startswith("row-")
-            and access.sees_internal(found)):
+    if (
+        is_htmx_fragment_request()
+        and request.headers.get("HX-Target", "").startswith("row-")
+        and access.sees_internal(found)
+    ):
         from portal.cases.lists import render_row
 
         db.session.expire_all()
-        return render_row(db.session.get(Case, case.id), status=status,
-                          error=message or _("Please check the form."))
+        return render_row(
+            db.session.get(Case, case.id),
+            status=status,
+            error=message or _("Please check the form."),
+        )
     if status == 409:
         db.session.expire_all()
         case, found = _load(case.number)
@@ -289,7 +349,7 @@ def _act(number, name, form_class, operation):
         if name == "accept":
             form.fill_choices(choices)
         else:
-            form.assignee.choices = [SelectChoice(0, "")] + choices
+            form.assignee.choices = [SelectChoice(0, ""), *choices]
     if not form.validate_on_submit():
         return _failed(case, found, name, form)
     try:
@@ -305,11 +365,18 @@ def _act(number, name, form_class, operation):
 def accept(number):
     def operation(case, form):
         assignee = _people_by_id(case).get(form.assignee.data) if form.assignee.data else None
-        service.accept(case, me(), form.version.data, Category(form.category.data),
-                       Priority(form.priority.data), PartyKind(form.lead_party.data),
-                       form.needs_consultation.data,
-                       Responsibility(form.responsibility.data) if form.responsibility.data else None,
-                       form.referred_to.data, assignee)
+        service.accept(
+            case,
+            me(),
+            form.version.data,
+            Category(form.category.data),
+            Priority(form.priority.data),
+            PartyKind(form.lead_party.data),
+            form.needs_consultation.data,
+            Responsibility(form.responsibility.data) if form.responsibility.data else None,
+            form.referred_to.data,
+            assignee,
+        )
         return _("Case %(number)s accepted.", number=case.number)
 
     return _act(number, "accept", AcceptForm, operation)
@@ -330,8 +397,11 @@ def reject(number):
 def merge(number):
     def operation(case, form):
         service.merge(case, me(), form.version.data, form.target.data)
-        return _("Case %(number)s merged into %(target)s.", number=case.number,
-                 target=form.target.data.strip())
+        return _(
+            "Case %(number)s merged into %(target)s.",
+            number=case.number,
+            target=form.target.data.strip(),
+        )
 
     return _act(number, "merge", MergeForm, operation)
 
@@ -408,11 +478,21 @@ def feedback(number):
 
     def operation(case, form):
         found = access.capacities(me(), case, _key_ok(case))
-        source = Source.RESIDENT if Capacity.REPORTER in found else Source(
-            form.source.data or "phone_visit")
+        source = (
+            Source.RESIDENT
+            if Capacity.REPORTER in found
+            else Source(form.source.data or "phone_visit")
+        )
         solved = form.solved.data == "yes"
-        service.give_feedback(case, me(), solved, Satisfaction(form.satisfaction.data),
-                              form.comment.data, source, has_key=_key_ok(case))
+        service.give_feedback(
+            case,
+            me(),
+            solved,
+            Satisfaction(form.satisfaction.data),
+            form.comment.data,
+            source,
+            has_key=_key_ok(case),
+        )
         if solved:
             return _("Thank you. Case %(number)s is closed.", number=case.number)
         return _("Case %(number)s goes back to be handled again.", number=case.number)
@@ -459,8 +539,9 @@ def photo(number, photo_id):
     if item.event is not None and not item.event.public and not access.sees_internal(found):
         abort(404)
     path = item.thumb_path if request.endpoint == "cases.photo_thumb" else item.path
-    response = send_file(f"{current_app.config['UPLOAD_FOLDER']}/{path}", mimetype="image/jpeg",
-                         max_age=3600)
+    response = send_file(
+        f"{current_app.config['UPLOAD_FOLDER']}/{path}", mimetype="image/jpeg", max_age=3600
+    )
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

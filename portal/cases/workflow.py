@@ -72,56 +72,94 @@ class Step:
 
 C = Capacity
 _WORKERS = frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY})
-_STAFF = frozenset({C.SECRETARY, C.PARTY_HEAD, C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER,
-                    C.GRID_WORKER, C.ESCALATED_TO})
+_STAFF = frozenset(
+    {
+        C.SECRETARY,
+        C.PARTY_HEAD,
+        C.ASSIGNEE,
+        C.PROPERTY_MANAGER,
+        C.PARTY_MEMBER,
+        C.GRID_WORKER,
+        C.ESCALATED_TO,
+    }
+)
 # Who hears the resident's verdict: the resident, or a return visit on their behalf.
 _FEEDBACK = frozenset({C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER})
 
 
 def _each(states, step):
-    return {state: step for state in states}
+    return dict.fromkeys(states, step)
 
 
 TABLE: dict[Action, dict[State, Step]] = {
     # Triage is the secretary's; an overseer a case overdue at triage was escalated to may
     # triage it in their stead.
-    Action.ACCEPT: {State.FILED: Step(State.ACCEPTED, frozenset({C.SECRETARY, C.ESCALATED_TO}),
-                                      ("category", "priority", "lead_party"))},
-    Action.REJECT: {State.FILED: Step(State.REJECTED, frozenset({C.SECRETARY, C.ESCALATED_TO}),
-                                      ("reason",))},
-    Action.MERGE: {State.FILED: Step(State.MERGED, frozenset({C.SECRETARY, C.ESCALATED_TO}),
-                                     ("target",))},
+    Action.ACCEPT: {
+        State.FILED: Step(
+            State.ACCEPTED,
+            frozenset({C.SECRETARY, C.ESCALATED_TO}),
+            ("category", "priority", "lead_party"),
+        )
+    },
+    Action.REJECT: {
+        State.FILED: Step(State.REJECTED, frozenset({C.SECRETARY, C.ESCALATED_TO}), ("reason",))
+    },
+    Action.MERGE: {
+        State.FILED: Step(State.MERGED, frozenset({C.SECRETARY, C.ESCALATED_TO}), ("target",))
+    },
     Action.WITHDRAW: {State.FILED: Step(State.WITHDRAWN, frozenset({C.REPORTER}))},
-    Action.ASSIGN: {State.ACCEPTED: Step(State.IN_PROGRESS,
-                                         frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}),
-                                         ("assignee",))},
-    Action.REASSIGN: _each((State.IN_PROGRESS, State.CONSULTING),
-                           Step(None, frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}),
-                                ("assignee",))),
-    Action.PROGRESS: _each((State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
-                           Step(None, _WORKERS, ("body",), changes_case=False)),
-    Action.NOTE: _each(OPEN_STATES | {State.RESOLVED},
-                       Step(None, _STAFF, ("body",), changes_case=False)),
-    Action.RESOLVE: {State.IN_PROGRESS: Step(State.RESOLVED,
-                                             frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER}),
-                                             ("body",))},
-    Action.ADD_INFO: _each(OPEN_STATES, Step(None, frozenset({C.REPORTER}), ("body",),
-                                             changes_case=False)),
-    Action.REVEAL_PHONE: _each(set(State), Step(None, frozenset({C.SECRETARY, C.ASSIGNEE, C.OVERSEER,
-                                                                 C.ESCALATED_TO}),
-                                                changes_case=False)),
-    Action.CONVENE: _each((State.ACCEPTED, State.IN_PROGRESS),
-                          Step(State.CONSULTING, frozenset({C.SECRETARY}))),
+    Action.ASSIGN: {
+        State.ACCEPTED: Step(
+            State.IN_PROGRESS, frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}), ("assignee",)
+        )
+    },
+    Action.REASSIGN: _each(
+        (State.IN_PROGRESS, State.CONSULTING),
+        Step(None, frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}), ("assignee",)),
+    ),
+    Action.PROGRESS: _each(
+        (State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
+        Step(None, _WORKERS, ("body",), changes_case=False),
+    ),
+    Action.NOTE: _each(
+        OPEN_STATES | {State.RESOLVED}, Step(None, _STAFF, ("body",), changes_case=False)
+    ),
+    Action.RESOLVE: {
+        State.IN_PROGRESS: Step(
+            State.RESOLVED, frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER}), ("body",)
+        )
+    },
+    Action.ADD_INFO: _each(
+        OPEN_STATES, Step(None, frozenset({C.REPORTER}), ("body",), changes_case=False)
+    ),
+    Action.REVEAL_PHONE: _each(
+        set(State),
+        Step(
+            None,
+            frozenset({C.SECRETARY, C.ASSIGNEE, C.OVERSEER, C.ESCALATED_TO}),
+            changes_case=False,
+        ),
+    ),
+    Action.CONVENE: _each(
+        (State.ACCEPTED, State.IN_PROGRESS), Step(State.CONSULTING, frozenset({C.SECRETARY}))
+    ),
     # Taken by whoever's signature or decision ends the consultation on the case.
-    Action.END_CONSULTATION: {State.CONSULTING: Step(State.IN_PROGRESS, frozenset(
-        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER}))},
-    Action.ESCALATE: _each(OPEN_STATES, Step(None, frozenset({C.SECRETARY, C.SYSTEM}), ("reason",))),
+    Action.END_CONSULTATION: {
+        State.CONSULTING: Step(
+            State.IN_PROGRESS,
+            frozenset({C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER}),
+        )
+    },
+    Action.ESCALATE: _each(
+        OPEN_STATES, Step(None, frozenset({C.SECRETARY, C.SYSTEM}), ("reason",))
+    ),
     Action.CLOSE_SOLVED: {State.RESOLVED: Step(State.CLOSED, _FEEDBACK, ("satisfaction",))},
     Action.REOPEN: {State.RESOLVED: Step(State.IN_PROGRESS, _FEEDBACK, ("reason",))},
     Action.CLOSE_NO_FEEDBACK: {State.RESOLVED: Step(State.CLOSED, frozenset({C.SYSTEM}))},
     # Not while in consultation: the three parties are deciding it.
-    Action.TAKE_OVER: _each((State.ACCEPTED, State.IN_PROGRESS),
-                            Step(State.IN_PROGRESS, frozenset({C.ESCALATED_TO}))),
+    Action.TAKE_OVER: _each(
+        (State.ACCEPTED, State.IN_PROGRESS), Step(State.IN_PROGRESS, frozenset({C.ESCALATED_TO}))
+    ),
 }
 
 

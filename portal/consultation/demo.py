@@ -18,15 +18,23 @@ from portal.organisation.models import PartyKind
 
 def _first(compound, role):
     return db.session.scalar(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.compound_id == compound.id, Membership.role == role).order_by(Person.id))
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.compound_id == compound.id, Membership.role == role)
+        .order_by(Person.id)
+    )
 
 
 def _waiting(compound, limit):
     return db.session.scalars(
-        select(Case).where(Case.compound_id == compound.id,
-                           Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]))
-        .order_by(Case.needs_consultation.desc(), Case.id).limit(limit)).all()
+        select(Case)
+        .where(
+            Case.compound_id == compound.id,
+            Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]),
+        )
+        .order_by(Case.needs_consultation.desc(), Case.id)
+        .limit(limit)
+    ).all()
 
 
 def build_consultations(compound) -> None:
@@ -39,38 +47,87 @@ def build_consultations(compound) -> None:
         return
     met = now() - timedelta(days=10)
     with fixed(met - timedelta(days=3)):
-        held = service.convene(compound, secretary, "停车与公共维修三方协商会", Mode.IN_PERSON,
-                               held_cases, starts_at=met, place="小区党群服务站会议室")
+        held = service.convene(
+            compound,
+            secretary,
+            "停车与公共维修三方协商会",
+            Mode.IN_PERSON,
+            held_cases,
+            starts_at=met,
+            place="小区党群服务站会议室",
+        )
     with fixed(met):
-        for party, names in ((PartyKind.BRANCH, secretary.name), (PartyKind.PROPERTY, manager.name),
-                             (PartyKind.RESIDENTS, rep.name)):
+        for party, names in (
+            (PartyKind.BRANCH, secretary.name),
+            (PartyKind.PROPERTY, manager.name),
+            (PartyKind.RESIDENTS, rep.name),
+        ):
             service.record_attendance(held, secretary, party, True, names)
-        opinions = {PartyKind.BRANCH: "建议先解决安全隐患，费用问题分步协商。",
-                    PartyKind.PROPERTY: "物业可以先行组织施工，费用需业主共同承担。",
-                    PartyKind.RESIDENTS: "多数住户同意，但希望公开费用明细。"}
-        people = {PartyKind.BRANCH: secretary, PartyKind.PROPERTY: manager, PartyKind.RESIDENTS: rep}
+        opinions = {
+            PartyKind.BRANCH: "建议先解决安全隐患，费用问题分步协商。",
+            PartyKind.PROPERTY: "物业可以先行组织施工，费用需业主共同承担。",
+            PartyKind.RESIDENTS: "多数住户同意，但希望公开费用明细。",
+        }
+        people = {
+            PartyKind.BRANCH: secretary,
+            PartyKind.PROPERTY: manager,
+            PartyKind.RESIDENTS: rep,
+        }
         for item in held.items:
             for party, body in opinions.items():
                 service.post_opinion(item, people[party], party, body)
         first, second = held.items
         due = local_date() + timedelta(days=14)
-        signed = service.draft_resolution(first, secretary, "物业在两周内完成整改，费用从公共收益中列支，"
-                                          "居民代表负责向住户公示费用明细。", [
-            {"party": PartyKind.PROPERTY, "assignee": staff, "description": "组织施工整改",
-             "due_on": due},
-            {"party": PartyKind.RESIDENTS, "assignee": rep, "description": "公示费用明细",
-             "due_on": local_date() - timedelta(days=1)},
-        ])
+        signed = service.draft_resolution(
+            first,
+            secretary,
+            "物业在两周内完成整改，费用从公共收益中列支，居民代表负责向住户公示费用明细。",
+            [
+                {
+                    "party": PartyKind.PROPERTY,
+                    "assignee": staff,
+                    "description": "组织施工整改",
+                    "due_on": due,
+                },
+                {
+                    "party": PartyKind.RESIDENTS,
+                    "assignee": rep,
+                    "description": "公示费用明细",
+                    "due_on": local_date() - timedelta(days=1),
+                },
+            ],
+        )
         for party, person in people.items():
             service.sign(signed, person, party, Decision.SIGN)
-        dissented = service.draft_resolution(second, secretary, "申请使用维修资金，按面积分摊。", [
-            {"party": PartyKind.PROPERTY, "assignee": manager, "description": "出具维修预算",
-             "due_on": due}])
+        dissented = service.draft_resolution(
+            second,
+            secretary,
+            "申请使用维修资金，按面积分摊。",
+            [
+                {
+                    "party": PartyKind.PROPERTY,
+                    "assignee": manager,
+                    "description": "出具维修预算",
+                    "due_on": due,
+                }
+            ],
+        )
         service.sign(dissented, secretary, PartyKind.BRANCH, Decision.SIGN)
-        service.sign(dissented, manager, PartyKind.PROPERTY, Decision.DISSENT,
-                     "预算尚未经业主大会表决，物业不能先行垫付。")
+        service.sign(
+            dissented,
+            manager,
+            PartyKind.PROPERTY,
+            Decision.DISSENT,
+            "预算尚未经业主大会表决，物业不能先行垫付。",
+        )
         service.conclude(held, secretary)
     upcoming_cases = _waiting(compound, 1)
     if upcoming_cases:
-        service.convene(compound, secretary, "关于楼道堆物整治的线上协商", Mode.ONLINE,
-                        upcoming_cases, window_days=7)
+        service.convene(
+            compound,
+            secretary,
+            "关于楼道堆物整治的线上协商",
+            Mode.ONLINE,
+            upcoming_cases,
+            window_days=7,
+        )

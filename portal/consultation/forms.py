@@ -22,8 +22,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.cases.categories import PARTY_NAMES
 from portal.consultation.models import Mode
 
-MODE_NAMES = {Mode.IN_PERSON: _l("In person (a meeting)"),
-              Mode.ONLINE: _l("On-line (opinions on the case pages)")}
+MODE_NAMES = {
+    Mode.IN_PERSON: _l("In person (a meeting)"),
+    Mode.ONLINE: _l("On-line (opinions on the case pages)"),
+}
 
 
 def party_choices():
@@ -31,35 +33,60 @@ def party_choices():
 
 
 class ConveneForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[
-        DataRequired(message=_l("Give the consultation a title.")),
-        Length(max=200, message=_l("Keep it under 200 characters."))])
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(message=_l("Give the consultation a title.")),
+            Length(max=200, message=_l("Keep it under 200 characters.")),
+        ],
+    )
     # Any case id is taken: the service explains why a case cannot go on the agenda.
-    cases = SelectMultipleField(_l("Cases on the agenda"), coerce=int, validate_choice=False,
-                                option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
-                                validators=[DataRequired(message=_l("Put at least one case on the agenda."))])
-    mode = RadioField(_l("How"), default=Mode.IN_PERSON.value,
-                      choices=[SelectChoice(m.value, n) for m, n in MODE_NAMES.items()])
-    starts_at = DateTimeLocalField(_l("Date and time (in person)"), format="%Y-%m-%dT%H:%M",
-                                   validators=[Optional()])
-    place = StringField(_l("Place (in person)"), validators=[
-        Optional(), Length(max=200, message=_l("Keep it under 200 characters."))])
-    window_days = IntegerField(_l("Opinion window in days (on-line)"), default=7, validators=[
-        Optional(), NumberRange(min=1, max=30, message=_l("From 1 to 30 days."))])
+    cases = SelectMultipleField(
+        _l("Cases on the agenda"),
+        coerce=int,
+        validate_choice=False,
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        validators=[DataRequired(message=_l("Put at least one case on the agenda."))],
+    )
+    mode = RadioField(
+        _l("How"),
+        default=Mode.IN_PERSON.value,
+        choices=[SelectChoice(m.value, n) for m, n in MODE_NAMES.items()],
+    )
+    starts_at = DateTimeLocalField(
+        _l("Date and time (in person)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    place = StringField(
+        _l("Place (in person)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
+    )
+    window_days = IntegerField(
+        _l("Opinion window in days (on-line)"),
+        default=7,
+        validators=[Optional(), NumberRange(min=1, max=30, message=_l("From 1 to 30 days."))],
+    )
 
 
 class AttendanceForm(FlaskForm):
     party = SelectField(_l("Party"), validators=[DataRequired()])
     present = BooleanField(_l("Took part"))
-    attendees = StringField(_l("Who came"), validators=[
-        Optional(), Length(max=300, message=_l("Keep it under 300 characters."))])
+    attendees = StringField(
+        _l("Who came"),
+        validators=[Optional(), Length(max=300, message=_l("Keep it under 300 characters."))],
+    )
 
 
 class OpinionForm(FlaskForm):
     party = SelectField(_l("For"), validators=[DataRequired()])
-    body = TextAreaField(_l("Opinion"), validators=[
-        DataRequired(message=_l("Write the opinion.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 3})
+    body = TextAreaField(
+        _l("Opinion"),
+        validators=[
+            DataRequired(message=_l("Write the opinion.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 3},
+    )
     next = StringField()
 
 
@@ -68,44 +95,75 @@ class ActionItemForm(FlaskForm):
         csrf = False  # part of ResolutionForm, which carries the token
 
     assignee = SelectField(_l("Who"), coerce=int, validators=[Optional()])
-    description = StringField(_l("What"), validators=[
-        Optional(), Length(max=500, message=_l("Keep it under 500 characters."))])
+    description = StringField(
+        _l("What"),
+        validators=[Optional(), Length(max=500, message=_l("Keep it under 500 characters."))],
+    )
     due_on = DateField(_l("By when"), validators=[Optional()])
 
 
 class ResolutionForm(FlaskForm):
-    text = TextAreaField(_l("What will be done"), validators=[
-        DataRequired(message=_l("Say what will be done.")),
-        Length(max=4000, message=_l("Keep it under 4000 characters."))], render_kw={"rows": 3})
+    text = TextAreaField(
+        _l("What will be done"),
+        validators=[
+            DataRequired(message=_l("Say what will be done.")),
+            Length(max=4000, message=_l("Keep it under 4000 characters.")),
+        ],
+        render_kw={"rows": 3},
+    )
     actions = FieldList(FormField(ActionItemForm), min_entries=3, max_entries=6)
 
 
 class SignForm(FlaskForm):
     party = SelectField(_l("Signing for"), validators=[DataRequired()])
-    decision = RadioField(_l("Decision"), default="sign", choices=[
-        SelectChoice("sign", _l("Sign")), SelectChoice("dissent", _l("Dissent"))])
-    reason = TextAreaField(_l("Reason for dissent"), validators=[
-        Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
-        render_kw={"rows": 2})
+    decision = RadioField(
+        _l("Decision"),
+        default="sign",
+        choices=[SelectChoice("sign", _l("Sign")), SelectChoice("dissent", _l("Dissent"))],
+    )
+    reason = TextAreaField(
+        _l("Reason for dissent"),
+        validators=[Optional(), Length(max=2000, message=_l("Keep it under 2000 characters."))],
+        render_kw={"rows": 2},
+    )
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[
-        DataRequired(message=_l("Give the reason.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 2})
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Give the reason.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 2},
+    )
 
 
 class DoneForm(FlaskForm):
-    note = TextAreaField(_l("What was done"), validators=[
-        DataRequired(message=_l("Say what was done.")),
-        Length(max=2000, message=_l("Keep it under 2000 characters."))], render_kw={"rows": 2})
+    note = TextAreaField(
+        _l("What was done"),
+        validators=[
+            DataRequired(message=_l("Say what was done.")),
+            Length(max=2000, message=_l("Keep it under 2000 characters.")),
+        ],
+        render_kw={"rows": 2},
+    )
     next = StringField()
 
 
 class NoticeForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[
-        DataRequired(message=_l("Give the notice a title.")),
-        Length(max=200, message=_l("Keep it under 200 characters."))])
-    body = TextAreaField(_l("Text"), validators=[
-        DataRequired(message=_l("Write the notice.")),
-        Length(max=4000, message=_l("Keep it under 4000 characters."))], render_kw={"rows": 4})
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(message=_l("Give the notice a title.")),
+            Length(max=200, message=_l("Keep it under 200 characters.")),
+        ],
+    )
+    body = TextAreaField(
+        _l("Text"),
+        validators=[
+            DataRequired(message=_l("Write the notice.")),
+            Length(max=4000, message=_l("Keep it under 4000 characters.")),
+        ],
+        render_kw={"rows": 4},
+    )

@@ -1,4 +1,4 @@
-"""Consultations, their agenda, attendance, opinions, resolutions, signatures, action items, notices."""
+"""Consultations: agenda, attendance, opinions, resolutions, signatures, action items, notices."""
 
 import enum
 from datetime import date, datetime
@@ -45,8 +45,9 @@ class Consultation(db.Model):
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     mode: Mapped[Mode] = mapped_column(_enum(Mode))
-    state: Mapped[ConsultationState] = mapped_column(_enum(ConsultationState),
-                                                     default=ConsultationState.OPEN)
+    state: Mapped[ConsultationState] = mapped_column(
+        _enum(ConsultationState), default=ConsultationState.OPEN
+    )
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in person
     place: Mapped[str | None] = mapped_column(String(200))  # in person
     window_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # on-line
@@ -61,16 +62,23 @@ class Consultation(db.Model):
     compound: Mapped[Compound] = relationship()
     convened_by: Mapped[Person] = relationship()
     items: Mapped[list["AgendaItem"]] = relationship(
-        back_populates="consultation", order_by="AgendaItem.position", cascade="all, delete-orphan")
+        back_populates="consultation", order_by="AgendaItem.position", cascade="all, delete-orphan"
+    )
     invitations: Mapped[list["Invitation"]] = relationship(
-        back_populates="consultation", cascade="all, delete-orphan")
+        back_populates="consultation", cascade="all, delete-orphan"
+    )
     attendance: Mapped[list["Attendance"]] = relationship(
-        back_populates="consultation", cascade="all, delete-orphan")
+        back_populates="consultation", cascade="all, delete-orphan"
+    )
 
     @property
     def window_open(self) -> bool:
-        return (self.mode is Mode.ONLINE and self.state is ConsultationState.OPEN
-                and self.window_closes_at is not None and now() < self.window_closes_at)
+        return (
+            self.mode is Mode.ONLINE
+            and self.state is ConsultationState.OPEN
+            and self.window_closes_at is not None
+            and now() < self.window_closes_at
+        )
 
 
 class AgendaItem(db.Model):
@@ -84,9 +92,11 @@ class AgendaItem(db.Model):
     consultation: Mapped[Consultation] = relationship(back_populates="items")
     case: Mapped[Case] = relationship()
     opinions: Mapped[list["Opinion"]] = relationship(
-        back_populates="item", order_by="Opinion.id", cascade="all, delete-orphan")
+        back_populates="item", order_by="Opinion.id", cascade="all, delete-orphan"
+    )
     resolution: Mapped["Resolution | None"] = relationship(
-        back_populates="item", uselist=False, cascade="all, delete-orphan")
+        back_populates="item", uselist=False, cascade="all, delete-orphan"
+    )
 
     def current_opinion(self, party: PartyKind) -> "Opinion | None":
         mine = [o for o in self.opinions if o.party == party]
@@ -122,7 +132,7 @@ class Attendance(db.Model):
 
 
 class Opinion(db.Model):
-    """A party's opinion on an agenda case. The latest one counts; earlier ones stay on the record."""
+    """A party's opinion on an agenda case. The latest counts; earlier ones stay on the record."""
 
     __tablename__ = "opinion"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,8 +151,9 @@ class Resolution(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), unique=True)
     text: Mapped[str] = mapped_column(Text)
-    state: Mapped[ResolutionState] = mapped_column(_enum(ResolutionState),
-                                                   default=ResolutionState.SIGNING)
+    state: Mapped[ResolutionState] = mapped_column(
+        _enum(ResolutionState), default=ResolutionState.SIGNING
+    )
     drafted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -154,9 +165,11 @@ class Resolution(db.Model):
 
     item: Mapped[AgendaItem] = relationship(back_populates="resolution")
     signatures: Mapped[list["Signature"]] = relationship(
-        back_populates="resolution", order_by="Signature.id", cascade="all, delete-orphan")
+        back_populates="resolution", order_by="Signature.id", cascade="all, delete-orphan"
+    )
     action_items: Mapped[list["ActionItem"]] = relationship(
-        back_populates="resolution", order_by="ActionItem.id", cascade="all, delete-orphan")
+        back_populates="resolution", order_by="ActionItem.id", cascade="all, delete-orphan"
+    )
 
     def signature(self, party: PartyKind) -> "Signature | None":
         return next((s for s in self.signatures if s.party == party), None)

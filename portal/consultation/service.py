@@ -36,8 +36,11 @@ from portal.notifications import service as notifications
 from portal.organisation.models import PartyKind
 
 # Who may sign for each party: its head; for the residents' side, a representative.
-SIGNERS = {PartyKind.BRANCH: {Role.SECRETARY}, PartyKind.PROPERTY: {Role.PROPERTY_MANAGER},
-           PartyKind.RESIDENTS: {Role.REPRESENTATIVE}}
+SIGNERS = {
+    PartyKind.BRANCH: {Role.SECRETARY},
+    PartyKind.PROPERTY: {Role.PROPERTY_MANAGER},
+    PartyKind.RESIDENTS: {Role.REPRESENTATIVE},
+}
 
 
 def _roles(person, compound_id) -> set[Role]:
@@ -80,17 +83,25 @@ def _commit():
 def open_agenda_of(case) -> Consultation | None:
     """The open consultation a case is on, if any."""
     return db.session.scalar(
-        select(Consultation).join(AgendaItem).where(AgendaItem.case_id == case.id,
-                                                    Consultation.state == ConsultationState.OPEN))
+        select(Consultation)
+        .join(AgendaItem)
+        .where(AgendaItem.case_id == case.id, Consultation.state == ConsultationState.OPEN)
+    )
 
 
 def default_invitees(compound) -> list[tuple[Person, PartyKind]]:
     """Each party's head, and every resident representative."""
     wanted = set(HEAD.values())
     rows = db.session.execute(
-        select(Person, Membership.role).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.compound_id == compound.id, Membership.role.in_(list(wanted)),
-               Person.active.is_(True)).order_by(Person.name, Person.id)).all()
+        select(Person, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.compound_id == compound.id,
+            Membership.role.in_(list(wanted)),
+            Person.active.is_(True),
+        )
+        .order_by(Person.name, Person.id)
+    ).all()
     seen, invitees = set(), []
     for person, role in rows:
         if (person.id, PARTY[role]) not in seen:
@@ -100,9 +111,16 @@ def default_invitees(compound) -> list[tuple[Person, PartyKind]]:
 
 
 @cases.atomic
-def convene(compound, by, title: str, mode: Mode, case_list: list[Case],
-            starts_at: datetime | None = None, place: str | None = None,
-            window_days: int | None = None) -> Consultation:
+def convene(
+    compound,
+    by,
+    title: str,
+    mode: Mode,
+    case_list: list[Case],
+    starts_at: datetime | None = None,
+    place: str | None = None,
+    window_days: int | None = None,
+) -> Consultation:
     _need_secretary(compound.id, by)
     if not (title or "").strip():
         raise Invalid(_l("Give the consultation a title."))
@@ -117,17 +135,30 @@ def convene(compound, by, title: str, mode: Mode, case_list: list[Case],
             raise Invalid(_l("Every case on the agenda must belong to this compound."))
         other = open_agenda_of(case)
         if other is not None:
-            raise Conflict(_l("Case %(number)s is already on the agenda of “%(title)s”; a case "
-                              "is discussed in one consultation at a time.",
-                              number=case.number, title=other.title))
+            raise Conflict(
+                _l(
+                    "Case %(number)s is already on the agenda of “%(title)s”; a case "
+                    "is discussed in one consultation at a time.",
+                    number=case.number,
+                    title=other.title,
+                )
+            )
         if case.state not in (State.ACCEPTED, State.IN_PROGRESS):
-            raise Conflict(_l("Case %(number)s cannot go on an agenda in its present state.",
-                              number=case.number))
+            raise Conflict(
+                _l(
+                    "Case %(number)s cannot go on an agenda in its present state.",
+                    number=case.number,
+                )
+            )
     consultation = Consultation(
-        compound_id=compound.id, title=title.strip(), mode=mode, convened_by=by,
+        compound_id=compound.id,
+        title=title.strip(),
+        mode=mode,
+        convened_by=by,
         starts_at=starts_at if mode is Mode.IN_PERSON else None,
         place=(place or "").strip() or None if mode is Mode.IN_PERSON else None,
-        window_closes_at=now() + timedelta(days=window_days) if mode is Mode.ONLINE else None)
+        window_closes_at=now() + timedelta(days=window_days) if mode is Mode.ONLINE else None,
+    )
     db.session.add(consultation)
     db.session.flush()
     for position, case in enumerate(case_list):
@@ -137,8 +168,12 @@ def convene(compound, by, title: str, mode: Mode, case_list: list[Case],
     for person, party in default_invitees(compound):
         db.session.add(Invitation(consultation=consultation, person=person, party=party))
         if person.id != by.id:
-            notifications.notify(person, "invited", {"title": consultation.title},
-                                 f"/consultations/{consultation.id}")
+            notifications.notify(
+                person,
+                "invited",
+                {"title": consultation.title},
+                f"/consultations/{consultation.id}",
+            )
     _commit()
     return consultation
 
@@ -163,8 +198,12 @@ def post_opinion(item: AgendaItem, by, party: PartyKind, body: str) -> Opinion:
     if party not in parties_of(by, consultation.compound_id):
         raise NotAllowed(_l("You can give an opinion only for your own party."))
     if consultation.mode is Mode.ONLINE and not consultation.window_open:
-        raise Conflict(_l("The opinion window closed on %(time)s; late opinions are not taken.",
-                          time=format_datetime(consultation.window_closes_at, "short")))
+        raise Conflict(
+            _l(
+                "The opinion window closed on %(time)s; late opinions are not taken.",
+                time=format_datetime(consultation.window_closes_at, "short"),
+            )
+        )
     if not (body or "").strip():
         raise Invalid(_l("Write the opinion."))
     opinion = Opinion(item=item, party=party, author_id=by.id, body=body.strip(), created_at=now())
@@ -184,7 +223,10 @@ def missing_parties(consultation) -> list[PartyKind]:
 
 @cases.atomic
 def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Resolution:
-    """What will be done on an agenda case, with action items [{party, assignee, description, due_on}]."""
+    """What will be done on an agenda case, with action items.
+
+    `actions` is a list of {party, assignee, description, due_on}.
+    """
     consultation = item.consultation
     _need_secretary(consultation, by)
     _need_open(consultation)
@@ -194,7 +236,9 @@ def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Re
         raise Conflict(_l("The resolution has been signed already and can no longer be changed."))
     for action in actions:
         assignee = action.get("assignee")
-        if assignee is None or action["party"] not in parties_of(assignee, consultation.compound_id):
+        if assignee is None or action["party"] not in parties_of(
+            assignee, consultation.compound_id
+        ):
             raise Invalid(_l("Each action item needs a person of the party that will do it."))
         if not (action.get("description") or "").strip():
             raise Invalid(_l("Each action item needs a description."))
@@ -208,16 +252,23 @@ def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Re
         resolution.text = text.strip()
         resolution.action_items.clear()
     for action in actions:
-        resolution.action_items.append(ActionItem(
-            case_id=item.case_id, party=action["party"], assignee=action["assignee"],
-            description=action["description"].strip(), due_on=action["due_on"]))
+        resolution.action_items.append(
+            ActionItem(
+                case_id=item.case_id,
+                party=action["party"],
+                assignee=action["assignee"],
+                description=action["description"].strip(),
+                due_on=action["due_on"],
+            )
+        )
     _commit()
     return resolution
 
 
 @cases.atomic
-def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
-         reason: str | None = None) -> Resolution:
+def sign(
+    resolution: Resolution, by, party: PartyKind, decision: Decision, reason: str | None = None
+) -> Resolution:
     item = resolution.item
     consultation = item.consultation
     if consultation.state is ConsultationState.CANCELLED:
@@ -225,14 +276,25 @@ def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
     if resolution.state is not ResolutionState.SIGNING:
         raise Conflict(_l("This resolution is no longer open for signatures."))
     if party not in signing_parties(by, consultation.compound_id):
-        raise NotAllowed(_l("You cannot sign for this party: each party signs through its head, "
-                            "the residents' side through a representative."))
+        raise NotAllowed(
+            _l(
+                "You cannot sign for this party: each party signs through its head, "
+                "the residents' side through a representative."
+            )
+        )
     if resolution.signature(party) is not None:
         raise Conflict(_l("This party has already signed or dissented."))
     if decision is Decision.DISSENT and not (reason or "").strip():
         raise Invalid(_l("Give the reason for the dissent; it goes on the record."))
-    resolution.signatures.append(Signature(party=party, signer_id=by.id, decision=decision,
-                                           reason=(reason or "").strip() or None, at=now()))
+    resolution.signatures.append(
+        Signature(
+            party=party,
+            signer_id=by.id,
+            decision=decision,
+            reason=(reason or "").strip() or None,
+            at=now(),
+        )
+    )
     case = item.case
     if decision is Decision.DISSENT:
         resolution.state = ResolutionState.DISSENTED
@@ -245,14 +307,24 @@ def sign(resolution: Resolution, by, party: PartyKind, decision: Decision,
             first = resolution.action_items[0]
             case.assignee_id = first.assignee_id
             # On the timeline like any assignment: the resolution named who does it.
-            cases.record(case, by, "assign", assignee_id=first.assignee_id, party=first.party.value,
-                         by_resolution=resolution.id)
+            cases.record(
+                case,
+                by,
+                "assign",
+                assignee_id=first.assignee_id,
+                party=first.party.value,
+                by_resolution=resolution.id,
+            )
         if case.state is State.CONSULTING:
             cases.leave_consultation(case, by, "effective", body=resolution.text)
         for action in resolution.action_items:
-            notifications.notify(action.assignee, "action_item",
-                                 {"number": case.number, "body": action.description},
-                                 f"/cases/{case.number}", case_id=case.id)
+            notifications.notify(
+                action.assignee,
+                "action_item",
+                {"number": case.number, "body": action.description},
+                f"/cases/{case.number}",
+                case_id=case.id,
+            )
     resolution.signed_count += 1
     _commit()
     return resolution
@@ -276,8 +348,12 @@ def conclude(consultation, by) -> Consultation:
     if missing:
         from portal.cases.categories import PARTY_NAMES
 
-        raise Invalid(_l("The meeting cannot conclude: %(parties)s did not take part.",
-                         parties="、".join(str(PARTY_NAMES[p]) for p in missing)))
+        raise Invalid(
+            _l(
+                "The meeting cannot conclude: %(parties)s did not take part.",
+                parties="、".join(str(PARTY_NAMES[p]) for p in missing),
+            )
+        )
     consultation.state, consultation.concluded_at = ConsultationState.CONCLUDED, now()
     _release_cases(consultation, by, "concluded")
     _commit()
@@ -300,7 +376,9 @@ def cancel(consultation, by, reason: str) -> Consultation:
 
 def mark_done(action: ActionItem, by, note: str) -> ActionItem:
     if by.id != action.assignee_id and not is_secretary(by, action.case.compound_id):
-        raise NotAllowed(_l("Only the person it is assigned to, or the secretary, can mark it done."))
+        raise NotAllowed(
+            _l("Only the person it is assigned to, or the secretary, can mark it done.")
+        )
     if action.done_at is not None:
         raise Conflict(_l("This action item is already done."))
     if action.resolution.state is not ResolutionState.EFFECTIVE:
@@ -308,8 +386,9 @@ def mark_done(action: ActionItem, by, note: str) -> ActionItem:
     if not (note or "").strip():
         raise Invalid(_l("Say what was done."))
     action.done_at, action.done_note = now(), note.strip()
-    cases.record(action.case, by, "action_done", body=action.done_note,
-                 description=action.description)
+    cases.record(
+        action.case, by, "action_done", body=action.done_note, description=action.description
+    )
     db.session.commit()
     return action
 
@@ -318,8 +397,13 @@ def post_notice(compound, by, title: str, body: str) -> Notice:
     _need_secretary(compound.id, by)
     if not (title or "").strip() or not (body or "").strip():
         raise Invalid(_l("A notice needs a title and a text."))
-    notice = Notice(compound_id=compound.id, title=title.strip()[:200], body=body.strip(),
-                    posted_by_id=by.id, posted_at=now())
+    notice = Notice(
+        compound_id=compound.id,
+        title=title.strip()[:200],
+        body=body.strip(),
+        posted_by_id=by.id,
+        posted_at=now(),
+    )
     db.session.add(notice)
     db.session.commit()
     return notice

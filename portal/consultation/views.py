@@ -79,19 +79,32 @@ def _compound_for_staff(code):
 
 def _load(consultation_id) -> Consultation:
     consultation = db.session.scalar(
-        select(Consultation).where(Consultation.id == consultation_id).options(
-            selectinload(Consultation.items).selectinload(AgendaItem.case).selectinload(Case.building),
-            selectinload(Consultation.items).selectinload(AgendaItem.opinions)
+        select(Consultation)
+        .where(Consultation.id == consultation_id)
+        .options(
+            selectinload(Consultation.items)
+            .selectinload(AgendaItem.case)
+            .selectinload(Case.building),
+            selectinload(Consultation.items)
+            .selectinload(AgendaItem.opinions)
             .selectinload(Opinion.author),
-            selectinload(Consultation.items).selectinload(AgendaItem.resolution)
-            .selectinload(Resolution.signatures).selectinload(Signature.signer),
-            selectinload(Consultation.items).selectinload(AgendaItem.resolution)
-            .selectinload(Resolution.action_items).selectinload(ActionItem.assignee),
+            selectinload(Consultation.items)
+            .selectinload(AgendaItem.resolution)
+            .selectinload(Resolution.signatures)
+            .selectinload(Signature.signer),
+            selectinload(Consultation.items)
+            .selectinload(AgendaItem.resolution)
+            .selectinload(Resolution.action_items)
+            .selectinload(ActionItem.assignee),
             selectinload(Consultation.attendance),
             selectinload(Consultation.invitations).selectinload(Invitation.person),
-            selectinload(Consultation.convened_by), selectinload(Consultation.compound)))
-    if consultation is None or not permissions.can(current_user, "see_compound",
-                                                   consultation.compound):
+            selectinload(Consultation.convened_by),
+            selectinload(Consultation.compound),
+        )
+    )
+    if consultation is None or not permissions.can(
+        current_user, "see_compound", consultation.compound
+    ):
         abort(404)
     return consultation
 
@@ -101,20 +114,32 @@ def _load(consultation_id) -> Consultation:
 def index(code):
     compound = _compound_for_staff(code)
     consultations = db.session.scalars(
-        select(Consultation).where(Consultation.compound_id == compound.id)
-        .order_by(Consultation.created_at.desc(), Consultation.id.desc()).limit(100)
-        .options(selectinload(Consultation.items))).all()
-    return render_template("consultation/index.html", compound=compound,
-                           consultations=consultations, mode_names=MODE_NAMES,
-                           secretary=service.is_secretary(current_user, compound.id))
+        select(Consultation)
+        .where(Consultation.compound_id == compound.id)
+        .order_by(Consultation.created_at.desc(), Consultation.id.desc())
+        .limit(100)
+        .options(selectinload(Consultation.items))
+    ).all()
+    return render_template(
+        "consultation/index.html",
+        compound=compound,
+        consultations=consultations,
+        mode_names=MODE_NAMES,
+        secretary=service.is_secretary(current_user, compound.id),
+    )
 
 
 def _candidates(compound):
     """Cases that can go on an agenda: those marked for consultation first."""
     rows = db.session.scalars(
-        select(Case).where(Case.compound_id == compound.id,
-                           Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]))
-        .order_by(Case.needs_consultation.desc(), Case.created_at).limit(200)).all()
+        select(Case)
+        .where(
+            Case.compound_id == compound.id,
+            Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]),
+        )
+        .order_by(Case.needs_consultation.desc(), Case.created_at)
+        .limit(200)
+    ).all()
     return rows
 
 
@@ -126,25 +151,40 @@ def convene(code):
         abort(404)
     candidates = _candidates(compound)
     form = ConveneForm()
-    form.cases.choices = [SelectChoice(c.id, f"{c.number} · {NAMES[c.category]}") for c in candidates]
+    form.cases.choices = [
+        SelectChoice(c.id, f"{c.number} · {NAMES[c.category]}") for c in candidates
+    ]
     if request.method == "GET":
         form.cases.data = [c.id for c in candidates if c.needs_consultation][:5]
     if form.validate_on_submit():
-        chosen = db.session.scalars(select(Case).where(
-            Case.id.in_(form.cases.data), Case.compound_id == compound.id).order_by(Case.id)).all()
+        chosen = db.session.scalars(
+            select(Case)
+            .where(Case.id.in_(form.cases.data), Case.compound_id == compound.id)
+            .order_by(Case.id)
+        ).all()
         starts_at = form.starts_at.data.replace(tzinfo=LOCAL_ZONE) if form.starts_at.data else None
         try:
             consultation = service.convene(
-                compound, current_user, form.title.data, Mode(form.mode.data), chosen,
-                starts_at=starts_at, place=form.place.data, window_days=form.window_days.data)
+                compound,
+                current_user,
+                form.title.data,
+                Mode(form.mode.data),
+                chosen,
+                starts_at=starts_at,
+                place=form.place.data,
+                window_days=form.window_days.data,
+            )
         except ServiceError as error:
             form.title.errors = [*form.title.errors, str(error.message)]
         else:
             flash(_("The consultation is convened; the three parties are invited."), "success")
             return redirect(url_for("consultation.detail", consultation_id=consultation.id))
-    return render_template("consultation/convene.html", compound=compound, form=form,
-                           candidates={c.id: c for c in candidates}), (
-        422 if request.method == "POST" else 200)
+    return render_template(
+        "consultation/convene.html",
+        compound=compound,
+        form=form,
+        candidates={c.id: c for c in candidates},
+    ), (422 if request.method == "POST" else 200)
 
 
 def _people(compound):
@@ -161,7 +201,8 @@ def _fill_actions(form, people, compound):
     from portal.cases.access import party_of
 
     choices = [SelectChoice(0, "—")] + [
-        SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[party_of(p, compound.id)]}") for p in people]
+        SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[party_of(p, compound.id)]}") for p in people
+    ]
     for entry in form.actions:
         entry.form.assignee.choices = choices
 
@@ -178,19 +219,35 @@ def render(consultation, status=200, errors=None, message=None, forms=None):
     opinion_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in my_parties]
     sign_form = SignForm(formdata=None)
     sign_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in signing]
-    context = dict(
-        consultation=consultation, compound=compound, mode_names=MODE_NAMES,
-        party_names=PARTY_NAMES, category_names=NAMES, PartyKind=PartyKind, Mode=Mode,
-        ConsultationState=ConsultationState, ResolutionState=ResolutionState, Decision=Decision,
-        secretary=service.is_secretary(me, compound.id), my_parties=my_parties, signing=signing,
-        attendance_form=attendance_form, opinion_form=opinion_form, sign_form=sign_form,
-        reason_form=ReasonForm(formdata=None), resolution_form=_resolution_form(compound, people),
-        missing=service.missing_parties(consultation), errors=errors or {}, message=message,
-        message_kind="error" if status >= 400 else "success", forms=forms or {},
-        attendance={a.party: a for a in consultation.attendance},
+    context = {
+        "consultation": consultation,
+        "compound": compound,
+        "mode_names": MODE_NAMES,
+        "party_names": PARTY_NAMES,
+        "category_names": NAMES,
+        "PartyKind": PartyKind,
+        "Mode": Mode,
+        "ConsultationState": ConsultationState,
+        "ResolutionState": ResolutionState,
+        "Decision": Decision,
+        "secretary": service.is_secretary(me, compound.id),
+        "my_parties": my_parties,
+        "signing": signing,
+        "attendance_form": attendance_form,
+        "opinion_form": opinion_form,
+        "sign_form": sign_form,
+        "reason_form": ReasonForm(formdata=None),
+        "resolution_form": _resolution_form(compound, people),
+        "missing": service.missing_parties(consultation),
+        "errors": errors or {},
+        "message": message,
+        "message_kind": "error" if status >= 400 else "success",
+        "forms": forms or {},
+        "attendance": {a.party: a for a in consultation.attendance},
+    }
+    template = (
+        "consultation/_meeting.html" if is_htmx_fragment_request() else "consultation/detail.html"
     )
-    template = ("consultation/_meeting.html" if is_htmx_fragment_request()
-                else "consultation/detail.html")
     return render_template(template, **context), status
 
 
@@ -204,8 +261,17 @@ def _answer(consultation_id, operation, key, form=None, message=None):
     """Run one operation from a form on the meeting page and answer as the page expects."""
     consultation = _load(consultation_id)
     if form is not None and not form.validate_on_submit():
-        return render(consultation, 422, errors={key: "; ".join(
-            e for errs in form.errors.values() for e in (errs if isinstance(errs, list) else [str(errs)]))})
+        return render(
+            consultation,
+            422,
+            errors={
+                key: "; ".join(
+                    e
+                    for errs in form.errors.values()
+                    for e in (errs if isinstance(errs, list) else [str(errs)])
+                )
+            },
+        )
     try:
         done_message = operation(consultation)
     except ServiceError as error:
@@ -221,7 +287,9 @@ def _answer(consultation_id, operation, key, form=None, message=None):
         return render(_load(consultation_id), message=done_message or message)
     flash(done_message or message, "success")
     target = request.form.get("next")
-    return redirect(safe_next(target, url_for("consultation.detail", consultation_id=consultation_id)))
+    return redirect(
+        safe_next(target, url_for("consultation.detail", consultation_id=consultation_id))
+    )
 
 
 @bp.route("/consultations/<int:consultation_id>/attendance", methods=["POST"])
@@ -231,8 +299,13 @@ def attendance(consultation_id):
     form.party.choices = party_choices()
 
     def operation(consultation):
-        service.record_attendance(consultation, current_user, PartyKind(form.party.data),
-                                  form.present.data, form.attendees.data)
+        service.record_attendance(
+            consultation,
+            current_user,
+            PartyKind(form.party.data),
+            form.present.data,
+            form.attendees.data,
+        )
         return _("Attendance recorded.")
 
     return _answer(consultation_id, operation, "attendance", form)
@@ -252,8 +325,9 @@ def opinion(consultation_id, item_id):
     form.party.choices = party_choices()
 
     def operation(consultation):
-        service.post_opinion(_item(consultation, item_id), current_user,
-                             PartyKind(form.party.data), form.body.data)
+        service.post_opinion(
+            _item(consultation, item_id), current_user, PartyKind(form.party.data), form.body.data
+        )
         return _("Opinion recorded.")
 
     return _answer(consultation_id, operation, f"opinion-{item_id}", form)
@@ -276,10 +350,17 @@ def resolution(consultation_id, item_id):
             if not (row.assignee.data or row.description.data or row.due_on.data):
                 continue  # an empty row
             assignee = people.get(row.assignee.data)
-            actions.append({"assignee": assignee, "description": row.description.data or "",
-                            "due_on": row.due_on.data,
-                            "party": party_of(assignee, consultation.compound_id) if assignee else None})
-        service.draft_resolution(_item(consultation, item_id), current_user, form.text.data, actions)
+            actions.append(
+                {
+                    "assignee": assignee,
+                    "description": row.description.data or "",
+                    "due_on": row.due_on.data,
+                    "party": party_of(assignee, consultation.compound_id) if assignee else None,
+                }
+            )
+        service.draft_resolution(
+            _item(consultation, item_id), current_user, form.text.data, actions
+        )
         return _("Resolution recorded; the three parties can now sign it.")
 
     return _answer(consultation_id, operation, f"resolution-{item_id}", form)
@@ -351,11 +432,20 @@ def minutes(consultation_id):
     consultation = _load(consultation_id)
     with force_locale("zh_CN"):  # for the paper file, in Chinese whatever the screen language
         return render_template(
-            "consultation/minutes.html", consultation=consultation, mode_names=MODE_NAMES,
-            party_names=PARTY_NAMES, category_names=NAMES, PartyKind=PartyKind, Mode=Mode,
-            Decision=Decision, attendance={a.party: a for a in consultation.attendance},
-            invited={k: [i.person.name for i in consultation.invitations if i.party == k]
-                     for k in PartyKind})
+            "consultation/minutes.html",
+            consultation=consultation,
+            mode_names=MODE_NAMES,
+            party_names=PARTY_NAMES,
+            category_names=NAMES,
+            PartyKind=PartyKind,
+            Mode=Mode,
+            Decision=Decision,
+            attendance={a.party: a for a in consultation.attendance},
+            invited={
+                k: [i.person.name for i in consultation.invitations if i.party == k]
+                for k in PartyKind
+            },
+        )
 
 
 # -- the noticeboard -----------------------------------------------------------------------
@@ -363,7 +453,8 @@ def minutes(consultation_id):
 
 def _may_read_notices(person, compound) -> bool:
     return permissions.can(person, "see_compound", compound) or any(
-        h.compound_id == compound.id and h.state == HomeState.VERIFIED for h in person.homes)
+        h.compound_id == compound.id and h.state == HomeState.VERIFIED for h in person.homes
+    )
 
 
 @bp.route("/c/<code>/notices", methods=["GET", "POST"])
@@ -386,49 +477,83 @@ def notices(code):
                 flash(_("Notice posted."), "success")
                 return redirect(url_for("consultation.notices", code=code))
     resolutions = db.session.scalars(
-        select(Resolution).join(AgendaItem).join(Consultation)
-        .where(Consultation.compound_id == compound.id,
-               Resolution.state == ResolutionState.EFFECTIVE)
-        .order_by(Resolution.effective_at.desc()).limit(50)
-        .options(selectinload(Resolution.item).selectinload(AgendaItem.case).selectinload(Case.building),
-                 selectinload(Resolution.item).selectinload(AgendaItem.consultation),
-                 selectinload(Resolution.action_items).selectinload(ActionItem.assignee),
-                 selectinload(Resolution.signatures))).all()
-    posted = db.session.scalars(select(Notice).where(Notice.compound_id == compound.id)
-                                .order_by(Notice.posted_at.desc()).limit(50)
-                                .options(selectinload(Notice.posted_by))).all()
-    return render_template("consultation/notices.html", compound=compound, resolutions=resolutions,
-                           notices=posted, form=form, secretary=secretary,
-                           category_names=NAMES, party_names=PARTY_NAMES), (
-        422 if request.method == "POST" else 200)
+        select(Resolution)
+        .join(AgendaItem)
+        .join(Consultation)
+        .where(
+            Consultation.compound_id == compound.id, Resolution.state == ResolutionState.EFFECTIVE
+        )
+        .order_by(Resolution.effective_at.desc())
+        .limit(50)
+        .options(
+            selectinload(Resolution.item).selectinload(AgendaItem.case).selectinload(Case.building),
+            selectinload(Resolution.item).selectinload(AgendaItem.consultation),
+            selectinload(Resolution.action_items).selectinload(ActionItem.assignee),
+            selectinload(Resolution.signatures),
+        )
+    ).all()
+    posted = db.session.scalars(
+        select(Notice)
+        .where(Notice.compound_id == compound.id)
+        .order_by(Notice.posted_at.desc())
+        .limit(50)
+        .options(selectinload(Notice.posted_by))
+    ).all()
+    return render_template(
+        "consultation/notices.html",
+        compound=compound,
+        resolutions=resolutions,
+        notices=posted,
+        form=form,
+        secretary=secretary,
+        category_names=NAMES,
+        party_names=PARTY_NAMES,
+    ), (422 if request.method == "POST" else 200)
 
 
 def invitations_for(person):
     """Open consultations the person is invited to, for their home page."""
     from portal.consultation.models import Invitation
 
-    return db.session.scalars(
-        select(Consultation).join(Invitation).where(
-            Invitation.person_id == person.id, Consultation.state == ConsultationState.OPEN)
-        .order_by(Consultation.created_at.desc()).options(selectinload(Consultation.compound))
-    ).unique().all()
+    return (
+        db.session.scalars(
+            select(Consultation)
+            .join(Invitation)
+            .where(Invitation.person_id == person.id, Consultation.state == ConsultationState.OPEN)
+            .order_by(Consultation.created_at.desc())
+            .options(selectinload(Consultation.compound))
+        )
+        .unique()
+        .all()
+    )
 
 
 def open_actions_for(person):
     return db.session.scalars(
-        select(ActionItem).join(Resolution).where(
-            ActionItem.assignee_id == person.id, ActionItem.done_at.is_(None),
-            Resolution.state == ResolutionState.EFFECTIVE)
+        select(ActionItem)
+        .join(Resolution)
+        .where(
+            ActionItem.assignee_id == person.id,
+            ActionItem.done_at.is_(None),
+            Resolution.state == ResolutionState.EFFECTIVE,
+        )
         .order_by(ActionItem.due_on, ActionItem.id)
-        .options(selectinload(ActionItem.case))).all()
+        .options(selectinload(ActionItem.case))
+    ).all()
 
 
 def agenda_of_case(case):
     """Every consultation the case was on, with opinions, resolution and action items."""
     return db.session.scalars(
-        select(AgendaItem).where(AgendaItem.case_id == case.id).order_by(AgendaItem.id).options(
+        select(AgendaItem)
+        .where(AgendaItem.case_id == case.id)
+        .order_by(AgendaItem.id)
+        .options(
             selectinload(AgendaItem.consultation),
             selectinload(AgendaItem.opinions),
             selectinload(AgendaItem.resolution).selectinload(Resolution.signatures),
-            selectinload(AgendaItem.resolution).selectinload(Resolution.action_items)
-            .selectinload(ActionItem.assignee))).all()
+            selectinload(AgendaItem.resolution)
+            .selectinload(Resolution.action_items)
+            .selectinload(ActionItem.assignee),
+        )
+    ).all()

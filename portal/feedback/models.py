@@ -1,4 +1,4 @@
-"""Closure feedback: what the resident (or a return visit on their behalf) said of a resolved case."""
+"""Closure feedback: what the resident (or a return visit for them) said of a resolved case."""
 
 import enum
 from datetime import datetime

@@ -27,14 +27,23 @@ def _ids(*where) -> list[int]:
 def remind(moment) -> int:
     """Once per stage: the first sweep after a deadline passes reminds the case's owners."""
     reminded = 0
-    for case_id in _ids(Case.state.in_(OPEN), Case.due_at < moment,
-                        or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at)):
+    for case_id in _ids(
+        Case.state.in_(OPEN),
+        Case.due_at < moment,
+        or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at),
+    ):
         # Compare-and-set on reminded_for: of two sweeps, only one changes the row. It leaves
         # the version alone, so nobody's open form goes stale over a reminder.
         claimed = db.session.execute(
-            update(Case).where(Case.id == case_id, Case.state.in_(OPEN), Case.due_at < moment,
-                               or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at))
-            .values(reminded_for=Case.due_at).execution_options(synchronize_session=False)
+            update(Case)
+            .where(
+                Case.id == case_id,
+                Case.state.in_(OPEN),
+                Case.due_at < moment,
+                or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at),
+            )
+            .values(reminded_for=Case.due_at)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if claimed:
             case = db.session.get(Case, case_id)
@@ -59,10 +68,17 @@ def _escalate(ids, level) -> int:
 
 def escalate(moment) -> tuple[int, int]:
     config = current_app.config
-    first = _ids(Case.state.in_(OPEN), Case.escalation_level == 0,
-                 Case.due_at < moment - timedelta(hours=config["ESCALATE_AFTER_HOURS"]))
-    second = _ids(Case.state.in_(OPEN), Case.escalation_level == 1, Case.due_at < moment,
-                  Case.escalated_at < moment - timedelta(hours=config["ESCALATE_AGAIN_AFTER_HOURS"]))
+    first = _ids(
+        Case.state.in_(OPEN),
+        Case.escalation_level == 0,
+        Case.due_at < moment - timedelta(hours=config["ESCALATE_AFTER_HOURS"]),
+    )
+    second = _ids(
+        Case.state.in_(OPEN),
+        Case.escalation_level == 1,
+        Case.due_at < moment,
+        Case.escalated_at < moment - timedelta(hours=config["ESCALATE_AGAIN_AFTER_HOURS"]),
+    )
     return _escalate(first, 1), _escalate(second, 2)
 
 

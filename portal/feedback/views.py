@@ -21,27 +21,39 @@ def escalated_for(person, limit=200):
     """Open escalated cases below the person: level 1+ in communities they oversee, level 2
     in their sub-districts. Never another community's cases."""
     communities = [m.community_id for m in person.memberships if m.role is Role.COMMUNITY_OVERSEER]
-    sub_districts = [m.sub_district_id for m in person.memberships
-                     if m.role is Role.SUBDISTRICT_OVERSEER]
+    sub_districts = [
+        m.sub_district_id for m in person.memberships if m.role is Role.SUBDISTRICT_OVERSEER
+    ]
     if not communities and not sub_districts:
         return []
     in_scope = []
     if communities:
         in_scope.append(Compound.community_id.in_(communities) & (Case.escalation_level >= 1))
     if sub_districts:
-        in_scope.append(Compound.community_id.in_(
-            select(Community.id).where(Community.sub_district_id.in_(sub_districts)))
-            & (Case.escalation_level >= 2))
+        in_scope.append(
+            Compound.community_id.in_(
+                select(Community.id).where(Community.sub_district_id.in_(sub_districts))
+            )
+            & (Case.escalation_level >= 2)
+        )
     return db.session.scalars(
-        select(Case).join(Compound, Compound.id == Case.compound_id)
+        select(Case)
+        .join(Compound, Compound.id == Case.compound_id)
         .where(or_(*in_scope), Case.state.in_([s.value for s in OPEN_STATES]))
-        .order_by(Case.escalation_level.desc(), Case.escalated_at, Case.id).limit(limit)
-        .options(selectinload(Case.compound), selectinload(Case.building),
-                 selectinload(Case.assignee))).all()
+        .order_by(Case.escalation_level.desc(), Case.escalated_at, Case.id)
+        .limit(limit)
+        .options(
+            selectinload(Case.compound), selectinload(Case.building), selectinload(Case.assignee)
+        )
+    ).all()
 
 
 @bp.route("/oversight/escalated")
 @guard(holds_role(Role.COMMUNITY_OVERSEER, Role.SUBDISTRICT_OVERSEER))
 def escalated():
-    return render_template("feedback/escalated.html", cases=escalated_for(current_user),
-                           state_names=STATE_NAMES, category_names=NAMES)
+    return render_template(
+        "feedback/escalated.html",
+        cases=escalated_for(current_user),
+        state_names=STATE_NAMES,
+        category_names=NAMES,
+    )

@@ -58,14 +58,20 @@ class WebhookChannel(Channel):
         return person.phone
 
     def send(self, message):
-        payload = json.dumps({"phone": message.address, "subject": message.subject,
-                              "text": message.body}, ensure_ascii=False).encode()
-        request = urllib.request.Request(self.config["WEBHOOK_URL"], data=payload, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        payload = json.dumps(
+            {"phone": message.address, "subject": message.subject, "text": message.body},
+            ensure_ascii=False,
+        ).encode()
+        request = urllib.request.Request(
+            self.config["WEBHOOK_URL"],
+            data=payload,
+            method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
         if self.config["WEBHOOK_SECRET"]:
             signature = hmac.new(self.config["WEBHOOK_SECRET"].encode(), payload, hashlib.sha256)
             request.add_header("X-Portal-Signature", "sha256=" + signature.hexdigest())
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 (configured URL)
+        with urllib.request.urlopen(request, timeout=15) as response:
             if not 200 <= response.status < 300:
                 raise OSError(f"webhook answered {response.status}")
 

@@ -17,8 +17,11 @@ LEASE = timedelta(minutes=10)  # a claimed message is left alone this long by ot
 def _claim(message_id, moment) -> bool:
     claimed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.PENDING,
-               OutboxMessage.next_attempt_at <= moment)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state == OutboxState.PENDING,
+            OutboxMessage.next_attempt_at <= moment,
+        )
         .values(next_attempt_at=moment + LEASE, attempts=OutboxMessage.attempts + 1)
     ).rowcount
     db.session.commit()
@@ -30,9 +33,11 @@ def deliver(limit: int = 200) -> dict[str, int]:
     moment = now()
     counts = {"sent": 0, "retried": 0, "dead": 0}
     due = db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.state == OutboxState.PENDING,
-                                       OutboxMessage.next_attempt_at <= moment)
-        .order_by(OutboxMessage.id).limit(limit)).all()
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.next_attempt_at <= moment)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
     config = current_app.config
     for message_id in due:
         if not _claim(message_id, moment):

@@ -6,13 +6,17 @@ MESSAGES = {
     "file": _l("New case %(number)s to triage: %(category)s."),
     "accept": _l("Your case %(number)s has been accepted."),
     "reject": _l("Your case %(number)s was not accepted: %(body)s"),
-    "merge": _l("Your case %(number)s was merged into %(target)s, which deals with the same issue."),
+    "merge": _l(
+        "Your case %(number)s was merged into %(target)s, which deals with the same issue."
+    ),
     "withdraw": _l("Case %(number)s was withdrawn by the reporter."),
     "assign": _l("Case %(number)s has been assigned to you."),
     "assigned_to_party": _l("Your case %(number)s is now being handled."),
     "progress": _l("News on your case %(number)s: %(body)s"),
     "note": _l("Internal note on case %(number)s: %(body)s"),
-    "resolve": _l("Your case %(number)s is resolved. Is it really solved? Please tell us on the case page."),
+    "resolve": _l(
+        "Your case %(number)s is resolved. Is it really solved? Please tell us on the case page."
+    ),
     "add_info": _l("The resident added information to case %(number)s."),
     "reopen": _l("Case %(number)s is not solved, says the resident; it is back with you: %(body)s"),
     "close_solved": _l("Case %(number)s is closed: the resident says it is solved."),

@@ -45,8 +45,14 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[OutboxState] = mapped_column(
-        Enum(OutboxState, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        default=OutboxState.PENDING)
+        Enum(
+            OutboxState,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=OutboxState.PENDING,
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -16,35 +16,62 @@ from portal.notifications.models import Notification, OutboxMessage
 # Which events reach whom. "reporter" only hears of public events.
 RECIPIENTS = {
     "file": ("secretaries",),
-    "accept": ("reporter",), "reject": ("reporter",), "merge": ("reporter",),
+    "accept": ("reporter",),
+    "reject": ("reporter",),
+    "merge": ("reporter",),
     "withdraw": ("secretaries",),
-    "assign": ("assignee", "reporter"), "reassign": ("assignee",), "take_over": ("secretaries",),
-    "progress": ("reporter",), "note": ("assignee", "secretaries"),
-    "resolve": ("reporter",), "add_info": ("assignee", "secretaries"),
-    "reopen": ("assignee", "secretaries"), "close_solved": ("assignee",),
-    "close_no_feedback": ("assignee",), "escalate": ("overseers", "secretaries"),
-    "remind": ("owners",), "convene": ("reporter",), "end_consultation": ("reporter",),
+    "assign": ("assignee", "reporter"),
+    "reassign": ("assignee",),
+    "take_over": ("secretaries",),
+    "progress": ("reporter",),
+    "note": ("assignee", "secretaries"),
+    "resolve": ("reporter",),
+    "add_info": ("assignee", "secretaries"),
+    "reopen": ("assignee", "secretaries"),
+    "close_solved": ("assignee",),
+    "close_no_feedback": ("assignee",),
+    "escalate": ("overseers", "secretaries"),
+    "remind": ("owners",),
+    "convene": ("reporter",),
+    "end_consultation": ("reporter",),
     "action_done": ("secretaries",),
 }
 KIND_FOR = {"reassign": "assign"}
 
 
 def _people(compound_id, roles) -> list[Person]:
-    return list(db.session.scalars(
-        select(Person).join(Membership, Membership.person_id == Person.id)
-        .where(Membership.compound_id == compound_id, Membership.role.in_(list(roles)),
-               Person.active.is_(True))))
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.compound_id == compound_id,
+                Membership.role.in_(list(roles)),
+                Person.active.is_(True),
+            )
+        )
+    )
 
 
 def _overseers(case, level) -> list[Person]:
     community = case.compound.community
     if level >= 2:
-        where = (Membership.role == Role.SUBDISTRICT_OVERSEER,
-                 Membership.sub_district_id == community.sub_district_id)
+        where = (
+            Membership.role == Role.SUBDISTRICT_OVERSEER,
+            Membership.sub_district_id == community.sub_district_id,
+        )
     else:
-        where = (Membership.role == Role.COMMUNITY_OVERSEER, Membership.community_id == community.id)
-    return list(db.session.scalars(select(Person).join(Membership, Membership.person_id == Person.id)
-                                   .where(*where, Person.active.is_(True))))
+        where = (
+            Membership.role == Role.COMMUNITY_OVERSEER,
+            Membership.community_id == community.id,
+        )
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(*where, Person.active.is_(True))
+        )
+    )
 
 
 def recipients(event) -> list[Person]:
@@ -78,8 +105,12 @@ def for_case_event(event) -> None:
     people = recipients(event)
     if not people:
         return
-    params = {"number": case.number, "body": (event.body or "")[:200],
-              "category_code": case.category.value, "target": event.data.get("target", "")}
+    params = {
+        "number": case.number,
+        "body": (event.body or "")[:200],
+        "category_code": case.category.value,
+        "target": event.data.get("target", ""),
+    }
     # The case's stable address (DESIGN.md section 8); built by hand so the sweep and the CLI,
     # which run outside any request, can notify too.
     link = f"/cases/{case.number}"
@@ -92,8 +123,9 @@ def for_case_event(event) -> None:
 
 def notify(person: Person, kind: str, params: dict, link: str, case_id: int | None = None):
     """An inbox row for the person, and an outbox row per configured channel that reaches them."""
-    row = Notification(person_id=person.id, case_id=case_id, kind=kind, params=params, link=link,
-                       created_at=now())
+    row = Notification(
+        person_id=person.id, case_id=case_id, kind=kind, params=params, link=link, created_at=now()
+    )
     db.session.add(row)
     ready = channels.configured()
     if not ready:
@@ -106,9 +138,16 @@ def notify(person: Person, kind: str, params: dict, link: str, case_id: int | No
     for channel in ready:
         address = channel.address_for(person)
         if address:
-            db.session.add(OutboxMessage(notification_id=row.id, channel=channel.name,
-                                         address=address, subject=subject, body=body,
-                                         next_attempt_at=now()))
+            db.session.add(
+                OutboxMessage(
+                    notification_id=row.id,
+                    channel=channel.name,
+                    address=address,
+                    subject=subject,
+                    body=body,
+                    next_attempt_at=now(),
+                )
+            )
     return row
 
 
@@ -128,13 +167,20 @@ def render(row: Notification) -> str:
 
 
 def unread_count(person) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.person_id == person.id, Notification.read_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.person_id == person.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def mark_read(person, notification_id=None) -> None:
-    statement = update(Notification).where(Notification.person_id == person.id,
-                                           Notification.read_at.is_(None))
+    statement = update(Notification).where(
+        Notification.person_id == person.id, Notification.read_at.is_(None)
+    )
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
     db.session.execute(statement.values(read_at=now()))

@@ -17,16 +17,21 @@ bp = Blueprint("notifications", __name__)
 def inbox_badge():
     if not current_user or not current_user.is_authenticated:
         return {}
-    return {"unread": service.unread_count(current_user),
-            "inbox_poll": current_app.config["INBOX_POLL_SECONDS"]}
+    return {
+        "unread": service.unread_count(current_user),
+        "inbox_poll": current_app.config["INBOX_POLL_SECONDS"],
+    }
 
 
 @bp.route("/inbox")
 @guard(signed_in)
 def inbox():
     rows = db.session.scalars(
-        select(Notification).where(Notification.person_id == current_user.id)
-        .order_by(Notification.id.desc()).limit(100)).all()
+        select(Notification)
+        .where(Notification.person_id == current_user.id)
+        .order_by(Notification.id.desc())
+        .limit(100)
+    ).all()
     return render_template("notifications/inbox.html", rows=rows, render=service.render)
 
 

@@ -21,14 +21,24 @@ from portal.organisation.models import (
     SubDistrict,
 )
 
-REQUIRED = ("sub_district_code", "sub_district_name", "community_code", "community_name",
-            "compound_code", "compound_name", "building_code")
+REQUIRED = (
+    "sub_district_code",
+    "sub_district_name",
+    "community_code",
+    "community_name",
+    "compound_code",
+    "compound_name",
+    "building_code",
+)
 OPTIONAL = ("building_name", "branch_name", "property_name", "residents_name")
 CODE = re.compile(CODE_PATTERN)
 BUILDING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
-PARTY_COLUMNS = {PartyKind.BRANCH: "branch_name", PartyKind.PROPERTY: "property_name",
-                 PartyKind.RESIDENTS: "residents_name"}
+PARTY_COLUMNS = {
+    PartyKind.BRANCH: "branch_name",
+    PartyKind.PROPERTY: "property_name",
+    PartyKind.RESIDENTS: "residents_name",
+}
 DEFAULT_PARTY_NAMES = {
     PartyKind.BRANCH: _l("%(compound)s party branch"),
     PartyKind.PROPERTY: _l("%(compound)s property management"),
@@ -53,8 +63,16 @@ def _check(rows, party_names):
     def same_as_before(line, level, code, name, parent):
         key = (level, code)
         if key in seen and seen[key] != (name, parent):
-            problems.append((line, _l("%(level)s %(code)s is described differently on an earlier "
-                                      "line", level=level, code=code)))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "%(level)s %(code)s is described differently on an earlier line",
+                        level=level,
+                        code=code,
+                    ),
+                )
+            )
         seen.setdefault(key, (name, parent))
 
     for line, row in rows:
@@ -64,40 +82,97 @@ def _check(rows, party_names):
             continue
         for column in ("sub_district_code", "community_code", "compound_code"):
             if not CODE.match(row[column]):
-                problems.append((line, _l("%(column)s %(value)s: use lower-case letters, digits "
-                                          "and hyphens (up to 32)", column=column,
-                                          value=row[column])))
+                problems.append(
+                    (
+                        line,
+                        _l(
+                            "%(column)s %(value)s: use lower-case letters, digits "
+                            "and hyphens (up to 32)",
+                            column=column,
+                            value=row[column],
+                        ),
+                    )
+                )
         if not BUILDING_CODE.match(row["building_code"]):
-            problems.append((line, _l("building_code %(value)s: use letters, digits and hyphens "
-                                      "(up to 32)", value=row["building_code"])))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "building_code %(value)s: use letters, digits and hyphens (up to 32)",
+                        value=row["building_code"],
+                    ),
+                )
+            )
         for column in REQUIRED + OPTIONAL:
             if len(row.get(column, "")) > 100:
-                problems.append((line, _l("%(column)s is longer than 100 characters",
-                                          column=column)))
-        same_as_before(line, "sub_district", row["sub_district_code"], row["sub_district_name"], None)
-        same_as_before(line, "community", row["community_code"], row["community_name"],
-                       row["sub_district_code"])
-        same_as_before(line, "compound", row["compound_code"], row["compound_name"],
-                       row["community_code"])
+                problems.append(
+                    (line, _l("%(column)s is longer than 100 characters", column=column))
+                )
+        same_as_before(
+            line, "sub_district", row["sub_district_code"], row["sub_district_name"], None
+        )
+        same_as_before(
+            line,
+            "community",
+            row["community_code"],
+            row["community_name"],
+            row["sub_district_code"],
+        )
+        same_as_before(
+            line, "compound", row["compound_code"], row["compound_name"], row["community_code"]
+        )
         if ("building", f"{row['compound_code']}/{row['building_code']}") in seen:
-            problems.append((line, _l("building %(code)s of %(compound)s appears twice",
-                                      code=row["building_code"], compound=row["compound_code"])))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "building %(code)s of %(compound)s appears twice",
+                        code=row["building_code"],
+                        compound=row["compound_code"],
+                    ),
+                )
+            )
         seen[("building", f"{row['compound_code']}/{row['building_code']}")] = ("", None)
         # Two different names for one party would flip it on every run.
         for column in PARTY_COLUMNS.values():
             if row.get(column) and row[column] != party_names[(row["compound_code"], column)]:
-                problems.append((line, _l("compound %(code)s: %(column)s differs from an earlier "
-                                          "line", code=row["compound_code"], column=column)))
+                problems.append(
+                    (
+                        line,
+                        _l(
+                            "compound %(code)s: %(column)s differs from an earlier line",
+                            code=row["compound_code"],
+                            column=column,
+                        ),
+                    )
+                )
     # A code already in the database must stay under the same parent.
     for line, row in rows:
-        community = db.session.scalar(select(Community).where(Community.code == row.get("community_code")))
+        community = db.session.scalar(
+            select(Community).where(Community.code == row.get("community_code"))
+        )
         if community and community.sub_district.code != row.get("sub_district_code"):
-            problems.append((line, _l("community %(code)s already belongs to another sub-district",
-                                      code=community.code)))
-        compound = db.session.scalar(select(Compound).where(Compound.code == row.get("compound_code")))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "community %(code)s already belongs to another sub-district",
+                        code=community.code,
+                    ),
+                )
+            )
+        compound = db.session.scalar(
+            select(Compound).where(Compound.code == row.get("compound_code"))
+        )
         if compound and compound.community.code != row.get("community_code"):
-            problems.append((line, _l("compound %(code)s already belongs to another community",
-                                      code=compound.code)))
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "compound %(code)s already belongs to another community", code=compound.code
+                    ),
+                )
+            )
     return problems
 
 
@@ -125,13 +200,25 @@ def import_org(raw: bytes) -> dict[str, int]:
     changes = {"created": 0, "updated": 0}
     try:
         for _line, row in rows:
-            sub = _upsert(SubDistrict, row["sub_district_code"], changes, name=row["sub_district_name"])
+            sub = _upsert(
+                SubDistrict, row["sub_district_code"], changes, name=row["sub_district_name"]
+            )
             db.session.flush()
-            community = _upsert(Community, row["community_code"], changes,
-                                name=row["community_name"], sub_district_id=sub.id)
+            community = _upsert(
+                Community,
+                row["community_code"],
+                changes,
+                name=row["community_name"],
+                sub_district_id=sub.id,
+            )
             db.session.flush()
-            compound = _upsert(Compound, row["compound_code"], changes,
-                               name=row["compound_name"], community_id=community.id)
+            compound = _upsert(
+                Compound,
+                row["compound_code"],
+                changes,
+                name=row["compound_name"],
+                community_id=community.id,
+            )
             db.session.flush()
             _ensure_parties(compound, party_names, changes)
             _ensure_building(compound, row, changes)
@@ -143,14 +230,21 @@ def import_org(raw: bytes) -> dict[str, int]:
 
 
 def _ensure_parties(compound, party_names, changes):
-    existing = {p.kind: p for p in db.session.scalars(select(Party).where(Party.compound_id == compound.id))}
+    existing = {
+        p.kind: p for p in db.session.scalars(select(Party).where(Party.compound_id == compound.id))
+    }
     for kind, column in PARTY_COLUMNS.items():
         # The name from any of the compound's lines, so a party is not created with the default
         # on one line and renamed on the next.
         name, party = party_names.get((compound.code, column)), existing.get(kind)
         if party is None:
-            db.session.add(Party(compound_id=compound.id, kind=kind,
-                                 name=name or str(DEFAULT_PARTY_NAMES[kind] % {"compound": compound.name})))
+            db.session.add(
+                Party(
+                    compound_id=compound.id,
+                    kind=kind,
+                    name=name or str(DEFAULT_PARTY_NAMES[kind] % {"compound": compound.name}),
+                )
+            )
             changes["created"] += 1
         elif name and party.name != name:
             party.name = name
@@ -159,13 +253,19 @@ def _ensure_parties(compound, party_names, changes):
 
 def _ensure_building(compound, row, changes):
     code, name = row["building_code"], row.get("building_name")
-    building = db.session.scalar(select(Building).where(Building.compound_id == compound.id,
-                                                        Building.code == code))
+    building = db.session.scalar(
+        select(Building).where(Building.compound_id == compound.id, Building.code == code)
+    )
     if building is None:
         # The default is in the command's language, so it is given once and never compared.
-        db.session.add(Building(compound_id=compound.id, code=code,
-                                name=name or str(_l("Building %(code)s", code=code)),
-                                sort_key=Building.sort_key_for(code)))
+        db.session.add(
+            Building(
+                compound_id=compound.id,
+                code=code,
+                name=name or str(_l("Building %(code)s", code=code)),
+                sort_key=Building.sort_key_for(code),
+            )
+        )
         changes["created"] += 1
     elif name and building.name != name:
         building.name = name

@@ -77,7 +77,9 @@ class Party(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     kind: Mapped[PartyKind] = mapped_column(
-        Enum(PartyKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            PartyKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
     )
     name: Mapped[str] = mapped_column(String(100))
     compound: Mapped[Compound] = relationship(back_populates="parties")

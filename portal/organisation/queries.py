@@ -8,12 +8,19 @@ from portal.organisation.models import Community, Compound
 
 
 def _compounds(*where, limit=None):
-    return list(db.session.scalars(
-        select(Compound).where(*where)
-        .options(selectinload(Compound.community).selectinload(Community.sub_district),
-                 selectinload(Compound.buildings), selectinload(Compound.parties))
-        .order_by(Compound.name, Compound.id).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(Compound)
+            .where(*where)
+            .options(
+                selectinload(Compound.community).selectinload(Community.sub_district),
+                selectinload(Compound.buildings),
+                selectinload(Compound.parties),
+            )
+            .order_by(Compound.name, Compound.id)
+            .limit(limit)
+        )
+    )
 
 
 def compound_by_code(code: str) -> Compound | None:
@@ -32,8 +39,11 @@ def compounds_in_communities(ids) -> list[Compound]:
 def compounds_in_sub_districts(ids) -> list[Compound]:
     if not ids:
         return []
-    return _compounds(Compound.community_id.in_(
-        select(Community.id).where(Community.sub_district_id.in_(list(ids)))))
+    return _compounds(
+        Compound.community_id.in_(
+            select(Community.id).where(Community.sub_district_id.in_(list(ids)))
+        )
+    )
 
 
 def search_compounds(query: str, limit: int = 30) -> list[Compound]:

@@ -20,10 +20,20 @@ HTMX_FILE = ROOT / "portal" / "static" / "vendor" / f"htmx-{HTMX_VERSION}.min.js
 HTMX_URL = f"/static/vendor/{HTMX_FILE.name}"
 ARTIFACTS = ROOT / "test-artifacts"
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 # Playwright's own waits are short enough to fail fast and long enough for a busy laptop.
 EXPECT_TIMEOUT_MS = 10_000
 
@@ -39,8 +49,10 @@ def _missing() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is missing: apt-get install chromium fonts-noto-cjk"
     if not HTMX_FILE.exists():
-        return (f"the local htmx copy {HTMX_FILE.relative_to(ROOT)} is missing: "
-                "run python3 scripts/dev.py test, which fetches it with npm")
+        return (
+            f"the local htmx copy {HTMX_FILE.relative_to(ROOT)} is missing: "
+            "run python3 scripts/dev.py test, which fetches it with npm"
+        )
     return None
 
 
@@ -62,7 +74,8 @@ def browser(browser_requirements):
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield chromium
         finally:
@@ -79,8 +92,9 @@ class LiveServer:
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="live-server",
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="live-server", daemon=True
+        )
 
     def start(self):
         self.thread.start()
@@ -95,8 +109,9 @@ class LiveServer:
 def live_server(app_factory, tmp_path):
     """The app with real CSRF and the local htmx, served on 127.0.0.1 and a free port.
     Uploaded photos go to this test's temporary folder, never to instance/uploads."""
-    app = app_factory(HTMX_URL=HTMX_URL, WTF_CSRF_ENABLED=True,
-                      UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    app = app_factory(
+        HTMX_URL=HTMX_URL, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path / "uploads")
+    )
     server = LiveServer(app)
     server.start()
     yield server
@@ -131,8 +146,9 @@ def add_resident(live_server):
             from portal.organisation import queries
 
             compound = queries.compound_by_code("ymn")
-            someone = factories.resident(compound, building_code=building, room=room,
-                                         state=state, name=name)
+            someone = factories.resident(
+                compound, building_code=building, room=room, state=state, name=name
+            )
             return SimpleNamespace(name=someone.name, phone=someone.phone, room=room)
 
     return add
@@ -166,7 +182,8 @@ def new_page(request, browser, live_server):
 
     def make(locale="zh-CN", javascript=True):
         context = browser.new_context(
-            **PHONE, locale=locale, base_url=live_server.url, java_script_enabled=javascript)
+            **PHONE, locale=locale, base_url=live_server.url, java_script_enabled=javascript
+        )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

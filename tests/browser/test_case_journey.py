@@ -30,7 +30,8 @@ def make_photo(tmp_path):
 def action(page, summary):
     """One of the case page's <details> actions, found by its summary."""
     return page.locator("#case details.action").filter(
-        has=page.locator("summary", has_text=re.compile(rf"^\s*{summary}\s*$")))
+        has=page.locator("summary", has_text=re.compile(rf"^\s*{summary}\s*$"))
+    )
 
 
 def mark_the_window(page, javascript):
@@ -141,15 +142,17 @@ def see_it_resolved(page, number):
     photo = case.get_by_role("img", name="照片 1").first
     expect(photo).to_be_attached()
     photo.scroll_into_view_if_needed()  # it loads lazily
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=photo.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=photo.element_handle()
+    )
     answer = page.request.get(photo.get_attribute("src"))
     assert answer.status == 200 and answer.headers["content-type"] == "image/jpeg"
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
-def test_case_goes_from_the_lobby_to_resolved(new_page, world, add_resident, add_member,
-                                              tmp_path, javascript):
+def test_case_goes_from_the_lobby_to_resolved(
+    new_page, world, add_resident, add_member, tmp_path, javascript
+):
     manager = add_member(Role.PROPERTY_MANAGER, "周经理")
     staff = add_member(Role.PROPERTY_STAFF, "孙师傅")
     resident = add_resident("王芳", building="2", room="2-501")
@@ -190,12 +193,28 @@ def seed_case(live_server, tmp_path, world, *, handled_by=None) -> str:
         building = next(b for b in compound.buildings if b.code == "2")
         with make_photo(tmp_path).open("rb") as photo:
             processed = [photos.process(photo, "lift.jpg")]
-        case, _key = service.file_case(compound, building, Category.LIFT, DESCRIPTION, "2单元5楼",
-                                       False, "王芳", "13912345678", processed)
+        case, _key = service.file_case(
+            compound,
+            building,
+            Category.LIFT,
+            DESCRIPTION,
+            "2单元5楼",
+            False,
+            "王芳",
+            "13912345678",
+            processed,
+        )
         if handled_by is not None:
-            service.accept(case, find_by_phone(world.secretary.phone), case.version,
-                           Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY, False,
-                           assignee=find_by_phone(handled_by.phone))
+            service.accept(
+                case,
+                find_by_phone(world.secretary.phone),
+                case.version,
+                Category.LIFT,
+                Priority.NORMAL,
+                PartyKind.PROPERTY,
+                False,
+                assignee=find_by_phone(handled_by.phone),
+            )
         return case.number
 
 
@@ -222,8 +241,7 @@ def test_case_page_fits_a_phone(page, world, live_server, tmp_path):
     assert small == [], f"the case page has tap targets under 44px: {', '.join(small)}"
 
 
-def test_case_page_labels_name_their_own_fields(new_page, live_server, world, add_member,
-                                                tmp_path):
+def test_case_page_labels_name_their_own_fields(new_page, live_server, world, add_member, tmp_path):
     manager = add_member(Role.PROPERTY_MANAGER, "周经理")
     staff = add_member(Role.PROPERTY_STAFF, "孙师傅")
     number = seed_case(live_server, tmp_path, world, handled_by=staff)

@@ -16,9 +16,11 @@ from tests.browser.helpers import mark_the_window, sign_in
 
 TITLE = "北门停车与外墙维修"
 PLACE = "小区党群服务站"
-CASES = [("停车位不够，晚上车停到消防通道上，希望重新规划北门车位。", "parking"),
-         ("外墙瓷砖脱落，想申请用维修资金修外墙。", "maintenance_fund"),
-         ("物业费明年要涨，想先听听大家的意见。", "fees")]
+CASES = [
+    ("停车位不够，晚上车停到消防通道上，希望重新规划北门车位。", "parking"),
+    ("外墙瓷砖脱落，想申请用维修资金修外墙。", "maintenance_fund"),
+    ("物业费明年要涨，想先听听大家的意见。", "fees"),
+]
 PROPERTY_OPINION = "物业同意在北门划二十个临时车位，费用从公共收益支出。"
 RESIDENTS_OPINION = "住户希望优先照顾老人和残疾人车位。"
 RESOLUTION = "北门增设二十个临时车位，物业负责划线，居民代表负责征求住户意见。"
@@ -42,10 +44,20 @@ def seed_cases(live_server, reporter, secretary, texts=CASES) -> list[str]:
         by, head = find_by_phone(reporter.phone), find_by_phone(secretary.phone)
         numbers = []
         for text, category in texts:
-            case, _key = service.file_case(compound, compound.buildings[0], Category(category),
-                                           text, "北门", False, "", "", by=by)
-            service.accept(case, head, case.version, case.category, Priority.NORMAL,
-                           PartyKind.BRANCH, True)
+            case, _key = service.file_case(
+                compound,
+                compound.buildings[0],
+                Category(category),
+                text,
+                "北门",
+                False,
+                "",
+                "",
+                by=by,
+            )
+            service.accept(
+                case, head, case.version, case.category, Priority.NORMAL, PartyKind.BRANCH, True
+            )
             numbers.append(case.number)
         return numbers
 
@@ -68,14 +80,18 @@ def said(page, text):
 
 
 def agenda_item(page, number):
-    return region(page).locator("article.agenda-item").filter(
-        has=page.get_by_role("link", name=number, exact=True))
+    return (
+        region(page)
+        .locator("article.agenda-item")
+        .filter(has=page.get_by_role("link", name=number, exact=True))
+    )
 
 
 def open_action(scope, summary):
     """Opens one of the page's <details> actions by its summary; returns the <details>."""
     details = scope.locator("details.action").filter(
-        has=scope.page.locator("summary", has_text=re.compile(rf"^\s*{summary}\s*$")))
+        has=scope.page.locator("summary", has_text=re.compile(rf"^\s*{summary}\s*$"))
+    )
     details.locator("summary").click()
     expect(details).to_have_attribute("open", "")
     return details
@@ -143,7 +159,8 @@ def record_resolution(page, number, actions):
     form.get_by_label("决定怎么办").fill(RESOLUTION)
     for n, (who, what, due) in enumerate(actions, start=1):
         row = form.locator("fieldset.action-row").filter(
-            has=page.locator("legend", has_text=f"任务 {n}"))
+            has=page.locator("legend", has_text=f"任务 {n}")
+        )
         row.get_by_label("负责人").select_option(label=who)
         row.get_by_label("内容").fill(what)
         row.get_by_label("完成时限").fill(due.isoformat())
@@ -160,7 +177,8 @@ def record_resolution(page, number, actions):
 def sign(page, number, party, party_name):
     resolution = agenda_item(page, number).locator(".resolution")
     details = resolution.locator("details.action").filter(
-        has=page.locator("summary", has_text="签字或表示不同意"))
+        has=page.locator("summary", has_text="签字或表示不同意")
+    )
     expect(details).to_have_attribute("open", "")  # open from the start: it is why one comes
     form = details.locator("form")
     expect(form.get_by_label("代表哪一方签字").locator("option")).to_have_text([party_name])
@@ -175,8 +193,9 @@ def sign(page, number, party, party_name):
 # -- the journey --------------------------------------------------------------------------
 
 
-def test_three_parties_consult_resolve_sign_and_publish(new_page, live_server, world,
-                                                        add_member, add_resident):
+def test_three_parties_consult_resolve_sign_and_publish(
+    new_page, live_server, world, add_member, add_resident
+):
     manager = add_member(Role.PROPERTY_MANAGER, "赵经理")
     staff = add_member(Role.PROPERTY_STAFF, "孙师傅")
     rep = add_member(Role.REPRESENTATIVE, "钱代表")
@@ -196,18 +215,28 @@ def test_three_parties_consult_resolve_sign_and_publish(new_page, live_server, w
     expect(agenda_item(secretary, first)).to_contain_text(PROPERTY_OPINION)
     expect(agenda_item(secretary, first)).to_contain_text(RESIDENTS_OPINION)
     survived = mark_the_window(secretary)
-    record_attendance(secretary, [("branch", "党支部", world.secretary.name),
-                                  ("property", "物业", f"{manager.name}、{staff.name}"),
-                                  ("residents", "居民代表", rep.name)])
+    record_attendance(
+        secretary,
+        [
+            ("branch", "党支部", world.secretary.name),
+            ("property", "物业", f"{manager.name}、{staff.name}"),
+            ("residents", "居民代表", rep.name),
+        ],
+    )
     expect(secretary.locator("#missing-parties")).to_have_count(0)
     due = local_date() + timedelta(days=14)
-    record_resolution(secretary, first, [(f"{staff.name} · 物业", STAFF_TASK, due),
-                                         (f"{rep.name} · 居民代表", REP_TASK, due)])
+    record_resolution(
+        secretary,
+        first,
+        [(f"{staff.name} · 物业", STAFF_TASK, due), (f"{rep.name} · 居民代表", REP_TASK, due)],
+    )
     sign(secretary, first, "branch", "党支部")
     assert survived(), "recording attendance, the resolution or a signature reloaded the page"
 
-    for page, party, party_name in ((property_manager, "property", "物业"),
-                                    (representative, "residents", "居民代表")):
+    for page, party, party_name in (
+        (property_manager, "property", "物业"),
+        (representative, "residents", "居民代表"),
+    ):
         page.goto(meeting)
         survived = mark_the_window(page)
         sign(page, first, party, party_name)
@@ -238,6 +267,8 @@ def test_three_parties_consult_resolve_sign_and_publish(new_page, live_server, w
 def seed_meeting(live_server, world, numbers) -> int:
     """An in-person meeting on the cases, convened through the services; returns its id."""
     with live_server.app.app_context():
+        from sqlalchemy import select
+
         from portal.accounts.service import find_by_phone
         from portal.cases.models import Case
         from portal.clock import now
@@ -245,17 +276,23 @@ def seed_meeting(live_server, world, numbers) -> int:
         from portal.consultation.models import Mode
         from portal.extensions import db
         from portal.organisation import queries
-        from sqlalchemy import select
 
         agenda = db.session.scalars(select(Case).where(Case.number.in_(numbers))).all()
         consultation = service.convene(
-            queries.compound_by_code("ymn"), find_by_phone(world.secretary.phone), TITLE,
-            Mode.IN_PERSON, agenda, starts_at=now() + timedelta(days=1), place=PLACE)
+            queries.compound_by_code("ymn"),
+            find_by_phone(world.secretary.phone),
+            TITLE,
+            Mode.IN_PERSON,
+            agenda,
+            starts_at=now() + timedelta(days=1),
+            place=PLACE,
+        )
         return consultation.id
 
 
-def test_meeting_cannot_conclude_while_a_party_is_missing(new_page, live_server, world,
-                                                          add_member, add_resident):
+def test_meeting_cannot_conclude_while_a_party_is_missing(
+    new_page, live_server, world, add_member, add_resident
+):
     manager = add_member(Role.PROPERTY_MANAGER, "赵经理")
     reporter = add_resident("王阿姨", room="1-502")
     numbers = seed_cases(live_server, reporter, world.secretary, CASES[:1])
@@ -264,8 +301,9 @@ def test_meeting_cannot_conclude_while_a_party_is_missing(new_page, live_server,
     page = signed_in_page(new_page, world.secretary)
     page.goto(meeting)
     survived = mark_the_window(page)
-    record_attendance(page, [("branch", "党支部", world.secretary.name),
-                             ("property", "物业", manager.name)])
+    record_attendance(
+        page, [("branch", "党支部", world.secretary.name), ("property", "物业", manager.name)]
+    )
     expect(page.locator("#missing-parties")).to_have_text("尚未参加：居民代表")
 
     page.get_by_role("button", name="结束会议").click()

@@ -26,8 +26,12 @@ RISES_WITHIN_MS = 5_000
 @pytest.fixture
 def live_server(app_factory, tmp_path):
     """As tests/browser/conftest.py's live server, with the inbox polled every second."""
-    app = app_factory(HTMX_URL=HTMX_URL, WTF_CSRF_ENABLED=True,
-                      UPLOAD_FOLDER=str(tmp_path / "uploads"), INBOX_POLL_SECONDS=POLL_SECONDS)
+    app = app_factory(
+        HTMX_URL=HTMX_URL,
+        WTF_CSRF_ENABLED=True,
+        UPLOAD_FOLDER=str(tmp_path / "uploads"),
+        INBOX_POLL_SECONDS=POLL_SECONDS,
+    )
     server = LiveServer(app)
     server.start()
     yield server
@@ -41,8 +45,17 @@ def filed(live_server, world, add_resident):
     with live_server.app.app_context():
         compound = queries.compound_by_code("ymn")
         reporter = db.session.scalar(select(Person).where(Person.phone == resident.phone))
-        case, _key = service.file_case(compound, compound.buildings[1], Category.LIFT,
-                                       "电梯停在5楼不动", "2单元", False, "", "", by=reporter)
+        case, _key = service.file_case(
+            compound,
+            compound.buildings[1],
+            Category.LIFT,
+            "电梯停在5楼不动",
+            "2单元",
+            False,
+            "",
+            "",
+            by=reporter,
+        )
         return resident, case.number
 
 
@@ -51,8 +64,9 @@ def accept_in_the_background(live_server, number, secretary_phone):
     with live_server.app.app_context():
         case = db.session.scalar(select(Case).where(Case.number == number))
         secretary = db.session.scalar(select(Person).where(Person.phone == secretary_phone))
-        service.accept(case, secretary, case.version, Category.LIFT, Priority.URGENT,
-                       PartyKind.PROPERTY, False)
+        service.accept(
+            case, secretary, case.version, Category.LIFT, Priority.URGENT, PartyKind.PROPERTY, False
+        )
 
 
 def open_my_page(page, resident):
@@ -90,8 +104,9 @@ def test_the_unread_count_rises_without_a_page_load(page, world, live_server, fi
     expect(page.locator("#inbox-count .count")).to_have_count(0)
 
 
-def test_the_count_rises_while_the_secretary_accepts_on_her_own_phone(new_page, world,
-                                                                     live_server, filed):
+def test_the_count_rises_while_the_secretary_accepts_on_her_own_phone(
+    new_page, world, live_server, filed
+):
     resident, number = filed
     mine = new_page()
     inbox = open_my_page(mine, resident)

@@ -38,11 +38,19 @@ def test_visitor_signs_up_and_secretary_verifies_without_page_load(new_page, wor
 
     expect(visitor.get_by_role("heading", level=1)).to_have_text(f"注册为{world.ymn.name}居民")
     name, phone = "Zhao Min", factories.next_phone()
-    fill_sign_up(visitor, name=name, phone=phone, building="Building 2", room="2-501",
-                 password="plum-garden-2", confirm="plum-garden-2")
+    fill_sign_up(
+        visitor,
+        name=name,
+        phone=phone,
+        building="Building 2",
+        room="2-501",
+        password="plum-garden-2",
+        confirm="plum-garden-2",
+    )
     expect(visitor).to_have_url(re.compile(r"/my$"))
     expect(visitor.get_by_role("status")).to_have_text(
-        f"谢谢！{world.ymn.name}党支部书记会尽快核实您的住址。")
+        f"谢谢！{world.ymn.name}党支部书记会尽快核实您的住址。"
+    )
     home = visitor.get_by_role("region", name="我的住址")
     expect(home).to_contain_text(f"{world.ymn.name} · Building 2 · 2-501")
     expect(home).to_contain_text("待核实")
@@ -77,8 +85,15 @@ def test_visitor_signs_up_and_secretary_verifies_without_page_load(new_page, wor
 def test_signup_errors_keep_what_was_typed(page, world):
     page.goto(f"/c/{world.ymn.code}/signup")
     phone = factories.next_phone()
-    fill_sign_up(page, name="Zhao Min", phone=phone, building="Building 2", room="2-501",
-                 password="plum-garden-2", confirm="plum-garden-3")
+    fill_sign_up(
+        page,
+        name="Zhao Min",
+        phone=phone,
+        building="Building 2",
+        room="2-501",
+        password="plum-garden-2",
+        confirm="plum-garden-3",
+    )
 
     confirm = page.get_by_label("再次输入密码")
     expect(page.get_by_text("两次输入的密码不一致。")).to_be_visible()
@@ -94,8 +109,9 @@ def test_signup_errors_keep_what_was_typed(page, world):
 
 
 def test_sign_in_and_verify_work_without_javascript(new_page, world, add_resident):
-    waiting_resident = add_resident("Chen Jing", state=HomeState.PENDING, building="3",
-                                    room="3-302")
+    waiting_resident = add_resident(
+        "Chen Jing", state=HomeState.PENDING, building="3", room="3-302"
+    )
     page = new_page(javascript=False)
 
     sign_in(page, world.secretary)
@@ -104,7 +120,9 @@ def test_sign_in_and_verify_work_without_javascript(new_page, world, add_residen
     expect(page.locator("#pending-count")).to_have_text("1")
 
     resident_row(page, waiting_resident.name).get_by_role("button", name="核实通过").click()
-    expect(page.get_by_role("status")).to_have_text(f"已核实 {waiting_resident.name} 为本小区居民。")
+    expect(page.get_by_role("status")).to_have_text(
+        f"已核实 {waiting_resident.name} 为本小区居民。"
+    )
     expect(page).to_have_url(re.compile(rf"/c/{world.ymn.code}/residents$"))
     expect(page.locator("#pending-count")).to_have_text("0")
     expect(page.get_by_text("没有待核实的居民。")).to_be_visible()

@@ -46,5 +46,8 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
     monkeypatch.setenv("PORTAL_ENV", "development")
     app = _app(tmp_path)
     settings.load(app)
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'portal.sqlite3'}"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == f"sqlite:///{tmp_path / 'instance' / 'portal.sqlite3'}"
+    )
     assert app.config["HTMX_URL"].startswith("https://") and app.config["HTMX_INTEGRITY"]

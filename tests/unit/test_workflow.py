@@ -14,8 +14,15 @@ EVERY_STATE = set(State)
 # Everyone who works on a case may leave an internal note. A plain overseer only reads
 # (DESIGN.md section 5) until the case is escalated to them; `branch_member` marks who may
 # record a return visit and always comes with `party_member`; the sweep writes no notes.
-STAFF = {C.SECRETARY, C.PARTY_HEAD, C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.GRID_WORKER,
-         C.ESCALATED_TO}
+STAFF = {
+    C.SECRETARY,
+    C.PARTY_HEAD,
+    C.ASSIGNEE,
+    C.PROPERTY_MANAGER,
+    C.PARTY_MEMBER,
+    C.GRID_WORKER,
+    C.ESCALATED_TO,
+}
 # Who hears the resident's verdict on a resolved case: the resident, or a return visit by a
 # branch member or a grid worker.
 VERDICT = {C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
@@ -24,17 +31,33 @@ VERDICT = {C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
 # A `to` of None means the case stays in the state it is in.
 EXPECTED = {
     # Triage: the secretary, or an overseer a case overdue at triage was escalated to.
-    A.ACCEPT: ({S.FILED}, {C.SECRETARY, C.ESCALATED_TO}, S.ACCEPTED,
-               ("category", "priority", "lead_party")),
+    A.ACCEPT: (
+        {S.FILED},
+        {C.SECRETARY, C.ESCALATED_TO},
+        S.ACCEPTED,
+        ("category", "priority", "lead_party"),
+    ),
     A.REJECT: ({S.FILED}, {C.SECRETARY, C.ESCALATED_TO}, S.REJECTED, ("reason",)),
     A.MERGE: ({S.FILED}, {C.SECRETARY, C.ESCALATED_TO}, S.MERGED, ("target",)),
     A.WITHDRAW: ({S.FILED}, {C.REPORTER}, S.WITHDRAWN, ()),
-    A.ASSIGN: ({S.ACCEPTED}, {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}, S.IN_PROGRESS,
-               ("assignee",)),
-    A.REASSIGN: ({S.IN_PROGRESS, S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}, None,
-                 ("assignee",)),
-    A.PROGRESS: ({S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING},
-                 {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY}, None, ("body",)),
+    A.ASSIGN: (
+        {S.ACCEPTED},
+        {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO},
+        S.IN_PROGRESS,
+        ("assignee",),
+    ),
+    A.REASSIGN: (
+        {S.IN_PROGRESS, S.CONSULTING},
+        {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO},
+        None,
+        ("assignee",),
+    ),
+    A.PROGRESS: (
+        {S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING},
+        {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY},
+        None,
+        ("body",),
+    ),
     A.NOTE: (OPEN | {S.RESOLVED}, STAFF, None, ("body",)),
     A.RESOLVE: ({S.IN_PROGRESS}, {C.ASSIGNEE, C.PROPERTY_MANAGER}, S.RESOLVED, ("body",)),
     A.ADD_INFO: (OPEN, {C.REPORTER}, None, ("body",)),
@@ -42,8 +65,12 @@ EXPECTED = {
     # Three-party consultation (DESIGN.md section 4): the secretary convenes; the parties'
     # people end a consultation on a case.
     A.CONVENE: ({S.ACCEPTED, S.IN_PROGRESS}, {C.SECRETARY}, S.CONSULTING, ()),
-    A.END_CONSULTATION: ({S.CONSULTING}, {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER,
-                                           C.PARTY_MEMBER}, S.IN_PROGRESS, ()),
+    A.END_CONSULTATION: (
+        {S.CONSULTING},
+        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER},
+        S.IN_PROGRESS,
+        (),
+    ),
     # Escalation: the secretary blows the whistle, the sweep escalates what is long overdue;
     # an overseer it reached may take the case over.
     A.ESCALATE: (OPEN, {C.SECRETARY, C.SYSTEM}, None, ("reason",)),
@@ -71,8 +98,11 @@ def test_the_expectation_covers_every_action():
 EVERY_COMBINATION = list(itertools.product(State, Action, Capacity))
 
 
-@pytest.mark.parametrize("state, action, capacity", EVERY_COMBINATION,
-                         ids=[f"{s}-{a}-{c}" for s, a, c in EVERY_COMBINATION])
+@pytest.mark.parametrize(
+    "state, action, capacity",
+    EVERY_COMBINATION,
+    ids=[f"{s}-{a}-{c}" for s, a, c in EVERY_COMBINATION],
+)
 def test_who_may_take_which_action_in_which_state(state, action, capacity):
     assert allowed(state, action, {capacity}) is expected_allowed(state, action, {capacity})
 
@@ -113,9 +143,14 @@ def test_finished_states_allow_only_revealing_the_phone():
 def test_a_resolved_case_waits_for_the_residents_verdict():
     assert actions_for(S.RESOLVED, {C.REPORTER}) == [A.CLOSE_SOLVED, A.REOPEN]
     assert actions_for(S.RESOLVED, {C.PARTY_MEMBER, C.BRANCH_MEMBER}) == [
-        A.NOTE, A.CLOSE_SOLVED, A.REOPEN]
+        A.NOTE,
+        A.CLOSE_SOLVED,
+        A.REOPEN,
+    ]
     assert actions_for(S.RESOLVED, {C.ASSIGNEE, C.PROPERTY_MANAGER, C.PARTY_MEMBER}) == [
-        A.NOTE, A.REVEAL_PHONE]
+        A.NOTE,
+        A.REVEAL_PHONE,
+    ]
     assert actions_for(S.RESOLVED, {C.SYSTEM}) == [A.CLOSE_NO_FEEDBACK]
 
 
@@ -123,7 +158,11 @@ def test_an_overseer_reads_until_the_case_is_escalated_to_them():
     for state in State:
         assert actions_for(state, {C.OVERSEER}) == [A.REVEAL_PHONE], state
     assert actions_for(S.IN_PROGRESS, {C.OVERSEER, C.ESCALATED_TO}) == [
-        A.REASSIGN, A.NOTE, A.REVEAL_PHONE, A.TAKE_OVER]
+        A.REASSIGN,
+        A.NOTE,
+        A.REVEAL_PHONE,
+        A.TAKE_OVER,
+    ]
 
 
 @pytest.mark.parametrize("state", list(State))
@@ -135,9 +174,21 @@ def test_actions_for_lists_what_the_capacity_may_do_in_table_order(state, capaci
 
 def test_actions_for_a_secretary_who_reported_the_case_joins_both_capacities():
     assert actions_for(S.FILED, {C.SECRETARY, C.REPORTER}) == [
-        A.ACCEPT, A.REJECT, A.MERGE, A.WITHDRAW, A.NOTE, A.ADD_INFO, A.REVEAL_PHONE, A.ESCALATE]
+        A.ACCEPT,
+        A.REJECT,
+        A.MERGE,
+        A.WITHDRAW,
+        A.NOTE,
+        A.ADD_INFO,
+        A.REVEAL_PHONE,
+        A.ESCALATE,
+    ]
     assert actions_for(S.IN_PROGRESS, {C.ASSIGNEE}) == [
-        A.PROGRESS, A.NOTE, A.RESOLVE, A.REVEAL_PHONE]
+        A.PROGRESS,
+        A.NOTE,
+        A.RESOLVE,
+        A.REVEAL_PHONE,
+    ]
     assert actions_for(S.FILED, {C.REPORTER}) == [A.WITHDRAW, A.ADD_INFO]
     assert actions_for(S.ACCEPTED, set()) == []
 
@@ -147,8 +198,8 @@ def test_missing_names_every_need_left_empty(action):
     states, _by, _to, needs = EXPECTED[action]
     state = sorted(states)[0]
     assert missing(state, action, {}) == list(needs)
-    assert missing(state, action, {need: "" for need in needs}) == list(needs)
-    assert missing(state, action, {need: "given" for need in needs}) == []
+    assert missing(state, action, dict.fromkeys(needs, "")) == list(needs)
+    assert missing(state, action, dict.fromkeys(needs, "given")) == []
 
 
 def test_missing_asks_for_exactly_what_each_decision_needs():

@@ -22,9 +22,12 @@ def test_every_endpoint_is_declared_public_or_guarded(app):
 def test_a_new_route_with_no_declaration_is_caught(app_factory):
     app = app_factory()
     app.add_url_rule("/forgotten", "forgotten", lambda: "hello")
-    undeclared = [r.endpoint for r in app.url_map.iter_rules()
-                  if r.endpoint not in PUBLIC_ENDPOINTS
-                  and getattr(app.view_functions[r.endpoint], "access", None) is None]
+    undeclared = [
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.endpoint not in PUBLIC_ENDPOINTS
+        and getattr(app.view_functions[r.endpoint], "access", None) is None
+    ]
     assert undeclared == ["forgotten"]
     # …and the gate refuses it to visitors all the same (default deny).
     response = app.test_client().get("/forgotten")
@@ -78,7 +81,7 @@ def csrf_client(app_factory, database):
 
 
 def test_forms_without_csrf_token_are_refused(csrf_client):
-    app, client = csrf_client
+    _app, client = csrf_client
     from portal.extensions import db
 
     someone = factories.person()
@@ -90,19 +93,20 @@ def test_forms_without_csrf_token_are_refused(csrf_client):
 
 
 def test_forms_with_csrf_token_from_the_page_are_accepted(csrf_client):
-    app, client = csrf_client
+    _app, client = csrf_client
     import re
 
     someone = factories.person()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"phone": someone.phone, "password": factories.PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"phone": someone.phone, "password": factories.PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
 
 
 def test_htmx_requests_carry_the_token_in_a_header(csrf_client):
-    app, client = csrf_client
+    _app, client = csrf_client
     page = client.get("/login").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
 

@@ -32,8 +32,11 @@ def people_count():
 
 
 def memberships():
-    return db.session.execute(select(Membership.person_id, Membership.role, Membership.compound_id,
-                                     Membership.community_id).order_by(Membership.id)).all()
+    return db.session.execute(
+        select(
+            Membership.person_id, Membership.role, Membership.compound_id, Membership.community_id
+        ).order_by(Membership.id)
+    ).all()
 
 
 def lands_on(app, phone, password=factories.PASSWORD):
@@ -43,9 +46,15 @@ def lands_on(app, phone, password=factories.PASSWORD):
 
 
 def test_admin_adds_a_new_person_to_the_property_party_who_then_signs_in(app, client, admin, world):
-    response = client.post("/admin/compounds/ymn", data={
-        "name": "马力", "phone": "139 1234 0001", "role": "property_staff",
-        "password": "first-pass-1"})
+    response = client.post(
+        "/admin/compounds/ymn",
+        data={
+            "name": "马力",
+            "phone": "139 1234 0001",
+            "role": "property_staff",
+            "password": "first-pass-1",
+        },
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/compounds/ymn"
@@ -56,12 +65,15 @@ def test_admin_adds_a_new_person_to_the_property_party_who_then_signs_in(app, cl
 
 
 def test_admin_adds_a_role_to_someone_already_registered_without_a_password(
-        app, client, admin, world):
+    app, client, admin, world
+):
     known = factories.person(name="吴老师")
     before = people_count()
 
-    response = client.post("/admin/compounds/ymn", data={
-        "name": "别的名字", "phone": known.phone, "role": "representative", "password": ""})
+    response = client.post(
+        "/admin/compounds/ymn",
+        data={"name": "别的名字", "phone": known.phone, "role": "representative", "password": ""},
+    )
 
     assert response.status_code == 302
     assert people_count() == before
@@ -71,16 +83,22 @@ def test_admin_adds_a_role_to_someone_already_registered_without_a_password(
     assert lands_on(app, known.phone) == "/desk/representative"
 
 
-@pytest.mark.parametrize("phone, password, error", [
-    ("12345", "first-pass-1", "请输入 11 位手机号码，例如 13812345678。"),
-    ("13912340002", "", "新人员需要设置初始密码。"),
-])
+@pytest.mark.parametrize(
+    "phone, password, error",
+    [
+        ("12345", "first-pass-1", "请输入 11 位手机号码，例如 13812345678。"),
+        ("13912340002", "", "新人员需要设置初始密码。"),
+    ],
+)
 def test_admin_enrolment_with_bad_input_shows_the_error_and_keeps_the_typed_name(
-        client, admin, world, phone, password, error):
+    client, admin, world, phone, password, error
+):
     before = memberships()
 
-    response = client.post("/admin/compounds/ymn", data={
-        "name": "钱多多", "phone": phone, "role": "property_staff", "password": password})
+    response = client.post(
+        "/admin/compounds/ymn",
+        data={"name": "钱多多", "phone": phone, "role": "property_staff", "password": password},
+    )
 
     assert response.status_code == 422
     assert error in texts(response)
@@ -89,8 +107,7 @@ def test_admin_enrolment_with_bad_input_shows_the_error_and_keeps_the_typed_name
     assert db.session.scalar(select(Person).where(Person.name == "钱多多")) is None
 
 
-def test_admin_grants_a_community_role_by_code_and_a_wrong_code_is_explained(
-        client, admin, world):
+def test_admin_grants_a_community_role_by_code_and_a_wrong_code_is_explained(client, admin, world):
     someone = factories.person(name="郑网格")
 
     wrong = client.post(f"/admin/people/{someone.id}", data={"role": "grid_worker", "scope": "ymn"})
@@ -106,7 +123,8 @@ def test_admin_grants_a_community_role_by_code_and_a_wrong_code_is_explained(
     assert "网格员 · North Lake community" in texts(page)
     db.session.expire_all()
     assert [(m.role, m.community_id) for m in someone.memberships] == [
-        (Role.GRID_WORKER, world.other_community.id)]
+        (Role.GRID_WORKER, world.other_community.id)
+    ]
 
 
 def test_admin_removes_a_role_from_the_compound_page(client, admin, world):
@@ -134,8 +152,7 @@ def test_admin_cannot_remove_their_own_admin_role(client, admin):
     assert client.get("/admin/").status_code == 200
 
 
-def test_secretary_is_refused_every_admin_page_and_form_and_nothing_changes(
-        client, login, world):
+def test_secretary_is_refused_every_admin_page_and_form_and_nothing_changes(client, login, world):
     secretary = factories.member(Role.SECRETARY, world.ymn)
     other = factories.member(Role.PROPERTY_MANAGER, world.ymn)
     login(secretary)
@@ -144,8 +161,10 @@ def test_secretary_is_refused_every_admin_page_and_form_and_nothing_changes(
     for url in ("/admin/", "/admin/compounds/ymn", f"/admin/people/{other.id}"):
         assert client.get(url).status_code == 403, url
     attempts = [
-        ("/admin/compounds/ymn", {"name": "x", "phone": "13912340003", "role": "secretary",
-                                  "password": "first-pass-1"}),
+        (
+            "/admin/compounds/ymn",
+            {"name": "x", "phone": "13912340003", "role": "secretary", "password": "first-pass-1"},
+        ),
         (f"/admin/people/{secretary.id}", {"role": "admin", "scope": ""}),
         (f"/admin/memberships/{other.memberships[0].id}/revoke", {}),
     ]
@@ -163,8 +182,10 @@ def test_visitor_is_sent_to_sign_in_and_cannot_post_to_admin_forms(client, world
     response = client.get("/admin/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=/admin/")
-    for url, data in [(f"/admin/people/{someone.id}", {"role": "admin", "scope": ""}),
-                      (f"/admin/memberships/{someone.memberships[0].id}/revoke", {})]:
+    for url, data in [
+        (f"/admin/people/{someone.id}", {"role": "admin", "scope": ""}),
+        (f"/admin/memberships/{someone.memberships[0].id}/revoke", {}),
+    ]:
         assert client.post(url, data=data).headers["Location"].startswith("/login"), url
 
     assert memberships() == before

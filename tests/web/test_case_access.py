@@ -30,15 +30,43 @@ def scene(world):
     secretary = factories.member(Role.SECRETARY, ymn, name="李书记")
     staff = factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅")
     place = next(b for b in ymn.buildings if b.code == "2")
-    case, _ = service.file_case(ymn, place, Category.LIFT, "电梯困人", "2单元", False, "", "",
-                                [photos.process(jpeg(), "filed.jpg")], by=reporter)
-    service.accept(case, secretary, case.version, Category.LIFT, Priority.NORMAL,
-                   PartyKind.PROPERTY, False, assignee=staff)
+    case, _ = service.file_case(
+        ymn,
+        place,
+        Category.LIFT,
+        "电梯困人",
+        "2单元",
+        False,
+        "",
+        "",
+        [photos.process(jpeg(), "filed.jpg")],
+        by=reporter,
+    )
+    service.accept(
+        case,
+        secretary,
+        case.version,
+        Category.LIFT,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+        assignee=staff,
+    )
     service.post_update(case, staff, "师傅已到场", True, [photos.process(jpeg(), "public.jpg")])
-    service.post_update(case, staff, "配件损坏照片", False, [photos.process(jpeg(), "internal.jpg")])
+    service.post_update(
+        case, staff, "配件损坏照片", False, [photos.process(jpeg(), "internal.jpg")]
+    )
     filed, public, internal = sorted(case.photos, key=lambda p: p.id)
-    return SimpleNamespace(case=case, number=case.number, reporter=reporter, secretary=secretary,
-                           staff=staff, filed=filed.id, public=public.id, internal=internal.id)
+    return SimpleNamespace(
+        case=case,
+        number=case.number,
+        reporter=reporter,
+        secretary=secretary,
+        staff=staff,
+        filed=filed.id,
+        public=public.id,
+        internal=internal.id,
+    )
 
 
 def client_of(app, person=None):
@@ -51,8 +79,12 @@ def client_of(app, person=None):
 def fetch(client, url):
     """GET a photo and close the file it streams, as a server would."""
     with client.get(url) as response:
-        return SimpleNamespace(status=response.status_code, mimetype=response.mimetype,
-                               data=response.get_data(), headers=response.headers)
+        return SimpleNamespace(
+            status=response.status_code,
+            mimetype=response.mimetype,
+            data=response.get_data(),
+            headers=response.headers,
+        )
 
 
 def events_of(case_id):
@@ -62,27 +94,40 @@ def events_of(case_id):
 def outsider(world, who):
     return {
         "secretary of another compound": lambda: factories.member(Role.SECRETARY, world.czy),
-        "another resident of the compound": lambda: factories.resident(world.ymn, "2",
-                                                                       room="2-502"),
+        "another resident of the compound": lambda: factories.resident(
+            world.ymn, "2", room="2-502"
+        ),
         "a resident still awaiting verification": lambda: factories.resident(
-            world.ymn, "2", room="2-503", state=HomeState.PENDING),
-        "overseer of another community": lambda: factories.member(Role.COMMUNITY_OVERSEER,
-                                                                  world.other_community),
-        "grid worker of another community": lambda: factories.member(Role.GRID_WORKER,
-                                                                     world.other_community),
+            world.ymn, "2", room="2-503", state=HomeState.PENDING
+        ),
+        "overseer of another community": lambda: factories.member(
+            Role.COMMUNITY_OVERSEER, world.other_community
+        ),
+        "grid worker of another community": lambda: factories.member(
+            Role.GRID_WORKER, world.other_community
+        ),
         "visitor": lambda: None,
     }[who]()
 
 
-OUTSIDERS = ["secretary of another compound", "another resident of the compound",
-             "a resident still awaiting verification", "overseer of another community",
-             "grid worker of another community", "visitor"]
+OUTSIDERS = [
+    "secretary of another compound",
+    "another resident of the compound",
+    "a resident still awaiting verification",
+    "overseer of another community",
+    "grid worker of another community",
+    "visitor",
+]
 ACTIONS = {
     "accept": {"version": "1", "category": "lift", "priority": "normal", "lead_party": "property"},
-    "reject": {"version": "1", "reason": "x"}, "merge": {"version": "1", "target": "x"},
-    "assign": {"version": "1", "assignee": "1"}, "withdraw": {"version": "1"},
-    "updates": {"body": "x", "visibility": "public"}, "resolve": {"version": "1", "body": "x"},
-    "info": {"body": "x"}, "reveal-phone": {},
+    "reject": {"version": "1", "reason": "x"},
+    "merge": {"version": "1", "target": "x"},
+    "assign": {"version": "1", "assignee": "1"},
+    "withdraw": {"version": "1"},
+    "updates": {"body": "x", "visibility": "public"},
+    "resolve": {"version": "1", "body": "x"},
+    "info": {"body": "x"},
+    "reveal-phone": {},
 }
 
 
@@ -91,20 +136,29 @@ def test_outsiders_get_not_found_for_the_case_its_photos_and_every_action(app, w
     client = client_of(app, outsider(world, who))
     n = scene.number
     pages = [f"/cases/{n}", f"/cases/{n}/receipt"] + [
-        f"/cases/{n}/photos/{p}{end}" for p in (scene.filed, scene.public, scene.internal)
-        for end in ("", "/thumb")]
+        f"/cases/{n}/photos/{p}{end}"
+        for p in (scene.filed, scene.public, scene.internal)
+        for end in ("", "/thumb")
+    ]
     statuses = {url: fetch(client, url).status for url in pages}
     before = events_of(scene.case.id)
-    statuses.update({f"POST {a}": client.post(f"/cases/{n}/{a}", data=data).status_code
-                     for a, data in ACTIONS.items()})
-    assert statuses == {key: 404 for key in statuses}
+    statuses.update(
+        {
+            f"POST {a}": client.post(f"/cases/{n}/{a}", data=data).status_code
+            for a, data in ACTIONS.items()
+        }
+    )
+    assert statuses == dict.fromkeys(statuses, 404)
     assert events_of(scene.case.id) == before
 
 
 @pytest.mark.parametrize("overseer", ["community", "sub_district"])
 def test_overseers_above_the_compound_see_the_case_and_all_its_photos(app, world, scene, overseer):
-    person = (factories.member(Role.COMMUNITY_OVERSEER, world.community) if overseer == "community"
-              else factories.member(Role.SUBDISTRICT_OVERSEER, world.sub))
+    person = (
+        factories.member(Role.COMMUNITY_OVERSEER, world.community)
+        if overseer == "community"
+        else factories.member(Role.SUBDISTRICT_OVERSEER, world.sub)
+    )
     client = client_of(app, person)
     page = client.get(f"/cases/{scene.number}")
     assert page.status_code == 200 and "配件损坏照片" in page.get_data(as_text=True)
@@ -140,8 +194,9 @@ def test_staff_see_the_photos_of_an_internal_note(app, world, scene):
 
 def test_a_photo_is_not_served_under_another_cases_number(app, world, scene):
     place = next(b for b in world.ymn.buildings if b.code == "1")
-    other, _ = service.file_case(world.ymn, place, Category.NOISE, "楼上装修", "", False, "", "",
-                                 by=scene.reporter)
+    other, _ = service.file_case(
+        world.ymn, place, Category.NOISE, "楼上装修", "", False, "", "", by=scene.reporter
+    )
     client = client_of(app, scene.reporter)
     assert client.get(f"/cases/{other.number}").status_code == 200
     assert fetch(client, f"/cases/{other.number}/photos/{scene.filed}").status == 404
@@ -150,8 +205,9 @@ def test_a_photo_is_not_served_under_another_cases_number(app, world, scene):
 
 def test_a_visitors_follow_key_opens_only_its_own_case(app, world, scene):
     place = next(b for b in world.ymn.buildings if b.code == "1")
-    theirs, key = service.file_case(world.ymn, place, Category.NOISE, "楼上装修", "", False,
-                                    "张秀英", "13800001111")
+    theirs, key = service.file_case(
+        world.ymn, place, Category.NOISE, "楼上装修", "", False, "张秀英", "13800001111"
+    )
     client = client_of(app)
     assert client.get(f"/cases/{theirs.number}?key={key}").status_code == 200
     assert client.get(f"/cases/{scene.number}?key={key}").status_code == 404
@@ -160,8 +216,9 @@ def test_a_visitors_follow_key_opens_only_its_own_case(app, world, scene):
     assert client.get(f"/cases/{scene.number}").status_code == 404
 
 
-@pytest.mark.parametrize("who", ["another resident of the compound",
-                                 "secretary of another compound"])
+@pytest.mark.parametrize(
+    "who", ["another resident of the compound", "secretary of another compound"]
+)
 def test_the_compounds_queue_is_not_found_for_residents_and_other_compounds(app, world, scene, who):
     client = client_of(app, outsider(world, who))
     assert client.get("/c/ymn/cases").status_code == 404
@@ -169,9 +226,12 @@ def test_the_compounds_queue_is_not_found_for_residents_and_other_compounds(app,
 
 
 def test_the_queue_is_open_to_the_compounds_parties_and_its_overseers(app, world, scene):
-    for person in (scene.secretary, scene.staff,
-                   factories.member(Role.COMMUNITY_OVERSEER, world.community),
-                   factories.member(Role.SUBDISTRICT_OVERSEER, world.sub)):
+    for person in (
+        scene.secretary,
+        scene.staff,
+        factories.member(Role.COMMUNITY_OVERSEER, world.community),
+        factories.member(Role.SUBDISTRICT_OVERSEER, world.sub),
+    ):
         response = client_of(app, person).get("/c/ymn/cases")
         assert response.status_code == 200 and scene.number in response.get_data(as_text=True)
 

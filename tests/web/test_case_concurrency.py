@@ -26,10 +26,12 @@ def team(world):
     ymn = world.ymn
     reporter = factories.resident(ymn, building_code="2", name="王阿姨")
     place = next(b for b in ymn.buildings if b.code == "2")
-    case, _ = service.file_case(ymn, place, Category.LIFT, "电梯困人", "2单元", False, "", "",
-                                by=reporter)
+    case, _ = service.file_case(
+        ymn, place, Category.LIFT, "电梯困人", "2单元", False, "", "", by=reporter
+    )
     return SimpleNamespace(
-        case_id=case.id, number=case.number,
+        case_id=case.id,
+        number=case.number,
         secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
         deputy=factories.member(Role.SECRETARY, ymn, name="张书记", locale="en"),
         fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
@@ -43,14 +45,18 @@ def the_case(team):
 
 
 def events(team, action):
-    return list(db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id == team.case_id, CaseEvent.action == action)))
+    return list(
+        db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == team.case_id, CaseEvent.action == action)
+        )
+    )
 
 
 def accept_now(team, by):
     case = the_case(team)
-    service.accept(case, by, case.version, Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY,
-                   False)
+    service.accept(
+        case, by, case.version, Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY, False
+    )
 
 
 def signed_in(app, person):
@@ -75,17 +81,37 @@ def test_second_secretary_accepting_from_a_stale_page_is_told_and_overwrites_not
     seen_second = version_on_page(second, team.number)
     assert seen_first == seen_second
 
-    assert first.post(f"/cases/{team.number}/accept", data={
-        "version": seen_first, "category": "lift", "priority": "urgent",
-        "lead_party": "property"}).status_code == 302
-    response = second.post(f"/cases/{team.number}/accept", data={
-        "version": seen_second, "category": "noise", "priority": "normal", "lead_party": "branch"})
+    assert (
+        first.post(
+            f"/cases/{team.number}/accept",
+            data={
+                "version": seen_first,
+                "category": "lift",
+                "priority": "urgent",
+                "lead_party": "property",
+            },
+        ).status_code
+        == 302
+    )
+    response = second.post(
+        f"/cases/{team.number}/accept",
+        data={
+            "version": seen_second,
+            "category": "noise",
+            "priority": "normal",
+            "lead_party": "branch",
+        },
+    )
     assert response.status_code == 409
     assert STALE in texts(response)
 
     case = the_case(team)
     assert (case.state, case.category, case.priority, case.lead_party) == (
-        State.ACCEPTED, Category.LIFT, Priority.URGENT, PartyKind.PROPERTY)
+        State.ACCEPTED,
+        Category.LIFT,
+        Priority.URGENT,
+        PartyKind.PROPERTY,
+    )
     assert [e.actor_id for e in events(team, "accept")] == [team.secretary.id]
 
 
@@ -95,10 +121,16 @@ def test_second_assignment_from_a_stale_page_is_told_and_the_first_assignee_stay
     seen_first = version_on_page(first, team.number)
     seen_second = version_on_page(second, team.number)
 
-    assert first.post(f"/cases/{team.number}/assign", data={
-        "version": seen_first, "assignee": team.fitter.id}).status_code == 302
-    response = second.post(f"/cases/{team.number}/assign", data={
-        "version": seen_second, "assignee": team.electrician.id})
+    assert (
+        first.post(
+            f"/cases/{team.number}/assign", data={"version": seen_first, "assignee": team.fitter.id}
+        ).status_code
+        == 302
+    )
+    response = second.post(
+        f"/cases/{team.number}/assign",
+        data={"version": seen_second, "assignee": team.electrician.id},
+    )
     assert response.status_code == 409
     page = texts(response)
     assert STALE in page and "孙师傅" in page  # the case as it now stands
@@ -113,9 +145,11 @@ def test_a_stale_triage_from_the_queue_row_answers_the_row_with_the_conflict(app
     version = the_case(team).version
     form = {"version": version, "category": "lift", "priority": "normal", "lead_party": "property"}
     assert first.post(f"/cases/{team.number}/accept", data=form).status_code == 302
-    response = second.post(f"/cases/{team.number}/reject",
-                           data={"version": version, "reason": "重复"},
-                           headers={"HX-Request": "true", "HX-Target": f"row-{team.case_id}"})
+    response = second.post(
+        f"/cases/{team.number}/reject",
+        data={"version": version, "reason": "重复"},
+        headers={"HX-Request": "true", "HX-Target": f"row-{team.case_id}"},
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<li class="row queue-row" id="row-{team.case_id}">')
@@ -135,7 +169,7 @@ def race(app, team, attempts, order=None):
     barrier = threading.Barrier(len(attempts), timeout=20)
     racing = threading.local()
     finished = {name: threading.Event() for name in attempts}
-    before = dict(zip(order[1:], order)) if order else {}
+    before = dict(zip(order[1:], order, strict=False)) if order else {}
 
     def write_together(session, flush_context, instances):
         if getattr(racing, "waiting", False):
@@ -158,7 +192,7 @@ def race(app, team, attempts, order=None):
                 outcomes[name] = "done"
             except service.Stale:
                 outcomes[name] = "stale"
-            except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+            except Exception as error:
                 outcomes[name] = repr(error)
                 barrier.abort()
             finally:
@@ -188,8 +222,16 @@ def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, team):
 
     def accept_as(person_id):
         def attempt(case):
-            service.accept(case, as_person(person_id), case.version, Category.LIFT,
-                           Priority.NORMAL, leads[person_id], False)
+            service.accept(
+                case,
+                as_person(person_id),
+                case.version,
+                Category.LIFT,
+                Priority.NORMAL,
+                leads[person_id],
+                False,
+            )
+
         return attempt
 
     outcomes = race(app, team, {pid: accept_as(pid) for pid in leads})
@@ -208,6 +250,7 @@ def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, t
     def assign_as(person_id):
         def attempt(case):
             service.assign(case, as_person(person_id), case.version, as_person(choices[person_id]))
+
         return attempt
 
     outcomes = race(app, team, {pid: assign_as(pid) for pid in choices})
@@ -220,20 +263,29 @@ def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, t
 
 
 def test_the_loser_of_two_accepts_posted_at_once_sees_the_conflict_page(app, team):
-    clients = {team.secretary.id: signed_in(app, team.secretary),
-               team.deputy.id: signed_in(app, team.deputy)}
+    clients = {
+        team.secretary.id: signed_in(app, team.secretary),
+        team.deputy.id: signed_in(app, team.deputy),
+    }
     leads = {team.secretary.id: "property", team.deputy.id: "branch"}
     version = the_case(team).version
 
     def post_accept(person_id):
         def attempt(_case):
-            response = clients[person_id].post(f"/cases/{team.number}/accept", data={
-                "version": version, "category": "lift", "priority": "normal",
-                "lead_party": leads[person_id]})
+            response = clients[person_id].post(
+                f"/cases/{team.number}/accept",
+                data={
+                    "version": version,
+                    "category": "lift",
+                    "priority": "normal",
+                    "lead_party": leads[person_id],
+                },
+            )
             if response.status_code == 409:
                 assert STALE in texts(response)
                 raise service.Stale()
             assert response.status_code == 302, response.status_code
+
         return attempt
 
     outcomes = race(app, team, {pid: post_accept(pid) for pid in clients})
@@ -247,8 +299,15 @@ def test_reporter_withdrawing_as_the_secretary_accepts_is_told_the_case_changed(
     reporter = db.session.get(Case, team.case_id).reporter
     clients = {"accept": signed_in(app, team.secretary), "withdraw": signed_in(app, reporter)}
     version = the_case(team).version
-    forms = {"accept": {"version": version, "category": "lift", "priority": "normal",
-                        "lead_party": "property"}, "withdraw": {"version": version}}
+    forms = {
+        "accept": {
+            "version": version,
+            "category": "lift",
+            "priority": "normal",
+            "lead_party": "property",
+        },
+        "withdraw": {"version": version},
+    }
 
     def post(name):
         def attempt(_case):
@@ -256,6 +315,7 @@ def test_reporter_withdrawing_as_the_secretary_accepts_is_told_the_case_changed(
             if response.status_code == 409:
                 raise service.Stale()
             assert response.status_code == 302, response.status_code
+
         return attempt
 
     outcomes = race(app, team, {name: post(name) for name in forms}, order=["accept", "withdraw"])

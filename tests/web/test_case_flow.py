@@ -1,4 +1,4 @@
-"""A case from filing to resolution through the test client: what each person sees and what is stored."""
+"""A case from filing to resolution through the test client: what people see, what is stored."""
 
 import io
 
@@ -29,9 +29,15 @@ def jpeg(size=(64, 48), exif=True) -> io.BytesIO:
 
 def file_case(client, world, **changes):
     building = next(b for b in world.ymn.buildings if b.code == "2")
-    data = {"building": str(building.id), "category": "lift", "description": "电梯困人，按钮失灵",
-            "location": "2单元", "contact_name": "王阿姨", "contact_phone": "13712345678",
-            "privacy": "y"}
+    data = {
+        "building": str(building.id),
+        "category": "lift",
+        "description": "电梯困人，按钮失灵",
+        "location": "2单元",
+        "contact_name": "王阿姨",
+        "contact_phone": "13712345678",
+        "privacy": "y",
+    }
     data.update(changes)
     return client.post("/c/ymn/report", data=data, content_type="multipart/form-data")
 
@@ -67,19 +73,32 @@ def test_full_journey_visible_to_the_resident(client, world, login):
     login(secretary)
     queue = texts(client.get("/c/ymn/cases"))
     assert case.number in queue
-    response = client.post(f"/cases/{case.number}/accept", data={
-        "version": case.version, "category": "lift", "priority": "urgent",
-        "lead_party": "property", "assignee": staff.id})
+    response = client.post(
+        f"/cases/{case.number}/accept",
+        data={
+            "version": case.version,
+            "category": "lift",
+            "priority": "urgent",
+            "lead_party": "property",
+            "assignee": staff.id,
+        },
+    )
     assert response.status_code == 302, texts(response)
     db.session.expire_all()
     assert the_case().state == State.IN_PROGRESS and the_case().assignee_id == staff.id
     client.post("/logout")
 
     login(manager)
-    client.post(f"/cases/{case.number}/updates", data={"body": "维修工已到场", "visibility": "public"})
-    client.post(f"/cases/{case.number}/updates", data={"body": "配件需从厂家调货", "visibility": "internal"})
-    response = client.post(f"/cases/{case.number}/resolve", data={
-        "version": the_case().version, "body": "更换了按钮面板"})
+    client.post(
+        f"/cases/{case.number}/updates", data={"body": "维修工已到场", "visibility": "public"}
+    )
+    client.post(
+        f"/cases/{case.number}/updates", data={"body": "配件需从厂家调货", "visibility": "internal"}
+    )
+    response = client.post(
+        f"/cases/{case.number}/resolve",
+        data={"version": the_case().version, "body": "更换了按钮面板"},
+    )
     assert response.status_code == 302, texts(response)
     client.post("/logout")
 

@@ -36,8 +36,9 @@ def crew(world):
         secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
         fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅", locale="en"),
         electrician=factories.member(Role.PROPERTY_STAFF, ymn, name="钱电工"),
-        overseer=factories.member(Role.COMMUNITY_OVERSEER, world.community, name="钱主任",
-                                  locale="en"),
+        overseer=factories.member(
+            Role.COMMUNITY_OVERSEER, world.community, name="钱主任", locale="en"
+        ),
     )
 
 
@@ -47,8 +48,16 @@ def filed(world, by, category=Category.LIFT, building="2", urgent=False, what="�
 
 
 def accepted(case, crew, priority=Priority.NORMAL, assignee=None) -> Case:
-    return service.accept(case, crew.secretary, case.version, case.category, priority,
-                          PartyKind.PROPERTY, False, assignee=assignee)
+    return service.accept(
+        case,
+        crew.secretary,
+        case.version,
+        case.category,
+        priority,
+        PartyKind.PROPERTY,
+        False,
+        assignee=assignee,
+    )
 
 
 def signed_in(app, person):
@@ -58,8 +67,12 @@ def signed_in(app, person):
 
 
 def row_ids(response) -> list[int]:
-    return [int(n) for n in re.findall(r'<li class="row queue-row" id="row-(\d+)">',
-                                       response.get_data(as_text=True))]
+    return [
+        int(n)
+        for n in re.findall(
+            r'<li class="row queue-row" id="row-(\d+)">', response.get_data(as_text=True)
+        )
+    ]
 
 
 def more_link(response):
@@ -93,17 +106,24 @@ def test_queue_puts_new_and_overdue_cases_first_then_the_rest_by_deadline(app, w
 def assorted(world, crew):
     """Cases that differ in one thing each, at known times; the queue is read at NOW."""
     with fixed(T0):
-        overdue = accepted(filed(world, crew.reporter, Category.NOISE, building="3"), crew,
-                           Priority.URGENT)  # due within a day
+        overdue = accepted(
+            filed(world, crew.reporter, Category.NOISE, building="3"), crew, Priority.URGENT
+        )  # due within a day
     with fixed(T0 + timedelta(days=2)):
-        assigned = accepted(filed(world, crew.reporter, Category.REPAIR, building="2"), crew,
-                            assignee=crew.fitter)
+        assigned = accepted(
+            filed(world, crew.reporter, Category.REPAIR, building="2"), crew, assignee=crew.fitter
+        )
         rejected = filed(world, crew.neighbour, Category.LIFT, building="2")
         service.reject(rejected, crew.secretary, rejected.version, "重复")
     with fixed(T0 + timedelta(days=2, hours=1)):
         urgent = filed(world, crew.neighbour, Category.LIFT, building="1", urgent=True)
-    return SimpleNamespace(overdue=overdue.id, assigned=assigned.id, rejected=rejected.id,
-                           urgent=urgent.id, now=T0 + timedelta(days=2, hours=2))
+    return SimpleNamespace(
+        overdue=overdue.id,
+        assigned=assigned.id,
+        rejected=rejected.id,
+        urgent=urgent.id,
+        now=T0 + timedelta(days=2, hours=2),
+    )
 
 
 def test_each_filter_narrows_the_queue(app, world, crew, assorted):
@@ -143,7 +163,8 @@ def test_a_filtered_queue_is_a_bookmarkable_address(app, world, crew, assorted):
 def test_htmx_filter_request_gets_only_the_list_region(app, world, crew, assorted):
     with fixed(assorted.now):
         response = signed_in(app, crew.secretary).get(
-            "/c/ymn/cases?urgent=y", headers={"HX-Request": "true", "HX-Target": "queue"})
+            "/c/ymn/cases?urgent=y", headers={"HX-Request": "true", "HX-Target": "queue"}
+        )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert page.lstrip().startswith('<div id="queue">') and "<html" not in page
@@ -153,8 +174,9 @@ def test_htmx_filter_request_gets_only_the_list_region(app, world, crew, assorte
 def test_thirty_cases_come_in_a_page_of_25_and_a_more_page_of_5(app, world, crew):
     with fixed(T0):
         new = [filed(world, crew.reporter, Category.LIFT).id for _ in range(20)]
-        working = [accepted(filed(world, crew.reporter, Category.REPAIR), crew).id
-                   for _ in range(10)]
+        working = [
+            accepted(filed(world, crew.reporter, Category.REPAIR), crew).id for _ in range(10)
+        ]
     client = signed_in(app, crew.secretary)
     with fixed(T0 + timedelta(hours=1)):
         first = client.get("/c/ymn/cases?state=all&category=")
@@ -226,10 +248,13 @@ def test_residents_page_lists_their_own_cases_with_their_state(app, world, crew)
 # -- QR posters --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("query, address", [
-    ("", "https://portal.example.cn/c/ymn/report"),
-    ("?building=2", "https://portal.example.cn/c/ymn/report?building=2"),
-])
+@pytest.mark.parametrize(
+    "query, address",
+    [
+        ("", "https://portal.example.cn/c/ymn/report"),
+        ("?building=2", "https://portal.example.cn/c/ymn/report?building=2"),
+    ],
+)
 def test_poster_prints_a_qr_code_and_the_address_it_opens(app, world, crew, query, address):
     # The printed address comes from BASE_URL, whatever host a proxy passes the request as.
     app.config["BASE_URL"] = "https://portal.example.cn"
@@ -274,8 +299,9 @@ def rules_form(client=None, community="cm", **changes):
 
 
 def proposed_lead(page: str) -> str:
-    select_tag = re.search(r'<select id="lead_party" name="lead_party"[^>]*>(.*?)</select>', page,
-                           re.S)
+    select_tag = re.search(
+        r'<select id="lead_party" name="lead_party"[^>]*>(.*?)</select>', page, re.S
+    )
     return re.search(r'<option selected value="([^"]+)">', select_tag.group(1)).group(1)
 
 
@@ -286,29 +312,39 @@ def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(a
     assert proposed_lead(page) == "property"
 
     overseer = signed_in(app, crew.overseer)
-    response = overseer.post(f"/community/{world.community.code}/categories",
-                             data=rules_form(overseer, **{"repair-lead": "branch",
-                                                          "repair-days": "5"}))
+    response = overseer.post(
+        f"/community/{world.community.code}/categories",
+        data=rules_form(overseer, **{"repair-lead": "branch", "repair-days": "5"}),
+    )
     assert response.status_code == 302
 
     case = filed(world, crew.reporter, Category.REPAIR)
     assert proposed_lead(secretary.get(f"/cases/{case.number}").get_data(as_text=True)) == "branch"
     row = secretary.get("/c/ymn/cases").get_data(as_text=True)
     assert f'id="lead-{case.id}" name="lead_party"><option value="branch" selected>' in row
-    accepted_case = service.accept(case, crew.secretary, case.version, Category.REPAIR,
-                                   Priority.NORMAL, PartyKind.BRANCH, False)
+    accepted_case = service.accept(
+        case,
+        crew.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.BRANCH,
+        False,
+    )
     # Five days to resolve: by the end of the fifth local day after acceptance.
     local_accepted = accepted_case.accepted_at.astimezone(LOCAL_ZONE)
     assert accepted_case.due_at.astimezone(LOCAL_ZONE).date() == (
-        local_accepted.date() + timedelta(days=5))
+        local_accepted.date() + timedelta(days=5)
+    )
     assert accepted_case.due_at.astimezone(LOCAL_ZONE).time() >= time(23, 59)
 
 
 def test_a_rule_of_zero_days_is_refused_and_nothing_is_saved(app, world, crew):
     overseer = signed_in(app, crew.overseer)
-    response = overseer.post(f"/community/{world.community.code}/categories",
-                             data=rules_form(overseer, **{"repair-lead": "branch",
-                                                          "repair-days": "0"}))
+    response = overseer.post(
+        f"/community/{world.community.code}/categories",
+        data=rules_form(overseer, **{"repair-lead": "branch", "repair-days": "0"}),
+    )
     assert response.status_code == 422
     assert "Choose a lead party and 1 to 90 days." in texts(response)
     assert db.session.scalar(select(func.count(CategoryRule.id))) == 0
@@ -316,8 +352,11 @@ def test_a_rule_of_zero_days_is_refused_and_nothing_is_saved(app, world, crew):
 
 @pytest.mark.parametrize("who", ["secretary", "overseer of another community"])
 def test_routing_rules_are_not_found_for_those_who_do_not_keep_them(app, world, crew, who):
-    person = crew.secretary if who == "secretary" else factories.member(
-        Role.COMMUNITY_OVERSEER, world.other_community)
+    person = (
+        crew.secretary
+        if who == "secretary"
+        else factories.member(Role.COMMUNITY_OVERSEER, world.other_community)
+    )
     client = signed_in(app, person)
     url = f"/community/{world.community.code}/categories"
     assert client.get(url).status_code == 404

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from portal.accounts.roles import Role
 from portal.cases import service
@@ -17,14 +19,15 @@ from portal.cases.models import Case, CaseEvent, Photo, Priority
 from portal.extensions import db
 from portal.organisation.models import PartyKind
 from tests import factories
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
-
 from tests.conftest import sign_in, texts
 from tests.web.test_case_flow import jpeg
 
-TYPED = {"description": "电梯困人，按钮失灵", "location": "2单元门口", "contact_name": "王阿姨",
-         "contact_phone": "13712345678"}
+TYPED = {
+    "description": "电梯困人，按钮失灵",
+    "location": "2单元门口",
+    "contact_name": "王阿姨",
+    "contact_phone": "13712345678",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +45,7 @@ def visitor(client, world):
 
 def png(width, height) -> io.BytesIO:
     """A complete, valid 1-bit PNG of any size; all black, so it compresses to kilobytes."""
+
     def chunk(kind, data):
         crc = struct.pack(">I", zlib.crc32(kind + data))
         return struct.pack(">I", len(data)) + kind + data + crc
@@ -50,8 +54,9 @@ def png(width, height) -> io.BytesIO:
     packer = zlib.compressobj(9)
     body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return io.BytesIO(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
-                      + chunk(b"IEND", b""))
+    return io.BytesIO(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
 
 
 def image_file(image, kind, **options) -> io.BytesIO:
@@ -65,14 +70,23 @@ def report(client, world, photos=(), **typed):
     """File through the lobby form. The body is encoded here, in memory: the test client's own
     encoder spools a large upload to a temporary file it never closes."""
     place = next(b for b in world.ymn.buildings if b.code == "2")
-    fields = MultiDict({"building": str(place.id), "category": "lift", "description": "电梯坏了",
-                        "contact_name": "王阿姨", "contact_phone": "13712345678", "privacy": "y",
-                        **typed})
+    fields = MultiDict(
+        {
+            "building": str(place.id),
+            "category": "lift",
+            "description": "电梯坏了",
+            "contact_name": "王阿姨",
+            "contact_phone": "13712345678",
+            "privacy": "y",
+            **typed,
+        }
+    )
     for stream, name in photos:
         fields.add("photos", FileStorage(stream, filename=name, content_type="image/jpeg"))
     boundary, body = encode_multipart(fields)
-    return client.post("/c/ymn/report", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        "/c/ymn/report", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def cases_stored():
@@ -91,8 +105,10 @@ def opened(path):
 
 def stored_photos(folder):
     db.session.expire_all()
-    return [(opened(folder / p.path), opened(folder / p.thumb_path), p)
-            for p in db.session.scalars(select(Photo).order_by(Photo.id))]
+    return [
+        (opened(folder / p.path), opened(folder / p.thumb_path), p)
+        for p in db.session.scalars(select(Photo).order_by(Photo.id))
+    ]
 
 
 def assert_form_kept(response):
@@ -103,26 +119,48 @@ def assert_form_kept(response):
 
 
 REFUSED = {
-    "a text file named .jpg": (lambda: io.BytesIO(b"not a photo at all" * 100), "lift.jpg",
-                               "The file lift.jpg is not a JPEG, PNG or WebP photo."),
-    "a truncated JPEG": (lambda: io.BytesIO(jpeg((400, 300)).getvalue()[:600]), "cut.jpg",
-                         "The file cut.jpg is not a JPEG, PNG or WebP photo."),
-    "a GIF named .jpg": (lambda: image_file(Image.new("P", (20, 20)), "GIF"), "anim.jpg",
-                         "The file anim.jpg is not a JPEG, PNG or WebP photo."),
-    "an 11 MB file": (lambda: io.BytesIO(b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024)), "big.jpg",
-                      "The photo big.jpg is larger than 10 MB. Please choose a smaller one."),
-    "a 20000 x 20000 PNG bomb": (lambda: png(20000, 20000), "bomb.png",
-                                 "The photo bomb.png has too many pixels."),
-    "a 10000 x 10000 PNG": (lambda: png(10000, 10000), "bomb.png",
-                            "The photo bomb.png has too many pixels."),
-    "an 8200 x 8200 PNG": (lambda: png(8200, 8200), "bomb.png",
-                           "The photo bomb.png has too many pixels."),
+    "a text file named .jpg": (
+        lambda: io.BytesIO(b"not a photo at all" * 100),
+        "lift.jpg",
+        "The file lift.jpg is not a JPEG, PNG or WebP photo.",
+    ),
+    "a truncated JPEG": (
+        lambda: io.BytesIO(jpeg((400, 300)).getvalue()[:600]),
+        "cut.jpg",
+        "The file cut.jpg is not a JPEG, PNG or WebP photo.",
+    ),
+    "a GIF named .jpg": (
+        lambda: image_file(Image.new("P", (20, 20)), "GIF"),
+        "anim.jpg",
+        "The file anim.jpg is not a JPEG, PNG or WebP photo.",
+    ),
+    "an 11 MB file": (
+        lambda: io.BytesIO(b"\xff\xd8\xff" + b"\0" * (11 * 1024 * 1024)),
+        "big.jpg",
+        "The photo big.jpg is larger than 10 MB. Please choose a smaller one.",
+    ),
+    "a 20000 x 20000 PNG bomb": (
+        lambda: png(20000, 20000),
+        "bomb.png",
+        "The photo bomb.png has too many pixels.",
+    ),
+    "a 10000 x 10000 PNG": (
+        lambda: png(10000, 10000),
+        "bomb.png",
+        "The photo bomb.png has too many pixels.",
+    ),
+    "an 8200 x 8200 PNG": (
+        lambda: png(8200, 8200),
+        "bomb.png",
+        "The photo bomb.png has too many pixels.",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(REFUSED))
-def test_a_bad_photo_is_refused_with_a_clear_message_and_the_form_kept(visitor, world, uploads,
-                                                                      kind):
+def test_a_bad_photo_is_refused_with_a_clear_message_and_the_form_kept(
+    visitor, world, uploads, kind
+):
     make, name, message = REFUSED[kind]
     response = report(visitor, world, **TYPED, photos=[(jpeg(), "ok.jpg"), (make(), name)])
     assert response.status_code == 422
@@ -185,8 +223,9 @@ def test_a_png_with_transparency_becomes_an_rgb_jpeg_on_white(visitor, world, up
     assert image.getpixel((35, 20))[2] > 200
 
 
-def test_webp_is_taken_and_a_large_photo_is_scaled_down_with_a_small_thumbnail(visitor, world,
-                                                                                uploads):
+def test_webp_is_taken_and_a_large_photo_is_scaled_down_with_a_small_thumbnail(
+    visitor, world, uploads
+):
     wide = image_file(Image.new("RGB", (3000, 1000), "green"), "WEBP")
     assert report(visitor, world, photos=[(wide, "wide.webp")]).status_code == 302
     [(image, thumb, photo)] = stored_photos(uploads)
@@ -198,20 +237,36 @@ def test_a_bad_photo_on_an_update_refuses_the_update_and_keeps_its_text(app, wor
     staff = factories.member(Role.PROPERTY_STAFF, world.ymn, name="孙师傅", locale="en")
     secretary = factories.member(Role.SECRETARY, world.ymn)
     place = next(b for b in world.ymn.buildings if b.code == "2")
-    case, _ = service.file_case(world.ymn, place, Category.LIFT, "电梯困人", "", False,
-                                "王阿姨", "13712345678")
-    service.accept(case, secretary, case.version, Category.LIFT, Priority.NORMAL,
-                   PartyKind.PROPERTY, False, assignee=staff)
+    case, _ = service.file_case(
+        world.ymn, place, Category.LIFT, "电梯困人", "", False, "王阿姨", "13712345678"
+    )
+    service.accept(
+        case,
+        secretary,
+        case.version,
+        Category.LIFT,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+        assignee=staff,
+    )
     events = len(case.events)
     client = app.test_client()
     sign_in(client, staff)
-    response = client.post(f"/cases/{case.number}/updates", data={
-        "body": "师傅已到场，见照片", "visibility": "public",
-        "photos": [(io.BytesIO(b"GIF89a not really"), "scene.jpg")]},
-        content_type="multipart/form-data")
+    response = client.post(
+        f"/cases/{case.number}/updates",
+        data={
+            "body": "师傅已到场，见照片",
+            "visibility": "public",
+            "photos": [(io.BytesIO(b"GIF89a not really"), "scene.jpg")],
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "The file scene.jpg is not a JPEG, PNG or WebP photo." in texts(response)
     assert "师傅已到场，见照片" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(CaseEvent.id)).where(
-        CaseEvent.case_id == case.id)) == events
+    assert (
+        db.session.scalar(select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case.id))
+        == events
+    )
     assert files_in(uploads) == []

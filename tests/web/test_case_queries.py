@@ -30,16 +30,18 @@ class Cast:
     so objects are looked up again rather than kept."""
 
     def __init__(self, ymn):
-        self.ids = dict(
-            reporter=factories.resident(ymn, building_code="2", name="王阿姨").id,
-            secretary=factories.member(Role.SECRETARY, ymn, name="李书记").id,
-            manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
-            branch=factories.member(Role.BRANCH_MEMBER, ymn, name="周党员").id,
-        )
-        self.fitter_ids = [factories.member(Role.PROPERTY_STAFF, ymn, name=f"师傅{i}").id
-                           for i in range(3)]
-        self.neighbour_ids = [factories.resident(ymn, building_code="1", room=f"1-{i}01").id
-                              for i in range(3)]
+        self.ids = {
+            "reporter": factories.resident(ymn, building_code="2", name="王阿姨").id,
+            "secretary": factories.member(Role.SECRETARY, ymn, name="李书记").id,
+            "manager": factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
+            "branch": factories.member(Role.BRANCH_MEMBER, ymn, name="周党员").id,
+        }
+        self.fitter_ids = [
+            factories.member(Role.PROPERTY_STAFF, ymn, name=f"师傅{i}").id for i in range(3)
+        ]
+        self.neighbour_ids = [
+            factories.resident(ymn, building_code="1", room=f"1-{i}01").id for i in range(3)
+        ]
 
     def __getattr__(self, name):
         return db.session.get(Person, self.ids[name])
@@ -74,11 +76,28 @@ def make_cases(cast, n, start=0):
     for i in range(start, start + n):
         reporter = cast.reporter if i % 2 == 0 else cast.neighbours[i % 3]
         place = ymn.buildings[i % 3]
-        case, _ = service.file_case(ymn, place, CATEGORIES[i % 4], f"问题 {i}", f"{i}单元",
-                                    i % 5 == 0, "", "", [a_photo()], by=reporter)
+        case, _ = service.file_case(
+            ymn,
+            place,
+            CATEGORIES[i % 4],
+            f"问题 {i}",
+            f"{i}单元",
+            i % 5 == 0,
+            "",
+            "",
+            [a_photo()],
+            by=reporter,
+        )
         if i % 6 != 1:
-            service.accept(case, cast.secretary, case.version, case.category, Priority.NORMAL,
-                           PartyKind.PROPERTY, False)
+            service.accept(
+                case,
+                cast.secretary,
+                case.version,
+                case.category,
+                Priority.NORMAL,
+                PartyKind.PROPERTY,
+                False,
+            )
         if i % 6 not in (1, 2):
             fitter = cast.fitters[i % 3]
             service.assign(case, cast.secretary, case.version, fitter)
@@ -92,7 +111,9 @@ def add_events(case_number, cast, n):
     case = db.session.scalar(select(Case).where(Case.number == case_number))
     for i in range(n):
         who = cast.fitters[0] if i % 2 else cast.manager
-        service.post_update(case, who, f"第 {i} 次进展", i % 3 != 0, [a_photo()] if i % 4 == 0 else [])
+        service.post_update(
+            case, who, f"第 {i} 次进展", i % 3 != 0, [a_photo()] if i % 4 == 0 else []
+        )
         if i % 10 == 0:
             service.reveal_phone(case, cast.secretary)
 

@@ -16,7 +16,8 @@ from portal.cases.workflow import State
 from portal.extensions import db
 from portal.organisation.models import PartyKind
 from tests import factories
-from tests.conftest import sign_in, texts as raw_texts
+from tests.conftest import sign_in
+from tests.conftest import texts as raw_texts
 from tests.web.test_case_flow import file_case
 
 PHONE = "13712345678"
@@ -35,7 +36,9 @@ def uploads(app, tmp_path):
 def people(world):
     ymn, community = world.ymn, world.community
     return SimpleNamespace(
-        reporter=factories.resident(ymn, building_code="2", name="王阿姨", phone=PHONE, locale="en"),
+        reporter=factories.resident(
+            ymn, building_code="2", name="王阿姨", phone=PHONE, locale="en"
+        ),
         secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
         manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理", locale="en"),
         staff=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅", locale="en"),
@@ -54,14 +57,22 @@ def new_case(world, people, state=State.FILED, compound=None) -> Case:
     """A case the reporter filed, brought to `state` through the service as the staff would."""
     compound = compound or world.ymn
     place = next(b for b in compound.buildings if b.code == "2")
-    case, _key = service.file_case(compound, place, Category.LIFT, "电梯困人", "2单元", False,
-                                   "", "", by=people.reporter)
+    case, _key = service.file_case(
+        compound, place, Category.LIFT, "电梯困人", "2单元", False, "", "", by=people.reporter
+    )
     if state is State.FILED:
         return case
     if state is State.REJECTED:
         return service.reject(case, people.secretary, case.version, "物业合同以外")
-    service.accept(case, people.secretary, case.version, Category.LIFT, Priority.NORMAL,
-                   PartyKind.PROPERTY, False)
+    service.accept(
+        case,
+        people.secretary,
+        case.version,
+        Category.LIFT,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+    )
     if state is State.ACCEPTED:
         return case
     service.assign(case, people.secretary, case.version, people.staff)
@@ -81,21 +92,37 @@ def stored(case_id):
     db.session.expire_all()
     case = db.session.get(Case, case_id)
     events = db.session.scalar(select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case_id))
-    return SimpleNamespace(state=case.state, version=case.version, assignee_id=case.assignee_id,
-                           events=events, case=case)
+    return SimpleNamespace(
+        state=case.state,
+        version=case.version,
+        assignee_id=case.assignee_id,
+        events=events,
+        case=case,
+    )
 
 
 def actions_of(case_id):
-    return [e.action for e in db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))]
+    return [
+        e.action
+        for e in db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+        )
+    ]
 
 
 def post(client, case, action, people, **changes):
     """Post one action's form with everything it needs, as its form on the page would."""
     version = stored(case.id).version
     url, data = {
-        "accept": ("accept", {"version": version, "category": "lift", "priority": "normal",
-                              "lead_party": "property"}),
+        "accept": (
+            "accept",
+            {
+                "version": version,
+                "category": "lift",
+                "priority": "normal",
+                "lead_party": "property",
+            },
+        ),
         "reject": ("reject", {"version": version, "reason": "不属于物业范围"}),
         "merge": ("merge", {"version": version, "target": case.number}),
         "withdraw": ("withdraw", {"version": version}),
@@ -110,22 +137,38 @@ def post(client, case, action, people, **changes):
     return client.post(f"/cases/{case.number}/{url}", data=data, content_type="multipart/form-data")
 
 
-EVERY_ACTION = {"accept", "reject", "merge", "withdraw", "assign", "progress", "note", "resolve",
-                "add_info", "escalate"}
+EVERY_ACTION = {
+    "accept",
+    "reject",
+    "merge",
+    "withdraw",
+    "assign",
+    "progress",
+    "note",
+    "resolve",
+    "add_info",
+    "escalate",
+}
 STAFF = ("secretary", "manager", "staff", "branch", "representative", "grid", "overseer")
 # Who may do what in each state: lead party property, assigned (from in_progress on) to `staff`.
 # Anyone of the compound's parties and the grid worker may also leave a note while the case is
 # open or resolved; the community's overseer only reads, as the case is not escalated.
 MAY = {
-    State.FILED: {"reporter": {"withdraw", "add_info"},
-                  "secretary": {"accept", "reject", "merge", "note", "escalate"}},
-    State.ACCEPTED: {"reporter": {"add_info"},
-                     "secretary": {"assign", "progress", "note", "escalate"},
-                     "manager": {"assign", "progress", "note"}},
-    State.IN_PROGRESS: {"reporter": {"add_info"},
-                        "secretary": {"assign", "progress", "note", "escalate"},
-                        "manager": {"assign", "progress", "note", "resolve"},
-                        "staff": {"progress", "note", "resolve"}},
+    State.FILED: {
+        "reporter": {"withdraw", "add_info"},
+        "secretary": {"accept", "reject", "merge", "note", "escalate"},
+    },
+    State.ACCEPTED: {
+        "reporter": {"add_info"},
+        "secretary": {"assign", "progress", "note", "escalate"},
+        "manager": {"assign", "progress", "note"},
+    },
+    State.IN_PROGRESS: {
+        "reporter": {"add_info"},
+        "secretary": {"assign", "progress", "note", "escalate"},
+        "manager": {"assign", "progress", "note", "resolve"},
+        "staff": {"progress", "note", "resolve"},
+    },
     State.RESOLVED: {"reporter": set()},
     State.REJECTED: {"reporter": set(), **{who: set() for who in STAFF}},
 }
@@ -138,13 +181,17 @@ def test_everyone_is_refused_what_they_may_not_do_and_nothing_changes(app, world
     wrong = []
     for who in ("reporter", *STAFF):
         client = client_of(app, getattr(people, who))
-        may = MAY[state].get(who, set() if who == "overseer" or state is State.REJECTED
-                             else {"note"})
+        may = MAY[state].get(
+            who, set() if who == "overseer" or state is State.REJECTED else {"note"}
+        )
         for action in sorted(EVERY_ACTION - may):
             response = post(client, case, action, people)
             after = stored(case.id)
             if response.status_code != 409 or (after.state, after.version, after.events) != (
-                    before.state, before.version, before.events):
+                before.state,
+                before.version,
+                before.events,
+            ):
                 wrong.append((who, action, response.status_code, after.state.value))
     assert wrong == []
 
@@ -160,26 +207,41 @@ def test_a_refusal_says_why_and_shows_the_case_as_it_stands(app, world, people):
 
 def test_secretary_accepts_and_the_case_records_the_triage(app, world, people):
     case = new_case(world, people)
-    response = post(client_of(app, people.secretary), case, "accept", people,
-                    category="repair", priority="high", lead_party="branch",
-                    responsibility="common_area")
+    response = post(
+        client_of(app, people.secretary),
+        case,
+        "accept",
+        people,
+        category="repair",
+        priority="high",
+        lead_party="branch",
+        responsibility="common_area",
+    )
     assert response.status_code == 302
     after = stored(case.id).case
     assert after.state is State.ACCEPTED and after.assignee_id is None
     assert (after.category, after.priority, after.lead_party) == (
-        Category.REPAIR, Priority.HIGH, PartyKind.BRANCH)
+        Category.REPAIR,
+        Priority.HIGH,
+        PartyKind.BRANCH,
+    )
     assert after.responsibility.value == "common_area" and after.accepted_at is not None
     assert after.due_at > after.accepted_at
     event = after.events[-1]
     assert (event.action, event.actor_id, event.actor_role, event.public) == (
-        "accept", people.secretary.id, "secretary", True)
+        "accept",
+        people.secretary.id,
+        "secretary",
+        True,
+    )
     assert (event.from_state, event.to_state) == (State.FILED, State.ACCEPTED)
 
 
 def test_secretary_accepting_with_an_assignee_puts_the_case_in_progress(app, world, people):
     case = new_case(world, people)
-    response = post(client_of(app, people.secretary), case, "accept", people,
-                    assignee=people.staff.id)
+    response = post(
+        client_of(app, people.secretary), case, "accept", people, assignee=people.staff.id
+    )
     assert response.status_code == 302
     after = stored(case.id)
     assert after.state is State.IN_PROGRESS and after.assignee_id == people.staff.id
@@ -195,20 +257,26 @@ def test_reject_needs_a_reason_and_the_resident_then_sees_it(app, world, people)
     assert "Give the reason; the resident will see it." in texts(response)
     after = stored(case.id)
     assert (after.state, after.version, after.events) == (
-        State.FILED, before.version, before.events)
+        State.FILED,
+        before.version,
+        before.events,
+    )
 
     assert post(secretary, case, "reject", people, reason="这是业主自家的水管").status_code == 302
     after = stored(case.id)
     assert after.state is State.REJECTED and after.case.due_at is None
     assert after.case.reject_reason == "这是业主自家的水管"
-    assert "这是业主自家的水管" in texts(client_of(app, people.reporter).get(f"/cases/{case.number}"))
+    assert "这是业主自家的水管" in texts(
+        client_of(app, people.reporter).get(f"/cases/{case.number}")
+    )
 
 
 def test_secretary_merges_a_duplicate_into_an_earlier_case(app, world, people):
     earlier = new_case(world, people)
     duplicate = new_case(world, people)
-    response = post(client_of(app, people.secretary), duplicate, "merge", people,
-                    target=f" {earlier.number} ")
+    response = post(
+        client_of(app, people.secretary), duplicate, "merge", people, target=f" {earlier.number} "
+    )
     assert response.status_code == 302
     after = stored(duplicate.id).case
     assert after.state is State.MERGED and after.merged_into_id == earlier.id
@@ -221,14 +289,20 @@ def test_merge_into_another_compounds_case_itself_or_nothing_is_refused(app, wor
     factories.member(Role.SECRETARY, world.czy)
     case = new_case(world, people)
     elsewhere = new_case(world, people, compound=world.czy)
-    number = {"other compound": elsewhere.number, "itself": case.number,
-              "nonexistent": "ymn-20200101-0001"}[target]
+    number = {
+        "other compound": elsewhere.number,
+        "itself": case.number,
+        "nonexistent": "ymn-20200101-0001",
+    }[target]
     before = stored(case.id)
     response = post(client_of(app, people.secretary), case, "merge", people, target=number)
     assert response.status_code == 422
     after = stored(case.id)
     assert (after.state, after.version, after.events) == (
-        State.FILED, before.version, before.events)
+        State.FILED,
+        before.version,
+        before.events,
+    )
     assert after.case.merged_into_id is None and actions_of(elsewhere.id) == ["file"]
 
 
@@ -242,15 +316,19 @@ def test_secretary_assigns_then_reassigns_and_the_timeline_keeps_both(app, world
     assert after.state is State.IN_PROGRESS and after.assignee_id == people.branch.id
     reassign = after.case.events[-1]
     assert reassign.action == "reassign"
-    assert reassign.data == {"assignee_id": people.branch.id, "previous_id": people.staff.id,
-                             "party": "branch"}
+    assert reassign.data == {
+        "assignee_id": people.branch.id,
+        "previous_id": people.staff.id,
+        "party": "branch",
+    }
 
 
 def test_assigning_to_the_present_assignee_again_is_refused(app, world, people):
     case = new_case(world, people, State.IN_PROGRESS)
     before = stored(case.id)
-    response = post(client_of(app, people.secretary), case, "assign", people,
-                    assignee=people.staff.id)
+    response = post(
+        client_of(app, people.secretary), case, "assign", people, assignee=people.staff.id
+    )
     assert response.status_code == 422
     assert stored(case.id).events == before.events
 
@@ -267,8 +345,11 @@ def test_property_manager_reassigns_inside_property_but_not_to_the_branch(app, w
     assert response.status_code == 409
     assert "A party's head can assign only to members of their own party." in texts(response)
     after = stored(case.id)
-    assert (after.assignee_id, after.version, after.events) == (fitter.id, before.version,
-                                                                before.events)
+    assert (after.assignee_id, after.version, after.events) == (
+        fitter.id,
+        before.version,
+        before.events,
+    )
 
 
 def test_reporter_withdraws_before_acceptance_but_not_after(app, world, people):
@@ -297,30 +378,43 @@ def test_assignee_posts_progress_and_resolves_the_case(app, world, people):
     assert after.state is State.RESOLVED and after.resolution == "更换了按钮面板"
     assert after.resolved_at is not None and after.due_at is None
     assert [(e.action, e.public, e.body) for e in after.events[-3:]] == [
-        ("progress", True, "师傅已到场"), ("note", False, "配件需调货"), ("resolve", True, "更换了按钮面板")]
+        ("progress", True, "师傅已到场"),
+        ("note", False, "配件需调货"),
+        ("resolve", True, "更换了按钮面板"),
+    ]
 
 
 def test_reporter_adds_information_to_an_open_case(app, world, people):
     case = new_case(world, people, State.ACCEPTED)
-    assert post(client_of(app, people.reporter), case, "add_info", people,
-                body="晚上十点后也坏").status_code == 302
+    assert (
+        post(
+            client_of(app, people.reporter), case, "add_info", people, body="晚上十点后也坏"
+        ).status_code
+        == 302
+    )
     event = stored(case.id).case.events[-1]
     assert (event.action, event.actor_role, event.body, event.public) == (
-        "add_info", "reporter", "晚上十点后也坏", True)
+        "add_info",
+        "reporter",
+        "晚上十点后也坏",
+        True,
+    )
 
 
 def test_a_note_posted_meanwhile_does_not_make_the_secretarys_triage_form_stale(app, world, people):
     case = new_case(world, people)
     opened_version = stored(case.id).version
     assert post(client_of(app, people.manager), case, "note", people).status_code == 302
-    response = post(client_of(app, people.secretary), case, "accept", people,
-                    version=opened_version)
+    response = post(
+        client_of(app, people.secretary), case, "accept", people, version=opened_version
+    )
     assert response.status_code == 302
     assert stored(case.id).state is State.ACCEPTED
 
 
-def test_updates_added_information_and_reveals_leave_an_open_assignment_form_valid(app, world,
-                                                                                     people):
+def test_updates_added_information_and_reveals_leave_an_open_assignment_form_valid(
+    app, world, people
+):
     case = new_case(world, people, State.IN_PROGRESS)
     opened_version = stored(case.id).version
     assert post(client_of(app, people.staff), case, "progress", people).status_code == 302
@@ -328,16 +422,18 @@ def test_updates_added_information_and_reveals_leave_an_open_assignment_form_val
     secretary = client_of(app, people.secretary)
     assert secretary.post(f"/cases/{case.number}/reveal-phone").status_code == 200
     assert stored(case.id).version == opened_version
-    response = post(secretary, case, "assign", people, version=opened_version,
-                    assignee=people.manager.id)
+    response = post(
+        secretary, case, "assign", people, version=opened_version, assignee=people.manager.id
+    )
     assert response.status_code == 302 and stored(case.id).assignee_id == people.manager.id
 
 
 # -- filing -----------------------------------------------------------------------------
 
 
-def test_visitor_files_follows_by_private_link_and_finds_it_in_their_account(app, client, world,
-                                                                              people):
+def test_visitor_files_follows_by_private_link_and_finds_it_in_their_account(
+    app, client, world, people
+):
     response = file_case(client, world, contact_name="张秀英", contact_phone="13800001111")
     assert response.status_code == 302
     case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
@@ -352,13 +448,25 @@ def test_visitor_files_follows_by_private_link_and_finds_it_in_their_account(app
     assert stranger.get(f"/cases/{case.number}?key={link.group(2)}").status_code == 200
 
     newcomer = app.test_client()
-    assert newcomer.post("/c/ymn/signup", data={
-        "name": "张秀英", "phone": "13800001111", "building": str(building(world).id),
-        "room": "2-501", "password": "longenough1", "confirm": "longenough1",
-        "privacy": "y"}).status_code == 302
+    assert (
+        newcomer.post(
+            "/c/ymn/signup",
+            data={
+                "name": "张秀英",
+                "phone": "13800001111",
+                "building": str(building(world).id),
+                "room": "2-501",
+                "password": "longenough1",
+                "confirm": "longenough1",
+                "privacy": "y",
+            },
+        ).status_code
+        == 302
+    )
     assert case.number not in texts(newcomer.get("/my"))
-    home = db.session.scalar(select(Home).join(Person, Home.person_id == Person.id)
-                             .where(Person.phone == "13800001111"))
+    home = db.session.scalar(
+        select(Home).join(Person, Home.person_id == Person.id).where(Person.phone == "13800001111")
+    )
     assert client_of(app, people.secretary).post(f"/homes/{home.id}/verify").status_code == 302
     assert case.number in texts(newcomer.get("/my"))
     assert newcomer.get(f"/cases/{case.number}").status_code == 200
@@ -392,10 +500,16 @@ def test_signed_in_resident_files_as_themself_whatever_the_form_says(app, world,
 def test_htmx_action_aimed_at_the_case_answers_with_the_case_region_only(app, world, people):
     case = new_case(world, people)
     secretary = client_of(app, people.secretary)
-    response = secretary.post(f"/cases/{case.number}/accept", headers={
-        "HX-Request": "true", "HX-Target": "case"}, data={
-        "version": case.version, "category": "lift", "priority": "normal",
-        "lead_party": "property"})
+    response = secretary.post(
+        f"/cases/{case.number}/accept",
+        headers={"HX-Request": "true", "HX-Target": "case"},
+        data={
+            "version": case.version,
+            "category": "lift",
+            "priority": "normal",
+            "lead_party": "property",
+        },
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="case"') and "<html" not in html
@@ -406,9 +520,11 @@ def test_htmx_action_aimed_at_the_case_answers_with_the_case_region_only(app, wo
 def test_htmx_action_aimed_at_a_queue_row_answers_with_that_row(app, world, people):
     case = new_case(world, people)
     secretary = client_of(app, people.secretary)
-    response = secretary.post(f"/cases/{case.number}/reject", headers={
-        "HX-Request": "true", "HX-Target": f"row-{case.id}"}, data={
-        "version": case.version, "reason": "重复", "next": "/c/ymn/cases"})
+    response = secretary.post(
+        f"/cases/{case.number}/reject",
+        headers={"HX-Request": "true", "HX-Target": f"row-{case.id}"},
+        data={"version": case.version, "reason": "重复", "next": "/c/ymn/cases"},
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<li class="row queue-row" id="row-{case.id}">')
@@ -417,10 +533,16 @@ def test_htmx_action_aimed_at_a_queue_row_answers_with_that_row(app, world, peop
 
 def test_htmx_refusal_aimed_at_the_case_comes_back_as_the_case_region_with_409(app, world, people):
     case = new_case(world, people)
-    response = client_of(app, people.staff).post(f"/cases/{case.number}/accept", headers={
-        "HX-Request": "true", "HX-Target": "case"}, data={
-        "version": case.version, "category": "lift", "priority": "normal",
-        "lead_party": "property"})
+    response = client_of(app, people.staff).post(
+        f"/cases/{case.number}/accept",
+        headers={"HX-Request": "true", "HX-Target": "case"},
+        data={
+            "version": case.version,
+            "category": "lift",
+            "priority": "normal",
+            "lead_party": "property",
+        },
+    )
     assert response.status_code == 409
     assert response.get_data(as_text=True).lstrip().startswith('<div id="case"')
 
@@ -468,7 +590,11 @@ def test_secretary_reveals_the_phone_and_the_reveal_is_on_the_record(app, world,
     assert response.status_code == 200 and PHONE in response.get_data(as_text=True)
     event = stored(case.id).case.events[-1]
     assert (event.action, event.public, event.actor_id, event.actor_role) == (
-        "reveal_phone", False, people.secretary.id, "secretary")
+        "reveal_phone",
+        False,
+        people.secretary.id,
+        "secretary",
+    )
     # Revealing is one look, not a lasting change: the next visit is masked again.
     assert PHONE not in secretary.get(f"/cases/{case.number}").get_data(as_text=True)
 
@@ -476,8 +602,9 @@ def test_secretary_reveals_the_phone_and_the_reveal_is_on_the_record(app, world,
 def test_htmx_reveal_answers_with_the_number_alone(app, world, people):
     case = new_case(world, people)
     response = client_of(app, people.overseer).post(
-        f"/cases/{case.number}/reveal-phone", headers={"HX-Request": "true",
-                                                       "HX-Target": "reporter-phone"})
+        f"/cases/{case.number}/reveal-phone",
+        headers={"HX-Request": "true", "HX-Target": "reporter-phone"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert f'<span id="reporter-phone">{PHONE}</span>' in html
@@ -506,8 +633,11 @@ def test_visitor_withdraws_their_case_with_the_follow_key(app, world):
 
 def test_visitor_adds_information_with_the_follow_key(app, world):
     client, case = visitor_case(app, world)
-    response = client.post(f"/cases/{case.number}/info", data={"body": "楼道灯也不亮"},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/cases/{case.number}/info",
+        data={"body": "楼道灯也不亮"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     event = stored(case.id).case.events[-1]
     assert (event.action, event.actor_id, event.body) == ("add_info", None, "楼道灯也不亮")

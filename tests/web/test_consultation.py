@@ -1,6 +1,6 @@
-"""Three-party consultation through the test client: convene, attend, opinions, resolve, sign, publish."""
+"""Three-party consultation via the client: convene, attend, opinions, resolve, sign, publish."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +11,12 @@ from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent, Priority
 from portal.cases.workflow import State
 from portal.consultation.models import (
-    ActionItem, AgendaItem, Consultation, ConsultationState, Resolution, ResolutionState,
+    ActionItem,
+    AgendaItem,
+    Consultation,
+    ConsultationState,
+    Resolution,
+    ResolutionState,
 )
 from portal.extensions import db
 from portal.organisation.models import PartyKind
@@ -32,14 +37,26 @@ class Compound:
         self.rep = factories.member(Role.REPRESENTATIVE, c, name="钱代表")
         self.rep2 = factories.member(Role.REPRESENTATIVE, c, name="吴代表")
         self.resident = factories.resident(c, name="王阿姨")
-        self.cases = [self._case("停车位不够，希望重新规划", Category.PARKING),
-                      self._case("想用维修资金修外墙", Category.MAINTENANCE_FUND)]
+        self.cases = [
+            self._case("停车位不够，希望重新规划", Category.PARKING),
+            self._case("想用维修资金修外墙", Category.MAINTENANCE_FUND),
+        ]
 
     def _case(self, text, category):
-        case, _key = cases.file_case(self.compound, self.compound.buildings[0], category, text, "",
-                                     False, "", "", by=self.resident)
-        cases.accept(case, self.secretary, case.version, category, Priority.NORMAL,
-                     PartyKind.BRANCH, True)
+        case, _key = cases.file_case(
+            self.compound,
+            self.compound.buildings[0],
+            category,
+            text,
+            "",
+            False,
+            "",
+            "",
+            by=self.resident,
+        )
+        cases.accept(
+            case, self.secretary, case.version, category, Priority.NORMAL, PartyKind.BRANCH, True
+        )
         return case
 
 
@@ -49,8 +66,15 @@ def ymn(world):
 
 
 def _convene(client, ymn, mode="in_person", **extra):
-    data = {"title": "北门停车与外墙维修", "cases": [c.id for c in ymn.cases], "mode": mode,
-            "starts_at": "2026-12-01T19:30", "place": "小区党群服务站", "window_days": "7", **extra}
+    data = {
+        "title": "北门停车与外墙维修",
+        "cases": [c.id for c in ymn.cases],
+        "mode": mode,
+        "starts_at": "2026-12-01T19:30",
+        "place": "小区党群服务站",
+        "window_days": "7",
+        **extra,
+    }
     return client.post("/c/ymn/consultations/new", data=data)
 
 
@@ -67,8 +91,12 @@ def test_secretary_convenes_and_cases_go_into_consultation(client, ymn, login):
     db.session.expire_all()
     assert {db.session.get(Case, c.id).state for c in ymn.cases} == {State.CONSULTING}
     invited = {(i.person.name, i.party) for i in consultation.invitations}
-    assert invited == {("李书记", PartyKind.BRANCH), ("赵经理", PartyKind.PROPERTY),
-                       ("钱代表", PartyKind.RESIDENTS), ("吴代表", PartyKind.RESIDENTS)}
+    assert invited == {
+        ("李书记", PartyKind.BRANCH),
+        ("赵经理", PartyKind.PROPERTY),
+        ("钱代表", PartyKind.RESIDENTS),
+        ("吴代表", PartyKind.RESIDENTS),
+    }
     client.post("/logout")
     login(ymn.rep)
     assert "北门停车与外墙维修" in texts(client.get("/desk/representative"))
@@ -88,8 +116,10 @@ def test_meeting_missing_a_party_cannot_conclude_and_says_which(client, ymn, log
     _convene(client, ymn)
     consultation = _consultation()
     for party in ("branch", "property"):
-        client.post(f"/consultations/{consultation.id}/attendance",
-                    data={"party": party, "present": "y", "attendees": "x"})
+        client.post(
+            f"/consultations/{consultation.id}/attendance",
+            data={"party": party, "present": "y", "attendees": "x"},
+        )
     response = client.post(f"/consultations/{consultation.id}/conclude")
     assert response.status_code == 422
     assert "会议不能结束：居民代表未参加。" in texts(response)
@@ -99,11 +129,18 @@ def test_meeting_missing_a_party_cannot_conclude_and_says_which(client, ymn, log
 def _resolve_and_sign(client, ymn, login, consultation, item):
     login(ymn.secretary)
     due = (date.today() + timedelta(days=10)).isoformat()
-    response = client.post(f"/consultations/{consultation.id}/items/{item.id}/resolution", data={
-        "text": "北门增设二十个临时车位，物业负责划线，居民代表负责征求意见",
-        "actions-0-assignee": ymn.staff.id, "actions-0-description": "划线施工", "actions-0-due_on": due,
-        "actions-1-assignee": ymn.rep.id, "actions-1-description": "征求住户意见", "actions-1-due_on": due,
-    })
+    response = client.post(
+        f"/consultations/{consultation.id}/items/{item.id}/resolution",
+        data={
+            "text": "北门增设二十个临时车位，物业负责划线，居民代表负责征求意见",
+            "actions-0-assignee": ymn.staff.id,
+            "actions-0-description": "划线施工",
+            "actions-0-due_on": due,
+            "actions-1-assignee": ymn.rep.id,
+            "actions-1-description": "征求住户意见",
+            "actions-1-due_on": due,
+        },
+    )
     assert response.status_code == 302, texts(response)
     resolution = db.session.scalar(select(Resolution).where(Resolution.item_id == item.id))
     client.post(f"/resolutions/{resolution.id}/sign", data={"party": "branch", "decision": "sign"})
@@ -119,10 +156,14 @@ def test_resolution_signed_by_three_takes_effect_and_is_published(client, ymn, l
     client.post("/logout")
     resolution = _resolve_and_sign(client, ymn, login, consultation, item)
     login(ymn.manager)
-    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"})
+    client.post(
+        f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"}
+    )
     client.post("/logout")
     login(ymn.rep)
-    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "residents", "decision": "sign"})
+    client.post(
+        f"/resolutions/{resolution.id}/sign", data={"party": "residents", "decision": "sign"}
+    )
     db.session.expire_all()
     resolution = db.session.get(Resolution, resolution.id)
     assert resolution.state is ResolutionState.EFFECTIVE
@@ -146,7 +187,9 @@ def test_representative_cannot_sign_for_the_property_party(client, ymn, login):
     client.post("/logout")
     resolution = _resolve_and_sign(client, ymn, login, consultation, consultation.items[0])
     login(ymn.rep)
-    response = client.post(f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"})
+    response = client.post(
+        f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"}
+    )
     assert response.status_code == 302  # plain form: back to the page with the refusal
     assert "您不能代表这一方签字" in texts(client.get(response.headers["Location"]))
     assert db.session.get(Resolution, resolution.id).signature(PartyKind.PROPERTY) is None
@@ -159,7 +202,9 @@ def test_head_signs_only_for_their_own_party(client, ymn, login):
     client.post("/logout")
     resolution = _resolve_and_sign(client, ymn, login, consultation, consultation.items[0])
     login(ymn.manager)
-    client.post(f"/resolutions/{resolution.id}/sign", data={"party": "residents", "decision": "sign"})
+    client.post(
+        f"/resolutions/{resolution.id}/sign", data={"party": "residents", "decision": "sign"}
+    )
     db.session.expire_all()
     assert db.session.get(Resolution, resolution.id).signature(PartyKind.RESIDENTS) is None
 
@@ -172,22 +217,26 @@ def test_dissent_is_recorded_and_the_case_can_be_escalated(client, ymn, login):
     client.post("/logout")
     resolution = _resolve_and_sign(client, ymn, login, consultation, item)
     login(ymn.manager)
-    client.post(f"/resolutions/{resolution.id}/sign",
-                data={"party": "property", "decision": "dissent", "reason": "维修资金不足"})
+    client.post(
+        f"/resolutions/{resolution.id}/sign",
+        data={"party": "property", "decision": "dissent", "reason": "维修资金不足"},
+    )
     db.session.expire_all()
     assert db.session.get(Resolution, resolution.id).state is ResolutionState.DISSENTED
     case = db.session.get(Case, item.case_id)
     assert case.state is not State.CONSULTING
     client.post("/logout")
     login(ymn.secretary)
-    response = client.post(f"/cases/{case.number}/escalate", data={"reason": "三方意见不一致，请社区协调"})
+    response = client.post(
+        f"/cases/{case.number}/escalate", data={"reason": "三方意见不一致，请社区协调"}
+    )
     assert response.status_code == 302, texts(response)
     db.session.expire_all()
     assert db.session.get(Case, case.id).escalation_level == 1
 
 
 def test_online_opinion_after_the_window_is_refused(client, ymn, login, app):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from portal import clock
 
@@ -197,12 +246,16 @@ def test_online_opinion_after_the_window_is_refused(client, ymn, login, app):
     item = consultation.items[0]
     client.post("/logout")
     login(ymn.manager)
-    ok = client.post(f"/consultations/{consultation.id}/items/{item.id}/opinion",
-                     data={"party": "property", "body": "同意增设车位"})
+    ok = client.post(
+        f"/consultations/{consultation.id}/items/{item.id}/opinion",
+        data={"party": "property", "body": "同意增设车位"},
+    )
     assert ok.status_code == 302
-    with clock.fixed(datetime.now(timezone.utc) + timedelta(days=4)):
-        late = client.post(f"/consultations/{consultation.id}/items/{item.id}/opinion",
-                           data={"party": "property", "body": "补充意见"})
+    with clock.fixed(datetime.now(UTC) + timedelta(days=4)):
+        late = client.post(
+            f"/consultations/{consultation.id}/items/{item.id}/opinion",
+            data={"party": "property", "body": "补充意见"},
+        )
     assert late.status_code == 302
     assert "逾期意见不再受理" in texts(client.get(late.headers["Location"]))
     assert len(db.session.get(AgendaItem, item.id).opinions) == 1
@@ -212,7 +265,9 @@ def test_cancelled_meeting_returns_its_cases_to_work(client, ymn, login):
     login(ymn.secretary)
     _convene(client, ymn)
     consultation = _consultation()
-    response = client.post(f"/consultations/{consultation.id}/cancel", data={"reason": "场地临时不可用"})
+    response = client.post(
+        f"/consultations/{consultation.id}/cancel", data={"reason": "场地临时不可用"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert _consultation().state is ConsultationState.CANCELLED
@@ -240,7 +295,9 @@ def test_action_items_done_then_case_resolves(client, ymn, login):
         client.post("/logout")
     case = db.session.get(Case, item.case_id)
     login(ymn.staff)
-    refused = client.post(f"/cases/{case.number}/resolve", data={"version": case.version, "body": "完成"})
+    refused = client.post(
+        f"/cases/{case.number}/resolve", data={"version": case.version, "body": "完成"}
+    )
     assert refused.status_code == 409
     for action in db.session.scalars(select(ActionItem).where(ActionItem.case_id == case.id)).all():
         who = ymn.staff if action.assignee_id == ymn.staff.id else ymn.rep
@@ -251,10 +308,18 @@ def test_action_items_done_then_case_resolves(client, ymn, login):
     login(ymn.staff)
     db.session.expire_all()
     case = db.session.get(Case, case.id)
-    done = client.post(f"/cases/{case.number}/resolve", data={"version": case.version, "body": "车位已划好"})
+    done = client.post(
+        f"/cases/{case.number}/resolve", data={"version": case.version, "body": "车位已划好"}
+    )
     assert done.status_code == 302, texts(done)
-    assert db.session.scalar(select(func.count(CaseEvent.id)).where(
-        CaseEvent.case_id == case.id, CaseEvent.action == "action_done")) == 2
+    assert (
+        db.session.scalar(
+            select(func.count(CaseEvent.id)).where(
+                CaseEvent.case_id == case.id, CaseEvent.action == "action_done"
+            )
+        )
+        == 2
+    )
 
 
 def test_the_clock_pauses_while_a_case_waits_on_the_consultation(app, client, ymn, login):

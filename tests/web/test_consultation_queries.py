@@ -31,21 +31,26 @@ class Cast:
     so objects are looked up again rather than kept."""
 
     def __init__(self, ymn):
-        self.ids = dict(
-            secretary=factories.member(Role.SECRETARY, ymn, name="李书记").id,
-            manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
-            staff=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅").id,
-            rep=factories.member(Role.REPRESENTATIVE, ymn, name="钱代表").id,
-            reporter=factories.resident(ymn, building_code="2", room="2-201", name="王阿姨").id,
-            neighbour=factories.resident(ymn, building_code="1", room="1-301", name="邻居老刘").id,
-        )
+        self.ids = {
+            "secretary": factories.member(Role.SECRETARY, ymn, name="李书记").id,
+            "manager": factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
+            "staff": factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅").id,
+            "rep": factories.member(Role.REPRESENTATIVE, ymn, name="钱代表").id,
+            "reporter": factories.resident(ymn, building_code="2", room="2-201", name="王阿姨").id,
+            "neighbour": factories.resident(
+                ymn, building_code="1", room="1-301", name="邻居老刘"
+            ).id,
+        }
         # A compound has a representative or two per building; each speaks on the cases of
         # their own building, so a longer agenda hears more of them.
         self.rep_ids = [self.ids["rep"]] + [
-            factories.member(Role.REPRESENTATIVE, ymn, name=f"{i}号楼代表").id for i in range(1, 6)]
+            factories.member(Role.REPRESENTATIVE, ymn, name=f"{i}号楼代表").id for i in range(1, 6)
+        ]
         # Each building's leader (楼栋长) is a member of the branch, not invited by default.
-        self.leader_ids = [factories.member(Role.BRANCH_MEMBER, ymn, name=f"{b.code}号楼楼栋长").id
-                           for b in ymn.buildings]
+        self.leader_ids = [
+            factories.member(Role.BRANCH_MEMBER, ymn, name=f"{b.code}号楼楼栋长").id
+            for b in ymn.buildings
+        ]
 
     def __getattr__(self, name):
         return db.session.get(Person, self.ids[name])
@@ -73,16 +78,41 @@ def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[st
     ymn = org.compound_by_code("ymn")
     agenda = []
     for i in range(n):
-        case, _key = cases.file_case(ymn, ymn.buildings[i % 3], CATEGORIES[i % 2],
-                                     f"{title}：第 {i} 件事", f"{i}单元", False, "", "",
-                                     by=cast.reporter)
-        cases.accept(case, cast.secretary, case.version, case.category, Priority.NORMAL,
-                     PartyKind.BRANCH, True)
+        case, _key = cases.file_case(
+            ymn,
+            ymn.buildings[i % 3],
+            CATEGORIES[i % 2],
+            f"{title}：第 {i} 件事",
+            f"{i}单元",
+            False,
+            "",
+            "",
+            by=cast.reporter,
+        )
+        cases.accept(
+            case,
+            cast.secretary,
+            case.version,
+            case.category,
+            Priority.NORMAL,
+            PartyKind.BRANCH,
+            True,
+        )
         agenda.append(case)
-    consultation = service.convene(ymn, cast.secretary, title, Mode.IN_PERSON, agenda,
-                                   starts_at=now() + timedelta(days=1), place="小区党群服务站")
-    for party, who in ((PartyKind.BRANCH, "李书记"), (PartyKind.PROPERTY, "赵经理"),
-                       (PartyKind.RESIDENTS, "钱代表、1号楼代表")):
+    consultation = service.convene(
+        ymn,
+        cast.secretary,
+        title,
+        Mode.IN_PERSON,
+        agenda,
+        starts_at=now() + timedelta(days=1),
+        place="小区党群服务站",
+    )
+    for party, who in (
+        (PartyKind.BRANCH, "李书记"),
+        (PartyKind.PROPERTY, "赵经理"),
+        (PartyKind.RESIDENTS, "钱代表、1号楼代表"),
+    ):
         service.record_attendance(consultation, cast.secretary, party, True, who)
     due = local_date() + timedelta(days=14)
     for i, item in enumerate(consultation.items):
@@ -90,14 +120,28 @@ def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[st
         service.post_opinion(item, voice, PartyKind.BRANCH, f"支部意见 {i}")
         service.post_opinion(item, cast.manager, PartyKind.PROPERTY, f"物业意见 {i}")
         service.post_opinion(item, cast.representative(i), PartyKind.RESIDENTS, f"居民意见 {i}")
-        service.post_opinion(item, cast.representative(i + 1), PartyKind.RESIDENTS,
-                             f"居民补充意见 {i}")
-        resolution = service.draft_resolution(item, cast.secretary, f"决议 {i}：按三方意见办理", [
-            {"party": PartyKind.PROPERTY, "assignee": cast.staff,
-             "description": f"物业施工 {i}", "due_on": due},
-            {"party": PartyKind.RESIDENTS, "assignee": cast.rep,
-             "description": f"征求住户意见 {i}", "due_on": due},
-        ])
+        service.post_opinion(
+            item, cast.representative(i + 1), PartyKind.RESIDENTS, f"居民补充意见 {i}"
+        )
+        resolution = service.draft_resolution(
+            item,
+            cast.secretary,
+            f"决议 {i}：按三方意见办理",
+            [
+                {
+                    "party": PartyKind.PROPERTY,
+                    "assignee": cast.staff,
+                    "description": f"物业施工 {i}",
+                    "due_on": due,
+                },
+                {
+                    "party": PartyKind.RESIDENTS,
+                    "assignee": cast.rep,
+                    "description": f"征求住户意见 {i}",
+                    "due_on": due,
+                },
+            ],
+        )
         service.sign(resolution, cast.secretary, PartyKind.BRANCH, Decision.SIGN)
         service.sign(resolution, cast.manager, PartyKind.PROPERTY, Decision.SIGN)
         service.sign(resolution, cast.representative(i), PartyKind.RESIDENTS, Decision.SIGN)
@@ -152,8 +196,9 @@ def measure(app, cast, consultation_id, case_number) -> dict[str, list[str]]:
         "agenda case page, reporter": (reporter, f"/cases/{case_number}", None),
         "my cases, action-item assignee": (staff, "/cases/mine", None),
     }
-    return {name: statements_for(client, url, headers)
-            for name, (client, url, headers) in views.items()}
+    return {
+        name: statements_for(client, url, headers) for name, (client, url, headers) in views.items()
+    }
 
 
 def shape(statement: str) -> str:
@@ -168,8 +213,10 @@ def explain(few: dict[str, list[str]], many: dict[str, list[str]]) -> str:
     for name in few:
         if len(few[name]) == len(many[name]):
             continue
-        lines.append(f"{name}: {len(few[name])} statements with 2 agenda cases, "
-                     f"{len(many[name])} with 12; these ran more often:")
+        lines.append(
+            f"{name}: {len(few[name])} statements with 2 agenda cases, "
+            f"{len(many[name])} with 12; these ran more often:"
+        )
         before, after = Counter(map(shape, few[name])), Counter(map(shape, many[name]))
         for statement, times in (after - before).items():
             lines.append(f"  +{times} × {statement[:300]}")
@@ -190,10 +237,12 @@ def measure_both(app, cast, leaders_speak=False):
     return few, many, second_id, second_numbers
 
 
-@pytest.mark.parametrize("leaders_speak", [False, True],
-                         ids=["invitees-speak", "building-leaders-speak"])
-def test_consultation_pages_cost_the_same_with_2_agenda_cases_or_12(app, world, cast,
-                                                                    leaders_speak):
+@pytest.mark.parametrize(
+    "leaders_speak", [False, True], ids=["invitees-speak", "building-leaders-speak"]
+)
+def test_consultation_pages_cost_the_same_with_2_agenda_cases_or_12(
+    app, world, cast, leaders_speak
+):
     """With leaders_speak, a building leader, a branch member who is not invited by default,
     speaks for the branch on the cases of their building: a longer agenda hears more people
     (2 leaders, then 3), whom the minutes must not load one by one."""

@@ -22,8 +22,10 @@ def run_demo(app, *args):
 
 
 def dump():
-    return {table.name: db.session.execute(select(table).order_by(*table.primary_key)).all()
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.execute(select(table).order_by(*table.primary_key)).all()
+        for table in db.metadata.sorted_tables
+    }
 
 
 def count(model, *where):
@@ -39,7 +41,8 @@ def test_demo_builds_a_sub_district_of_four_compounds_with_their_parties_and_res
         assert compound.buildings, compound.code
         assert {p.kind for p in compound.parties} == set(PartyKind), compound.code
         members = db.session.scalars(
-            select(Membership).where(Membership.compound_id == compound.id)).all()
+            select(Membership).where(Membership.compound_id == compound.id)
+        ).all()
         assert {PARTY[m.role] for m in members} == set(PartyKind), compound.code
     assert count(Home, Home.state == HomeState.VERIFIED) >= 20
     assert count(Home, Home.state == HomeState.PENDING) > 0

@@ -45,8 +45,16 @@ def team(world):
 def resolve_case(case, team, at=T):
     """Accepted with the fitter as assignee, then resolved by him, at `at`."""
     with clock.fixed(at):
-        service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=team.fitter)
+        service.accept(
+            case,
+            team.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=team.fitter,
+        )
         service.resolve(case, team.fitter, case.version, "更换了漏水的水管接头")
     return case
 
@@ -54,8 +62,17 @@ def resolve_case(case, team, at=T):
 def resolved_case(world, team, at=T, description="楼上漏水，天花板滴水"):
     building = next(b for b in world.ymn.buildings if b.code == "2")
     with clock.fixed(at):
-        case, _key = service.file_case(world.ymn, building, Category.REPAIR, description, "2-301",
-                                       False, "", "", by=team.reporter)
+        case, _key = service.file_case(
+            world.ymn,
+            building,
+            Category.REPAIR,
+            description,
+            "2-301",
+            False,
+            "",
+            "",
+            by=team.reporter,
+        )
     return resolve_case(case, team, at)
 
 
@@ -78,8 +95,11 @@ def events_of(case, action=None) -> list[CaseEvent]:
 
 
 def feedback_of(case) -> list[Feedback]:
-    return list(db.session.scalars(select(Feedback).where(Feedback.case_id == case.id)
-                                   .order_by(Feedback.id)))
+    return list(
+        db.session.scalars(
+            select(Feedback).where(Feedback.case_id == case.id).order_by(Feedback.id)
+        )
+    )
 
 
 def timeline(response) -> str:
@@ -100,8 +120,13 @@ def post_feedback(client, case, at=T + timedelta(days=2), **form):
 
 def test_solved_and_satisfied_closes_the_case_as_solved(app, world, team):
     case = resolved_case(world, team)
-    response = post_feedback(client_of(app, team.reporter), case, solved="yes",
-                             satisfaction="satisfied", comment="修得很好，谢谢")
+    response = post_feedback(
+        client_of(app, team.reporter),
+        case,
+        solved="yes",
+        satisfaction="satisfied",
+        comment="修得很好，谢谢",
+    )
     assert response.status_code == 302, texts(response)
     assert response.headers["Location"] == f"/cases/{case.number}"
 
@@ -110,7 +135,12 @@ def test_solved_and_satisfied_closes_the_case_as_solved(app, world, team):
     assert case.closed_at == T + timedelta(days=2) and case.feedback_due_at is None
     [row] = feedback_of(case)
     assert (row.source, row.solved, row.satisfaction, row.comment, row.recorded_by_id) == (
-        Source.RESIDENT, True, Satisfaction.SATISFIED, "修得很好，谢谢", team.reporter.id)
+        Source.RESIDENT,
+        True,
+        Satisfaction.SATISFIED,
+        "修得很好，谢谢",
+        team.reporter.id,
+    )
     [event] = events_of(case, "close_solved")
     assert (event.actor_id, event.actor_role, event.public) == (team.reporter.id, "reporter", True)
     assert (event.from_state, event.to_state) == (State.RESOLVED, State.CLOSED)
@@ -121,13 +151,20 @@ def test_solved_and_satisfied_closes_the_case_as_solved(app, world, team):
     assert "确认问题已解决（满意）。" in timeline(page)
 
 
-def test_not_solved_reopens_to_the_same_assignee_with_the_reason_and_a_new_deadline(app, world,
-                                                                                    team):
+def test_not_solved_reopens_to_the_same_assignee_with_the_reason_and_a_new_deadline(
+    app, world, team
+):
     case = resolved_case(world, team)
     answered_at = T + timedelta(days=2)
     reason = "天花板还在滴水，没有修好"
-    response = post_feedback(client_of(app, team.reporter), case, at=answered_at, solved="no",
-                             satisfaction="dissatisfied", comment=reason)
+    response = post_feedback(
+        client_of(app, team.reporter),
+        case,
+        at=answered_at,
+        solved="no",
+        satisfaction="dissatisfied",
+        comment=reason,
+    )
     assert response.status_code == 302, texts(response)
 
     case = stored(case)
@@ -140,7 +177,11 @@ def test_not_solved_reopens_to_the_same_assignee_with_the_reason_and_a_new_deadl
 
     [row] = feedback_of(case)
     assert (row.source, row.solved, row.satisfaction, row.comment) == (
-        Source.RESIDENT, False, Satisfaction.DISSATISFIED, reason)
+        Source.RESIDENT,
+        False,
+        Satisfaction.DISSATISFIED,
+        reason,
+    )
     [event] = events_of(case, "reopen")
     assert (event.actor_id, event.body, event.public) == (team.reporter.id, reason, True)
     assert (event.from_state, event.to_state) == (State.RESOLVED, State.IN_PROGRESS)
@@ -152,8 +193,9 @@ def test_not_solved_reopens_to_the_same_assignee_with_the_reason_and_a_new_deadl
         assert "因居民表示未解决，已退回重办 1 次。" in texts(page)
 
     # The assignee hears of it; the resident who said it does not.
-    told = db.session.scalars(select(Notification).where(
-        Notification.case_id == case.id, Notification.kind == "reopen")).all()
+    told = db.session.scalars(
+        select(Notification).where(Notification.case_id == case.id, Notification.kind == "reopen")
+    ).all()
     assert team.fitter.id in {n.person_id for n in told}
     assert team.reporter.id not in {n.person_id for n in told}
     [fitters] = [n for n in told if n.person_id == team.fitter.id]
@@ -163,26 +205,37 @@ def test_not_solved_reopens_to_the_same_assignee_with_the_reason_and_a_new_deadl
 def test_reopened_case_can_be_resolved_again_and_then_closed(app, world, team):
     case = resolved_case(world, team)
     reporter = client_of(app, team.reporter)
-    assert post_feedback(reporter, case, solved="no", satisfaction="dissatisfied",
-                         comment="还在漏").status_code == 302
+    assert (
+        post_feedback(
+            reporter, case, solved="no", satisfaction="dissatisfied", comment="还在漏"
+        ).status_code
+        == 302
+    )
     case = stored(case)
     with clock.fixed(T + timedelta(days=3)):
         service.resolve(case, team.fitter, case.version, "重新更换了整段水管")
     case = stored(case)
     assert case.feedback_due_at == T + timedelta(days=3, weeks=1)
-    assert post_feedback(reporter, case, at=T + timedelta(days=4), solved="yes",
-                         satisfaction="basically").status_code == 302
+    assert (
+        post_feedback(
+            reporter, case, at=T + timedelta(days=4), solved="yes", satisfaction="basically"
+        ).status_code
+        == 302
+    )
     case = stored(case)
     assert (case.state, case.closure, case.reopen_count) == (State.CLOSED, "solved", 1)
     assert [(f.solved, f.satisfaction) for f in feedback_of(case)] == [
-        (False, Satisfaction.DISSATISFIED), (True, Satisfaction.BASICALLY)]
+        (False, Satisfaction.DISSATISFIED),
+        (True, Satisfaction.BASICALLY),
+    ]
 
 
 def test_not_solved_without_a_reason_is_refused_and_changes_nothing(app, world, team):
     case = resolved_case(world, team)
     before = (stored(case).version, len(events_of(case)))
-    response = post_feedback(client_of(app, team.reporter), case, solved="no",
-                             satisfaction="dissatisfied", comment="   ")
+    response = post_feedback(
+        client_of(app, team.reporter), case, solved="no", satisfaction="dissatisfied", comment="   "
+    )
     assert response.status_code == 422
     assert "请说明还有什么问题，以便重新处理。" in texts(response)
 
@@ -193,9 +246,15 @@ def test_not_solved_without_a_reason_is_refused_and_changes_nothing(app, world, 
     assert case.feedback_due_at == T + timedelta(days=7)
 
 
-@pytest.mark.parametrize("form", [{"satisfaction": "satisfied"}, {"solved": "yes"},
-                                  {"solved": "maybe", "satisfaction": "satisfied"}],
-                         ids=["no verdict", "no satisfaction", "nonsense verdict"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"satisfaction": "satisfied"},
+        {"solved": "yes"},
+        {"solved": "maybe", "satisfaction": "satisfied"},
+    ],
+    ids=["no verdict", "no satisfaction", "nonsense verdict"],
+)
 def test_an_incomplete_answer_is_refused(app, world, team, form):
     case = resolved_case(world, team)
     response = post_feedback(client_of(app, team.reporter), case, **form)
@@ -211,15 +270,25 @@ def test_branch_member_records_a_phone_return_visit(app, world, team):
     member = client_of(app, team.member)
     page = texts(member.get(f"/cases/{case.number}"))
     assert "记录回访" in page and "问题解决了吗？请告诉我们" not in page
-    response = post_feedback(member, case, source="phone_visit", solved="yes",
-                             satisfaction="basically", comment="电话确认已不漏水")
+    response = post_feedback(
+        member,
+        case,
+        source="phone_visit",
+        solved="yes",
+        satisfaction="basically",
+        comment="电话确认已不漏水",
+    )
     assert response.status_code == 302, texts(response)
 
     case = stored(case)
     assert (case.state, case.closure) == (State.CLOSED, "solved")
     [row] = feedback_of(case)
     assert (row.source, row.solved, row.satisfaction, row.recorded_by_id) == (
-        Source.PHONE_VISIT, True, Satisfaction.BASICALLY, team.member.id)
+        Source.PHONE_VISIT,
+        True,
+        Satisfaction.BASICALLY,
+        team.member.id,
+    )
     [event] = events_of(case, "close_solved")
     assert (event.actor_id, event.actor_role) == (team.member.id, "branch_member")
     assert event.data["source"] == "phone_visit"
@@ -231,26 +300,43 @@ def test_branch_member_records_a_phone_return_visit(app, world, team):
 def test_grid_worker_records_a_door_visit_that_reopens_the_case(app, world, team):
     case = resolved_case(world, team)
     grid = client_of(app, team.grid)
-    response = post_feedback(grid, case, source="door_visit", solved="no",
-                             satisfaction="dissatisfied", comment="上门查看，墙角仍有水渍")
+    response = post_feedback(
+        grid,
+        case,
+        source="door_visit",
+        solved="no",
+        satisfaction="dissatisfied",
+        comment="上门查看，墙角仍有水渍",
+    )
     assert response.status_code == 302, texts(response)
 
     case = stored(case)
     assert (case.state, case.assignee_id, case.reopen_count) == (
-        State.IN_PROGRESS, team.fitter.id, 1)
+        State.IN_PROGRESS,
+        team.fitter.id,
+        1,
+    )
     [row] = feedback_of(case)
     assert (row.source, row.solved, row.recorded_by_id) == (Source.DOOR_VISIT, False, team.grid.id)
     [event] = events_of(case, "reopen")
     assert (event.actor_id, event.actor_role, event.data["source"]) == (
-        team.grid.id, "grid_worker", "door_visit")
+        team.grid.id,
+        "grid_worker",
+        "door_visit",
+    )
     seen = timeline(client_of(app, team.secretary).get(f"/cases/{case.number}"))
     assert "表示问题未解决，事项退回重办： 上门查看，墙角仍有水渍 (上门回访)" in seen
 
 
 def test_a_secretary_records_a_return_visit_too(app, world, team):
     case = resolved_case(world, team)
-    response = post_feedback(client_of(app, team.secretary), case, source="phone_visit",
-                             solved="yes", satisfaction="satisfied")
+    response = post_feedback(
+        client_of(app, team.secretary),
+        case,
+        source="phone_visit",
+        solved="yes",
+        satisfaction="satisfied",
+    )
     assert response.status_code == 302, texts(response)
     [row] = feedback_of(case)
     assert (row.source, row.recorded_by_id) == (Source.PHONE_VISIT, team.secretary.id)
@@ -260,8 +346,13 @@ def test_a_secretary_records_a_return_visit_too(app, world, team):
 def test_property_staff_cannot_record_a_return_visit(app, world, team, who):
     case = resolved_case(world, team)
     version = stored(case).version
-    response = post_feedback(client_of(app, getattr(team, who)), case, source="phone_visit",
-                             solved="yes", satisfaction="satisfied")
+    response = post_feedback(
+        client_of(app, getattr(team, who)),
+        case,
+        source="phone_visit",
+        solved="yes",
+        satisfaction="satisfied",
+    )
     assert response.status_code == 409
     assert NOT_ALLOWED in texts(response)
     case = stored(case)
@@ -280,10 +371,12 @@ def test_another_resident_cannot_see_or_answer(app, world, team):
 
 def test_feedback_before_resolution_is_refused(app, world, team):
     building = next(b for b in world.ymn.buildings if b.code == "2")
-    case, _key = service.file_case(world.ymn, building, Category.REPAIR, "水管漏水", "", False,
-                                   "", "", by=team.reporter)
-    response = post_feedback(client_of(app, team.reporter), case, at=clock.now(), solved="yes",
-                             satisfaction="satisfied")
+    case, _key = service.file_case(
+        world.ymn, building, Category.REPAIR, "水管漏水", "", False, "", "", by=team.reporter
+    )
+    response = post_feedback(
+        client_of(app, team.reporter), case, at=clock.now(), solved="yes", satisfaction="satisfied"
+    )
     assert response.status_code == 409
     assert stored(case).state is State.FILED and feedback_of(case) == []
 
@@ -293,10 +386,18 @@ def _visitor_files(app, world) -> tuple[Case, str]:
     visitor = app.test_client()
     building = next(b for b in world.ymn.buildings if b.code == "2")
     with clock.fixed(T):
-        response = visitor.post("/c/ymn/report", data={
-            "building": str(building.id), "category": "repair", "description": "楼道灯不亮",
-            "location": "2单元3楼", "contact_name": "张秀英", "contact_phone": "13800001111",
-            "privacy": "y"})
+        response = visitor.post(
+            "/c/ymn/report",
+            data={
+                "building": str(building.id),
+                "category": "repair",
+                "description": "楼道灯不亮",
+                "location": "2单元3楼",
+                "contact_name": "张秀英",
+                "contact_phone": "13800001111",
+                "privacy": "y",
+            },
+        )
         assert response.status_code == 302, texts(response)
         receipt = visitor.get(response.headers["Location"]).get_data(as_text=True)
     case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
@@ -315,8 +416,9 @@ def test_visitor_with_the_private_link_gives_feedback(app, world, team):
     with clock.fixed(T + timedelta(days=1)):
         page = follower.get(link)
     assert page.status_code == 200 and "楼道灯不亮" in texts(page)
-    response = post_feedback(follower, case, solved="yes", satisfaction="satisfied",
-                             comment="灯亮了")
+    response = post_feedback(
+        follower, case, solved="yes", satisfaction="satisfied", comment="灯亮了"
+    )
     assert response.status_code == 302, texts(response)
 
     case = stored(case)
@@ -340,7 +442,8 @@ def test_a_visitor_without_the_key_cannot_answer(app, world, team):
 
 def satisfied_count(**where) -> int:
     statement = select(func.count(Feedback.id)).where(
-        Feedback.satisfaction == Satisfaction.SATISFIED)
+        Feedback.satisfaction == Satisfaction.SATISFIED
+    )
     if "case" in where:
         statement = statement.where(Feedback.case_id == where["case"].id)
     return db.session.scalar(statement)
@@ -349,8 +452,12 @@ def satisfied_count(**where) -> int:
 def test_no_answer_within_the_window_closes_as_no_feedback_never_satisfied(app, world, team):
     silent = resolved_case(world, team)
     answered = resolved_case(world, team, description="单元门禁坏了")
-    assert post_feedback(client_of(app, team.reporter), answered, solved="yes",
-                         satisfaction="satisfied").status_code == 302
+    assert (
+        post_feedback(
+            client_of(app, team.reporter), answered, solved="yes", satisfaction="satisfied"
+        ).status_code
+        == 302
+    )
 
     with clock.fixed(T + timedelta(days=6, hours=23)):
         assert sweep()["closed_without_feedback"] == 0
@@ -365,7 +472,11 @@ def test_no_answer_within_the_window_closes_as_no_feedback_never_satisfied(app, 
     assert case.closed_at == T + timedelta(days=8) and case.feedback_due_at is None
     [row] = feedback_of(case)
     assert (row.source, row.solved, row.satisfaction, row.recorded_by_id) == (
-        Source.NO_FEEDBACK, None, None, None)
+        Source.NO_FEEDBACK,
+        None,
+        None,
+        None,
+    )
     [event] = events_of(case, "close_no_feedback")
     assert (event.actor_id, event.actor_role) == (None, "system")
     assert (event.from_state, event.to_state) == (State.RESOLVED, State.CLOSED)
@@ -380,15 +491,34 @@ def test_no_answer_within_the_window_closes_as_no_feedback_never_satisfied(app, 
     # Counted as satisfied nowhere: only the case that said so is.
     assert satisfied_count() == 1 and satisfied_count(case=answered) == 1
     assert satisfied_count(case=silent) == 0
-    assert db.session.scalar(select(func.count(Feedback.id)).where(
-        Feedback.case_id == silent.id, Feedback.satisfaction.is_not(None))) == 0
-    assert db.session.scalar(select(func.count(Feedback.id)).where(
-        Feedback.case_id == silent.id, Feedback.solved.is_(True))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(Feedback.id)).where(
+                Feedback.case_id == silent.id, Feedback.satisfaction.is_not(None)
+            )
+        )
+        == 0
+    )
+    assert (
+        db.session.scalar(
+            select(func.count(Feedback.id)).where(
+                Feedback.case_id == silent.id, Feedback.solved.is_(True)
+            )
+        )
+        == 0
+    )
 
     # The assignee hears of it, and a second sweep closes nothing more.
-    assert db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.case_id == silent.id, Notification.kind == "close_no_feedback",
-        Notification.person_id == team.fitter.id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.case_id == silent.id,
+                Notification.kind == "close_no_feedback",
+                Notification.person_id == team.fitter.id,
+            )
+        )
+        == 1
+    )
     with clock.fixed(T + timedelta(days=9)):
         assert sweep()["closed_without_feedback"] == 0
     assert len(feedback_of(silent)) == 1 and len(events_of(silent, "close_no_feedback")) == 1
@@ -398,8 +528,13 @@ def test_a_late_answer_after_the_no_feedback_closure_is_refused(app, world, team
     case = resolved_case(world, team)
     with clock.fixed(T + timedelta(days=8)):
         sweep()
-    response = post_feedback(client_of(app, team.reporter), case, at=T + timedelta(days=9),
-                             solved="yes", satisfaction="satisfied")
+    response = post_feedback(
+        client_of(app, team.reporter),
+        case,
+        at=T + timedelta(days=9),
+        solved="yes",
+        satisfaction="satisfied",
+    )
     assert response.status_code == 409
     case = stored(case)
     assert case.closure == "no_feedback"

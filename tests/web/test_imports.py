@@ -14,8 +14,10 @@ from portal.organisation.models import Community, Compound, PartyKind, SubDistri
 from tests import factories
 from tests.conftest import texts
 
-ORG_HEADER = ("sub_district_code,sub_district_name,community_code,community_name,compound_code,"
-              "compound_name,building_code")
+ORG_HEADER = (
+    "sub_district_code,sub_district_name,community_code,community_name,compound_code,"
+    "compound_name,building_code"
+)
 ORG_HEADER_FULL = ORG_HEADER + ",building_name,branch_name,property_name,residents_name"
 PEOPLE_HEADER = "name,phone,role,scope,building,room,password,language"
 
@@ -34,8 +36,10 @@ def write(tmp_path, name, lines, encoding="utf-8", newline="\n"):
 
 def dump():
     """Every row of every table, to see that a run changed nothing."""
-    return {table.name: db.session.execute(select(table).order_by(*table.primary_key)).all()
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.execute(select(table).order_by(*table.primary_key)).all()
+        for table in db.metadata.sorted_tables
+    }
 
 
 def reported_lines(output):
@@ -70,7 +74,8 @@ GOOD_ORG = [
 
 
 def test_import_org_creates_the_chain_down_to_buildings_and_each_compounds_three_parties(
-        app, tmp_path):
+    app, tmp_path
+):
     result = run(app, "import-org", str(write(tmp_path, "org.csv", GOOD_ORG)), "--lang", "en")
 
     assert result.exit_code == 0, result.output
@@ -84,15 +89,21 @@ def test_import_org_creates_the_chain_down_to_buildings_and_each_compounds_three
     assert ymn.name == "颐美南苑" and ymn.community.code == czy.community.code == "nc"
     # Numbers sort as numbers; a missing building name is made from the code.
     assert [(b.code, b.name) for b in ymn.buildings] == [
-        ("1", "1号楼"), ("2", "2号楼"), ("10", "Building 10")]
+        ("1", "1号楼"),
+        ("2", "2号楼"),
+        ("10", "Building 10"),
+    ]
     assert [(b.code, b.name) for b in czy.buildings] == [("2", "Building 2"), ("A", "Building A")]
     assert {p.kind: p.name for p in ymn.parties} == {
-        PartyKind.BRANCH: "颐美南苑党支部", PartyKind.PROPERTY: "鲁兴物业颐美项目部",
-        PartyKind.RESIDENTS: "颐美居民代表"}
+        PartyKind.BRANCH: "颐美南苑党支部",
+        PartyKind.PROPERTY: "鲁兴物业颐美项目部",
+        PartyKind.RESIDENTS: "颐美居民代表",
+    }
     assert {p.kind: p.name for p in czy.parties} == {
         PartyKind.BRANCH: "Bamboo Court party branch",
         PartyKind.PROPERTY: "Bamboo Court property management",
-        PartyKind.RESIDENTS: "Bamboo Court resident representatives"}
+        PartyKind.RESIDENTS: "Bamboo Court resident representatives",
+    }
 
 
 def test_import_org_twice_changes_nothing_the_second_time(app, tmp_path):
@@ -111,18 +122,22 @@ def test_import_org_rejects_every_bad_line_by_number_and_changes_nothing(app, tm
     existing = write(tmp_path, "existing.csv", [ORG_HEADER, "sd,Harbour,cm,Lakeside,czy,Bamboo,1"])
     assert run(app, "import-org", str(existing), "--lang", "en").exit_code == 0
     before = dump()
-    bad = write(tmp_path, "bad.csv", [
-        ORG_HEADER_FULL,
-        "sd,Harbour,cm3,East Hill,hl,Hill Lane,1,,,,",          # 2 good
-        ",,,,,,,,,,",                                           # 3 empty: skipped, still counted
-        "sd,Harbour,cm3,East Hill,Hill_2,Hill Two,1,,,,",       # 4 upper case and _ in a code
-        "sd,Harbour,cm3,East Hill,hl3,Hill Three,1 号,,,,",     # 5 a space and 号 in a building
-        "sd,Harbour,cm3,East Hill,hl4,,1,,,,",                  # 6 no compound name
-        "sd,Harbour,cm3,East Hill,hl,Hill Lane Two,2,,,,",      # 7 hl named differently
-        "sd,Harbour,cm3,East Hill,hl,Hill Lane,1,,,,",          # 8 building 1 of hl again
-        "sd,Harbour,cm3,East Hill,czy,Bamboo,9,,,,",            # 9 czy is in community cm
-        "sd,Harbour,cm3,East Hill,hl,Hill Lane,3,,,,",          # 10 good
-    ])
+    bad = write(
+        tmp_path,
+        "bad.csv",
+        [
+            ORG_HEADER_FULL,
+            "sd,Harbour,cm3,East Hill,hl,Hill Lane,1,,,,",  # 2 good
+            ",,,,,,,,,,",  # 3 empty: skipped, still counted
+            "sd,Harbour,cm3,East Hill,Hill_2,Hill Two,1,,,,",  # 4 upper case and _ in a code
+            "sd,Harbour,cm3,East Hill,hl3,Hill Three,1 号,,,,",  # 5 a space and 号 in a building
+            "sd,Harbour,cm3,East Hill,hl4,,1,,,,",  # 6 no compound name
+            "sd,Harbour,cm3,East Hill,hl,Hill Lane Two,2,,,,",  # 7 hl named differently
+            "sd,Harbour,cm3,East Hill,hl,Hill Lane,1,,,,",  # 8 building 1 of hl again
+            "sd,Harbour,cm3,East Hill,czy,Bamboo,9,,,,",  # 9 czy is in community cm
+            "sd,Harbour,cm3,East Hill,hl,Hill Lane,3,,,,",  # 10 good
+        ],
+    )
 
     result = run(app, "import-org", str(bad), "--lang", "en")
 
@@ -139,10 +154,13 @@ def test_import_org_rejects_every_bad_line_by_number_and_changes_nothing(app, tm
     assert dump() == before
 
 
-@pytest.mark.parametrize("header, message", [
-    (ORG_HEADER.replace(",building_code", ""), "line 1: missing columns: building_code"),
-    (ORG_HEADER + ",floors", "line 1: unknown columns: floors"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (ORG_HEADER.replace(",building_code", ""), "line 1: missing columns: building_code"),
+        (ORG_HEADER + ",floors", "line 1: unknown columns: floors"),
+    ],
+)
 def test_import_org_with_a_wrong_header_reports_line_1(app, tmp_path, header, message):
     path = write(tmp_path, "org.csv", [header, "sd,Harbour,cm,Lakeside,ymn,Plum,1,7"])
 
@@ -156,7 +174,11 @@ def test_import_org_with_a_wrong_header_reports_line_1(app, tmp_path, header, me
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-8-sig"])
 def test_import_org_reads_chinese_from_excel_files(app, tmp_path, encoding):
-    lines = [ORG_HEADER, "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1", "jy,济阳街道,bh,北湖社区,bhhy,北湖花园,1"]
+    lines = [
+        ORG_HEADER,
+        "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1",
+        "jy,济阳街道,bh,北湖社区,bhhy,北湖花园,1",
+    ]
     path = write(tmp_path, "org.csv", lines, encoding=encoding, newline="\r\n")
     if encoding == "gb18030":  # as Excel on Chinese Windows saves it: not UTF-8 at all
         with pytest.raises(UnicodeDecodeError):
@@ -186,9 +208,15 @@ def test_import_org_again_in_another_language_changes_nothing(app, tmp_path):
 
 
 def test_import_org_rejects_a_compound_whose_party_names_differ_between_lines(app, tmp_path):
-    path = write(tmp_path, "org.csv", [ORG_HEADER + ",branch_name",
-                                       "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,颐美南苑党支部",
-                                       "jy,济阳街道,nc,南池社区,ymn,颐美南苑,2,颐美党支部"])
+    path = write(
+        tmp_path,
+        "org.csv",
+        [
+            ORG_HEADER + ",branch_name",
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,颐美南苑党支部",
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,2,颐美党支部",
+        ],
+    )
 
     result = run(app, "import-org", str(path), "--lang", "en")
 
@@ -199,9 +227,15 @@ def test_import_org_rejects_a_compound_whose_party_names_differ_between_lines(ap
 
 
 def test_import_org_takes_a_party_name_from_whichever_line_of_the_compound_gives_it(app, tmp_path):
-    path = write(tmp_path, "org.csv", [ORG_HEADER + ",branch_name",
-                                       "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,",
-                                       "jy,济阳街道,nc,南池社区,ymn,颐美南苑,2,颐美南苑党支部"])
+    path = write(
+        tmp_path,
+        "org.csv",
+        [
+            ORG_HEADER + ",branch_name",
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,",
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,2,颐美南苑党支部",
+        ],
+    )
 
     result = run(app, "import-org", str(path), "--lang", "en")
 
@@ -213,10 +247,16 @@ def test_import_org_takes_a_party_name_from_whichever_line_of_the_compound_gives
 
 
 def test_import_org_renames_a_building_only_when_the_file_names_it(app, tmp_path):
-    unnamed = write(tmp_path, "org.csv", [ORG_HEADER + ",building_name",
-                                          "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,"])
-    named = write(tmp_path, "org2.csv", [ORG_HEADER + ",building_name",
-                                         "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,东楼"])
+    unnamed = write(
+        tmp_path,
+        "org.csv",
+        [ORG_HEADER + ",building_name", "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,"],
+    )
+    named = write(
+        tmp_path,
+        "org2.csv",
+        [ORG_HEADER + ",building_name", "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,东楼"],
+    )
     assert run(app, "import-org", str(unnamed), "--lang", "en").exit_code == 0
 
     result = run(app, "import-org", str(named), "--lang", "en")
@@ -229,8 +269,12 @@ def test_import_org_renames_a_building_only_when_the_file_names_it(app, tmp_path
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
 def test_import_org_refuses_a_file_in_another_encoding_on_line_1(app, tmp_path, encoding):
-    path = write(tmp_path, "org.csv", [ORG_HEADER, "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1"],
-                 encoding=encoding)
+    path = write(
+        tmp_path,
+        "org.csv",
+        [ORG_HEADER, "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1"],
+        encoding=encoding,
+    )
 
     result = run(app, "import-org", str(path), "--lang", "en")
 
@@ -241,6 +285,7 @@ def test_import_org_refuses_a_file_in_another_encoding_on_line_1(app, tmp_path, 
 
 
 # -- import-people -------------------------------------------------------------------------
+
 
 def good_people(existing):
     return [
@@ -260,15 +305,26 @@ def good_people(existing):
 
 def roles_of(phone):
     person = db.session.scalar(select(Person).where(Person.phone == phone))
-    return {(m.role.value, (m.compound or m.community or m.sub_district).code
-             if m.role.value != "admin" else "") for m in person.memberships}
+    return {
+        (
+            m.role.value,
+            (m.compound or m.community or m.sub_district).code if m.role.value != "admin" else "",
+        )
+        for m in person.memberships
+    }
 
 
 def test_import_people_gives_each_their_role_and_scope_and_they_sign_in_to_their_desks(
-        app, world, tmp_path):
+    app, world, tmp_path
+):
     existing = factories.person(name="老党员")
-    result = run(app, "import-people", str(write(tmp_path, "people.csv", good_people(existing))),
-                 "--lang", "en")
+    result = run(
+        app,
+        "import-people",
+        str(write(tmp_path, "people.csv", good_people(existing))),
+        "--lang",
+        "en",
+    )
 
     assert result.exit_code == 0, result.output
     # 9 people, 8 roles, 2 homes
@@ -282,13 +338,20 @@ def test_import_people_gives_each_their_role_and_scope_and_they_sign_in_to_their
     homes = db.session.scalars(select(Home).join(Home.person).order_by(Person.phone)).all()
     assert [(h.person.name, h.compound.code, h.building.code, h.room, h.state) for h in homes] == [
         ("陈静", "ymn", "2", "2-501", HomeState.VERIFIED),
-        ("刘洋", "czy", "1", "1-101", HomeState.VERIFIED)]
+        ("刘洋", "czy", "1", "1-101", HomeState.VERIFIED),
+    ]
 
-    desks = {"15812340101": "/desk/secretary", "15812340102": "/desk/property_manager",
-             "15812340103": "/desk/representative", "15812340104": "/desk/grid_worker",
-             "15812340105": "/desk/community_overseer",
-             "15812340106": "/desk/subdistrict_overseer", "15812340107": "/admin/",
-             "15812340108": "/my", "15812340109": "/my"}
+    desks = {
+        "15812340101": "/desk/secretary",
+        "15812340102": "/desk/property_manager",
+        "15812340103": "/desk/representative",
+        "15812340104": "/desk/grid_worker",
+        "15812340105": "/desk/community_overseer",
+        "15812340106": "/desk/subdistrict_overseer",
+        "15812340107": "/admin/",
+        "15812340108": "/my",
+        "15812340109": "/my",
+    }
     for phone, desk in desks.items():
         landed, _page = sign_in_lands_on(app, phone, "secret-0" + phone[-3:])
         assert landed == desk, phone
@@ -302,8 +365,10 @@ def test_import_people_gives_each_their_role_and_scope_and_they_sign_in_to_their
 def test_import_people_twice_changes_nothing_and_never_resets_a_password(app, world, tmp_path):
     existing = factories.person(name="老党员")
     lines = good_people(existing)
-    assert run(app, "import-people", str(write(tmp_path, "p.csv", lines)), "--lang", "en") \
-        .exit_code == 0
+    assert (
+        run(app, "import-people", str(write(tmp_path, "p.csv", lines)), "--lang", "en").exit_code
+        == 0
+    )
     before = dump()
 
     again = run(app, "import-people", str(write(tmp_path, "p.csv", lines)), "--lang", "en")
@@ -315,21 +380,22 @@ def test_import_people_twice_changes_nothing_and_never_resets_a_password(app, wo
         assert "Done: 0 created, 0 updated." in result.output
     assert dump() == before
     assert sign_in_lands_on(app, "15812340101", "secret-0101")[0] == "/desk/secretary"
-    refused = app.test_client().post("/login", data={"phone": "15812340101",
-                                                     "password": "changed-0101"})
+    refused = app.test_client().post(
+        "/login", data={"phone": "15812340101", "password": "changed-0101"}
+    )
     assert refused.status_code == 422
 
 
 BAD_PEOPLE = [
     "name,phone,role,scope,building,room,password",
-    "好人,15812340201,secretary,ymn,,,secret-0201",         # 2 good
-    "短号,1581234020,secretary,ymn,,,secret-0202",          # 3 ten digits
-    "无角,15812340203,janitor,ymn,,,secret-0203",           # 4 no such role
-    "错层,15812340204,grid_worker,ymn,,,secret-0204",       # 5 ymn is a compound, not a community
-    "无房,15812340205,resident,ymn,1,,secret-0205",         # 6 no room
-    "无楼,15812340206,resident,ymn,9,9-101,secret-0206",    # 7 ymn has buildings 1-3
-    "无密,15812340207,representative,ymn,,,",              # 8 new and no password
-    "冒名,15812340201,branch_member,ymn,,,secret-0201",     # 9 line 2's phone, another name
+    "好人,15812340201,secretary,ymn,,,secret-0201",  # 2 good
+    "短号,1581234020,secretary,ymn,,,secret-0202",  # 3 ten digits
+    "无角,15812340203,janitor,ymn,,,secret-0203",  # 4 no such role
+    "错层,15812340204,grid_worker,ymn,,,secret-0204",  # 5 ymn is a compound, not a community
+    "无房,15812340205,resident,ymn,1,,secret-0205",  # 6 no room
+    "无楼,15812340206,resident,ymn,9,9-101,secret-0206",  # 7 ymn has buildings 1-3
+    "无密,15812340207,representative,ymn,,,",  # 8 new and no password
+    "冒名,15812340201,branch_member,ymn,,,secret-0201",  # 9 line 2's phone, another name
 ]
 
 
@@ -349,8 +415,12 @@ def test_import_people_rejects_every_bad_line_by_number_and_changes_nothing(app,
     assert "line 8: a new person needs a password of at least 8 characters" in out
     assert "line 9: phone 15812340201 appears earlier with another name" in out
     assert dump() == before
-    assert app.test_client().post("/login", data={"phone": "15812340201",
-                                                  "password": "secret-0201"}).status_code == 422
+    assert (
+        app.test_client()
+        .post("/login", data={"phone": "15812340201", "password": "secret-0201"})
+        .status_code
+        == 422
+    )
 
 
 def test_import_messages_are_in_chinese_unless_asked_otherwise(app, world, tmp_path):
@@ -364,8 +434,14 @@ def test_import_messages_are_in_chinese_unless_asked_otherwise(app, world, tmp_p
 
 def test_import_people_reports_a_room_too_long_by_line_number(app, world, tmp_path):
     room = "2单元15楼1503室（南向，靠电梯）东边户"  # 22 characters
-    path = write(tmp_path, "p.csv", ["name,phone,role,scope,building,room,password",
-                                     f"陈静,15812340108,resident,ymn,2,{room},secret-0108"])
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            "name,phone,role,scope,building,room,password",
+            f"陈静,15812340108,resident,ymn,2,{room},secret-0108",
+        ],
+    )
     before = dump()
 
     result = run(app, "import-people", str(path), "--lang", "en")
@@ -375,8 +451,14 @@ def test_import_people_reports_a_room_too_long_by_line_number(app, world, tmp_pa
 
 
 def test_import_people_reports_a_line_with_more_values_than_columns(app, world, tmp_path):
-    path = write(tmp_path, "p.csv", ["name,phone,role,scope,building,room,password",
-                                     "王芳,15812340102,secretary,ymn,,,secret-01,02"])
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            "name,phone,role,scope,building,room,password",
+            "王芳,15812340102,secretary,ymn,,,secret-01,02",
+        ],
+    )
 
     result = run(app, "import-people", str(path), "--lang", "en")
 
@@ -384,13 +466,20 @@ def test_import_people_reports_a_line_with_more_values_than_columns(app, world, 
     assert count(Person) == 0
 
 
-@pytest.mark.parametrize("header, line", [
-    ("name,phone,role,scope,building,room,password,",
-     "王芳,15812340102,secretary,ymn,,,secret-01,02"),
-    ("name,phone,role,,scope", "王芳,15812340102,secretary,secret-0102,ymn"),
-], ids=["unnamed column at the end", "unnamed column between"])
+@pytest.mark.parametrize(
+    "header, line",
+    [
+        (
+            "name,phone,role,scope,building,room,password,",
+            "王芳,15812340102,secretary,ymn,,,secret-01,02",
+        ),
+        ("name,phone,role,,scope", "王芳,15812340102,secretary,secret-0102,ymn"),
+    ],
+    ids=["unnamed column at the end", "unnamed column between"],
+)
 def test_import_people_reports_a_value_under_a_column_without_a_name(
-        app, world, tmp_path, header, line):
+    app, world, tmp_path, header, line
+):
     path = write(tmp_path, "p.csv", [header, line])
 
     result = run(app, "import-people", str(path), "--lang", "en")
@@ -401,8 +490,14 @@ def test_import_people_reports_a_value_under_a_column_without_a_name(
 
 
 def test_import_people_ignores_empty_cells_beyond_the_header(app, world, tmp_path):
-    path = write(tmp_path, "p.csv", ["name,phone,role,scope,building,room,password",
-                                     "王芳,15812340102,secretary,ymn,,,secret-0102,,,"])
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            "name,phone,role,scope,building,room,password",
+            "王芳,15812340102,secretary,ymn,,,secret-0102,,,",
+        ],
+    )
 
     result = run(app, "import-people", str(path), "--lang", "en")
 
@@ -411,13 +506,18 @@ def test_import_people_ignores_empty_cells_beyond_the_header(app, world, tmp_pat
 
 
 def test_import_people_needs_a_new_persons_password_and_language_on_one_line_only(
-        app, world, tmp_path):
-    path = write(tmp_path, "p.csv", [
-        PEOPLE_HEADER,
-        "李华,15812340101,secretary,ymn,,,,",
-        "李华,15812340101,resident,ymn,1,1-302,secret-0101,en",
-        "李华,15812340101,branch_member,ymn,,,other-0101,",  # the first password counts
-    ])
+    app, world, tmp_path
+):
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            PEOPLE_HEADER,
+            "李华,15812340101,secretary,ymn,,,,",
+            "李华,15812340101,resident,ymn,1,1-302,secret-0101,en",
+            "李华,15812340101,branch_member,ymn,,,other-0101,",  # the first password counts
+        ],
+    )
 
     result = run(app, "import-people", str(path), "--lang", "en")
     again = run(app, "import-people", str(path), "--lang", "en")
@@ -429,19 +529,27 @@ def test_import_people_needs_a_new_persons_password_and_language_on_one_line_onl
     assert roles_of("15812340101") == {("secretary", "ymn"), ("branch_member", "ymn")}
     assert db.session.scalar(select(Person.locale)) == "en"
     assert sign_in_lands_on(app, "15812340101", "secret-0101")[0] == "/desk/secretary"
-    assert app.test_client().post("/login", data={"phone": "15812340101",
-                                                  "password": "other-0101"}).status_code == 422
+    assert (
+        app.test_client()
+        .post("/login", data={"phone": "15812340101", "password": "other-0101"})
+        .status_code
+        == 422
+    )
 
 
 def test_import_people_reports_a_new_person_without_a_good_password_once(app, world, tmp_path):
-    path = write(tmp_path, "p.csv", [
-        PEOPLE_HEADER,
-        "王芳,15812340102,secretary,ymn,,,,",                 # 2 no password on any line
-        "王芳,15812340102,representative,ymn,,,,",
-        "张伟,15812340103,secretary,czy,,,,",
-        "张伟,15812340103,representative,czy,,,short,",       # 5 the first password is short
-        "张伟,15812340103,branch_member,czy,,,secret-0103,",
-    ])
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            PEOPLE_HEADER,
+            "王芳,15812340102,secretary,ymn,,,,",  # 2 no password on any line
+            "王芳,15812340102,representative,ymn,,,,",
+            "张伟,15812340103,secretary,czy,,,,",
+            "张伟,15812340103,representative,czy,,,short,",  # 5 the first password is short
+            "张伟,15812340103,branch_member,czy,,,secret-0103,",
+        ],
+    )
 
     result = run(app, "import-people", str(path), "--lang", "en")
 
@@ -450,14 +558,17 @@ def test_import_people_reports_a_new_person_without_a_good_password_once(app, wo
     assert count(Person) == 0
 
 
-def test_import_people_rejects_a_person_whose_language_differs_between_lines(
-        app, world, tmp_path):
-    path = write(tmp_path, "p.csv", [
-        PEOPLE_HEADER,
-        "张伟,15812340103,secretary,ymn,,,secret-0103,en",
-        "张伟,15812340103,representative,ymn,,,,",           # empty: the language stays
-        "张伟,15812340103,branch_member,ymn,,,,zh_CN",        # 4
-    ])
+def test_import_people_rejects_a_person_whose_language_differs_between_lines(app, world, tmp_path):
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            PEOPLE_HEADER,
+            "张伟,15812340103,secretary,ymn,,,secret-0103,en",
+            "张伟,15812340103,representative,ymn,,,,",  # empty: the language stays
+            "张伟,15812340103,branch_member,ymn,,,,zh_CN",  # 4
+        ],
+    )
 
     result = run(app, "import-people", str(path), "--lang", "en")
 
@@ -467,13 +578,21 @@ def test_import_people_rejects_a_person_whose_language_differs_between_lines(
 
 
 def test_import_people_verifies_a_residents_home_awaiting_verification(app, world, tmp_path):
-    waiting = factories.resident(world.ymn, "2", "2-501", HomeState.PENDING, name="陈静",
-                                 phone="15812340108")
-    declined = factories.resident(world.ymn, "1", "1-101", HomeState.DECLINED, name="刘洋",
-                                  phone="15812340109")
-    path = write(tmp_path, "p.csv", ["name,phone,role,scope,building,room,password",
-                                     "陈静,15812340108,resident,ymn,2,2-501,",
-                                     "刘洋,15812340109,resident,ymn,1,1-101,"])
+    waiting = factories.resident(
+        world.ymn, "2", "2-501", HomeState.PENDING, name="陈静", phone="15812340108"
+    )
+    declined = factories.resident(
+        world.ymn, "1", "1-101", HomeState.DECLINED, name="刘洋", phone="15812340109"
+    )
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            "name,phone,role,scope,building,room,password",
+            "陈静,15812340108,resident,ymn,2,2-501,",
+            "刘洋,15812340109,resident,ymn,1,1-101,",
+        ],
+    )
     moment = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
     with clock.fixed(moment):
@@ -492,9 +611,15 @@ def test_import_people_verifies_a_residents_home_awaiting_verification(app, worl
 
 # -- create-admin --------------------------------------------------------------------------
 
+
 def test_create_admin_makes_someone_who_signs_in_to_administration(app, tmp_path):
-    result = run(app, "create-admin", "--lang", "en",
-                 input="管理员老周\n15812340999\nsecret-0999\nsecret-0999\n")
+    result = run(
+        app,
+        "create-admin",
+        "--lang",
+        "en",
+        input="管理员老周\n15812340999\nsecret-0999\nsecret-0999\n",
+    )
 
     assert result.exit_code == 0, result.output
     assert "管理员老周 (15812340999) is an administrator." in result.output
@@ -504,8 +629,18 @@ def test_create_admin_makes_someone_who_signs_in_to_administration(app, tmp_path
 
 
 def test_create_admin_refuses_a_phone_that_is_not_a_mobile_number(app):
-    result = run(app, "create-admin", "--lang", "en", "--name", "Zhou", "--phone", "1581234099",
-                 "--password", "secret-0999")
+    result = run(
+        app,
+        "create-admin",
+        "--lang",
+        "en",
+        "--name",
+        "Zhou",
+        "--phone",
+        "1581234099",
+        "--password",
+        "secret-0999",
+    )
 
     assert result.exit_code != 0
     assert "Enter an 11-digit mobile number, e.g. 13812345678." in result.output
@@ -514,8 +649,18 @@ def test_create_admin_refuses_a_phone_that_is_not_a_mobile_number(app):
 
 @pytest.mark.parametrize("name", ["", "   ", "周" * 51], ids=["empty", "spaces", "51 characters"])
 def test_create_admin_refuses_an_empty_or_too_long_name(app, name):
-    result = run(app, "create-admin", "--lang", "en", "--name", name, "--phone", "15812340999",
-                 "--password", "secret-0999")
+    result = run(
+        app,
+        "create-admin",
+        "--lang",
+        "en",
+        "--name",
+        name,
+        "--phone",
+        "15812340999",
+        "--password",
+        "secret-0999",
+    )
 
     assert result.exit_code != 0
     assert "Enter a name of at most 50 characters." in result.output

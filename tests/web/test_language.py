@@ -32,7 +32,9 @@ def test_visitor_with_english_browser_sees_english(client):
 
 def test_chinese_browser_variants_get_chinese(client):
     for header in ("zh-CN", "zh", "zh-TW,zh;q=0.9", "fr,zh-CN;q=0.5"):
-        assert "手机号码" in texts(client.get("/login", headers={"Accept-Language": header})), header
+        assert "手机号码" in texts(client.get("/login", headers={"Accept-Language": header})), (
+            header
+        )
 
 
 def test_visitor_switch_to_english_is_kept_and_returns_to_the_page(client):
@@ -59,9 +61,24 @@ def test_signed_in_person_keeps_their_language_across_devices(app, client, world
 
 def _extracted_messages(tmp_path: Path) -> set[str]:
     pot = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    str(ROOT / "portal" / "babel.cfg"), "-k", "_l", "--no-location",
-                    "-o", str(pot), str(ROOT / "portal")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "portal" / "babel.cfg"),
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(pot),
+            str(ROOT / "portal"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as f:
         return {m.id for m in read_po(f) if m.id}
 
@@ -72,8 +89,11 @@ def test_every_message_in_the_code_is_translated_in_both_catalogues(tmp_path):
     for locale in ("zh_Hans_CN", "en"):
         with (CATALOGUES / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
             catalogue = read_po(f, locale=locale)
-        translated = {m.id for m in catalogue if m.id and not m.fuzzy and (
-            all(m.string) if isinstance(m.string, tuple) else m.string)}
+        translated = {
+            m.id
+            for m in catalogue
+            if m.id and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else m.string)
+        }
         missing = sorted(map(str, messages - translated))
         assert missing == [], f"{locale} lacks: {missing}"
 
@@ -81,7 +101,9 @@ def test_every_message_in_the_code_is_translated_in_both_catalogues(tmp_path):
 def test_chinese_catalogue_is_really_chinese():
     with (CATALOGUES / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalogue = read_po(f, locale="zh_Hans_CN")
-    same_as_english = [m.id for m in catalogue if m.id and m.string == m.id and not isinstance(m.id, tuple)]
+    same_as_english = [
+        m.id for m in catalogue if m.id and m.string == m.id and not isinstance(m.id, tuple)
+    ]
     assert same_as_english == []
 
 

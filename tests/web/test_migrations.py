@@ -1,4 +1,4 @@
-"""The migrations build the schema the models describe, and every revision goes down and up again."""
+"""The migrations build the schema the models describe; every revision goes down and up again."""
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,8 +13,9 @@ from tests.conftest import app_settings
 
 def _differences():
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                         "render_as_batch": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "render_as_batch": True}
+        )
         return compare_metadata(context, db.metadata)
 
 

@@ -68,9 +68,17 @@ def team(world):
 
 def file_case(world, team, by=None, **contact) -> Case:
     building = next(b for b in world.ymn.buildings if b.code == "2")
-    case, _key = service.file_case(world.ymn, building, Category.REPAIR, "水管漏水", "2-301",
-                                   False, contact.get("name", ""), contact.get("phone", ""),
-                                   by=by or team.reporter)
+    case, _key = service.file_case(
+        world.ymn,
+        building,
+        Category.REPAIR,
+        "水管漏水",
+        "2-301",
+        False,
+        contact.get("name", ""),
+        contact.get("phone", ""),
+        by=by or team.reporter,
+    )
     return case
 
 
@@ -97,9 +105,16 @@ def header_count(response) -> str | None:
 
 
 def accept_by_post(client, case, assignee):
-    return client.post(f"/cases/{case.number}/accept", data={
-        "version": case.version, "category": "repair", "priority": "normal",
-        "lead_party": "property", "assignee": assignee.id})
+    return client.post(
+        f"/cases/{case.number}/accept",
+        data={
+            "version": case.version,
+            "category": "repair",
+            "priority": "normal",
+            "lead_party": "property",
+            "assignee": assignee.id,
+        },
+    )
 
 
 # -- the inbox ---------------------------------------------------------------------------------
@@ -117,8 +132,11 @@ def test_the_reporter_hears_when_the_secretary_accepts_and_sees_the_count(app, w
     kinds = [n.kind for n in inbox_of(team.reporter)]
     assert kinds == ["accept", "assigned_to_party"]
     accepted = inbox_of(team.reporter, "accept")[0]
-    assert (accepted.case_id, accepted.link, accepted.read_at) == (case.id, f"/cases/{case.number}",
-                                                                    None)
+    assert (accepted.case_id, accepted.link, accepted.read_at) == (
+        case.id,
+        f"/cases/{case.number}",
+        None,
+    )
 
     page = reporter.get("/my")
     assert header_count(page) == "2"
@@ -130,8 +148,15 @@ def test_the_reporter_hears_when_the_secretary_accepts_and_sees_the_count(app, w
 
 def test_the_count_fragment_is_the_link_alone_polled_by_htmx(app, world, team):
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+    )
     response = client_of(app, team.reporter).get("/inbox/count")
     assert response.status_code == 200
     html = response.get_data(as_text=True).strip()
@@ -152,8 +177,15 @@ def test_the_inbox_needs_signing_in(app, world, team):
 
 def test_opening_a_notification_marks_it_read_and_goes_to_the_case(app, world, team):
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+    )
     [row] = inbox_of(team.reporter)
     reporter = client_of(app, team.reporter)
 
@@ -168,8 +200,15 @@ def test_opening_a_notification_marks_it_read_and_goes_to_the_case(app, world, t
 
 def test_someone_else_cannot_open_my_notification(app, world, team):
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+    )
     [row] = inbox_of(team.reporter)
     for person in (team.neighbour, team.secretary):
         assert client_of(app, person).post(f"/inbox/{row.id}").status_code == 404
@@ -180,8 +219,16 @@ def test_someone_else_cannot_open_my_notification(app, world, team):
 
 def test_mark_all_read_touches_only_my_rows(app, world, team):
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False, assignee=team.fitter)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+        assignee=team.fitter,
+    )
     assert inbox_of(team.fitter)
     response = client_of(app, team.reporter).post("/inbox/read")
     assert response.status_code == 302
@@ -205,8 +252,16 @@ def test_nobody_is_told_of_what_they_did_themself(app, world, team):
 
     # The fitter resolves a case of his own: the resident hears, he does not.
     own = file_case(world, team)
-    service.accept(own, team.secretary, own.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False, assignee=team.fitter)
+    service.accept(
+        own,
+        team.secretary,
+        own.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+        assignee=team.fitter,
+    )
     service.resolve(own, team.fitter, own.version, "已修好")
     assert len(inbox_of(team.fitter)) == 1  # his assignment, not his own resolution
     assert "resolve" in [n.kind for n in inbox_of(team.reporter)]
@@ -222,10 +277,23 @@ def test_the_assignee_is_told_the_case_is_assigned_to_them(app, world, team, how
         assert accept_by_post(secretary, case, team.fitter).status_code == 302
     else:
         first = team.fitter if how == "assign" else team.deputy
-        service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=None if how == "assign" else first)
-        assert secretary.post(f"/cases/{case.number}/assign", data={
-            "version": case.version, "assignee": team.fitter.id}).status_code == 302
+        service.accept(
+            case,
+            team.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=None if how == "assign" else first,
+        )
+        assert (
+            secretary.post(
+                f"/cases/{case.number}/assign",
+                data={"version": case.version, "assignee": team.fitter.id},
+            ).status_code
+            == 302
+        )
     db.session.expire_all()
     assert [n.kind for n in inbox_of(team.fitter)] == ["assign"]
     assert f"事项 {case.number} 已派给您。" in texts(client_of(app, team.fitter).get("/inbox"))
@@ -235,8 +303,15 @@ def test_the_assignee_is_told_the_case_is_assigned_to_them(app, world, team, how
 
 def test_an_unread_notification_is_not_labelled_as_a_newly_reported_case(app, world, team):
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+    )
     html = client_of(app, team.reporter).get("/inbox").get_data(as_text=True)
     rows = re.search(r'<ul class="rows inbox">.*?</ul>', html, re.S).group(0)
     assert f"您的事项 {case.number} 已受理。" in rows
@@ -245,8 +320,16 @@ def test_an_unread_notification_is_not_labelled_as_a_newly_reported_case(app, wo
 
 def test_internal_notes_never_reach_the_resident(app, world, team):
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False, assignee=team.fitter)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+        assignee=team.fitter,
+    )
     before = len(inbox_of(team.reporter))
     service.post_update(case, team.fitter, "配件要等三天", public=False)
     assert len(inbox_of(team.reporter)) == before
@@ -258,8 +341,16 @@ def test_without_a_channel_no_outbox_rows_are_made(app, world, team):
     team.reporter.email = "wang@example.cn"
     db.session.commit()
     case = file_case(world, team)
-    service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                   PartyKind.PROPERTY, False, assignee=team.fitter)
+    service.accept(
+        case,
+        team.secretary,
+        case.version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+        assignee=team.fitter,
+    )
     service.resolve(case, team.fitter, case.version, "已修好")
     assert len(inbox_of(team.reporter)) == 3
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
@@ -293,9 +384,13 @@ class Accepting:
         self.mails = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.mails.append(SimpleNamespace(
-            sender=envelope.mail_from, recipients=list(envelope.rcpt_tos),
-            message=email.message_from_bytes(envelope.original_content, policy=policy.default)))
+        self.mails.append(
+            SimpleNamespace(
+                sender=envelope.mail_from,
+                recipients=list(envelope.rcpt_tos),
+                message=email.message_from_bytes(envelope.original_content, policy=policy.default),
+            )
+        )
         return "250 OK"
 
 
@@ -328,13 +423,23 @@ def resolve_by_post(app, world, team, at=T, email=None) -> Case:
     gives their e-mail address (if any) just before, so the resolution is all they are mailed."""
     with clock.fixed(at):
         case = file_case(world, team)
-        service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=team.fitter)
+        service.accept(
+            case,
+            team.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=team.fitter,
+        )
         if email:
             team.reporter.email = email
             db.session.commit()
-        response = client_of(app, team.fitter).post(f"/cases/{case.number}/resolve", data={
-            "version": case.version, "body": "更换了漏水的水管接头"})
+        response = client_of(app, team.fitter).post(
+            f"/cases/{case.number}/resolve",
+            data={"version": case.version, "body": "更换了漏水的水管接头"},
+        )
     assert response.status_code == 302, texts(response)
     return case
 
@@ -362,17 +467,26 @@ def deliver_at(moment, run=deliver) -> dict:
 class TestARefusingMailServer:
     @pytest.fixture
     def settings(self, refusing):
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": refusing.port, "OUTBOX_MAX_ATTEMPTS": 3,
-                "OUTBOX_BACKOFF_SECONDS": 60}
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": refusing.port,
+            "OUTBOX_MAX_ATTEMPTS": 3,
+            "OUTBOX_BACKOFF_SECONDS": 60,
+        }
 
     def test_the_action_succeeds_and_delivery_retries_with_growing_delays_then_gives_up(
-            self, app, world, team, refusing):
+        self, app, world, team, refusing
+    ):
         case = resolve_by_post(app, world, team, email="wang@example.cn")
         assert outbox_size() == 1  # only the reporter has an address
 
         message = the_message()
         assert (message.channel, message.address, message.state, message.attempts) == (
-            "email", "wang@example.cn", OutboxState.PENDING, 0)
+            "email",
+            "wang@example.cn",
+            OutboxState.PENDING,
+            0,
+        )
         assert message.next_attempt_at == T
         assert message.notification.person_id == team.reporter.id
         assert message.notification.kind == "resolve"
@@ -426,8 +540,9 @@ class TestARefusingMailServer:
         assert delays == [60, 120, 240, 480]
         assert deliver_at(moment)["dead"] == 1
 
-    def test_a_server_that_is_down_does_not_stop_the_action_either(self, app, world, team,
-                                                                   refusing):
+    def test_a_server_that_is_down_does_not_stop_the_action_either(
+        self, app, world, team, refusing
+    ):
         app.config["SMTP_PORT"] = free_port()  # nobody listens there
         resolve_by_post(app, world, team, email="wang@example.cn")
         assert deliver_at(T) == {**NONE_SENT, "retried": 1}
@@ -437,11 +552,13 @@ class TestARefusingMailServer:
 class TestAnAcceptingMailServer:
     @pytest.fixture
     def settings(self, accepting):
-        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": accepting.port,
-                "SMTP_FROM": "portal@example.cn"}
+        return {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": accepting.port,
+            "SMTP_FROM": "portal@example.cn",
+        }
 
-    def test_the_mail_arrives_with_the_case_number_and_its_link(self, app, world, team,
-                                                                accepting):
+    def test_the_mail_arrives_with_the_case_number_and_its_link(self, app, world, team, accepting):
         case = resolve_by_post(app, world, team, email="wang@example.cn")
         assert deliver_at(T) == {**NONE_SENT, "sent": 1}
 
@@ -450,14 +567,19 @@ class TestAnAcceptingMailServer:
         message = mail.message
         assert message["To"] == "wang@example.cn"
         assert message["Subject"] == (
-            f"您的事项 {case.number} 已办结。问题真的解决了吗？请在事项页面告诉我们。")
+            f"您的事项 {case.number} 已办结。问题真的解决了吗？请在事项页面告诉我们。"
+        )
         body = message.get_content()
         assert case.number in body
         assert f"{BASE_URL}/cases/{case.number}" in body
 
         stored = the_message()
         assert (stored.state, stored.attempts, stored.sent_at, stored.last_error) == (
-            OutboxState.SENT, 1, T, None)
+            OutboxState.SENT,
+            1,
+            T,
+            None,
+        )
         assert deliver_at(T + timedelta(hours=1)) == NONE_SENT
         assert len(accepting.handler.mails) == 1  # sent once, never again
 
@@ -478,10 +600,11 @@ class TestAnAcceptingMailServer:
 
 
 class Hook(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802  (the name http.server calls)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.calls.append(SimpleNamespace(path=self.path, headers=dict(self.headers),
-                                                 body=body))
+        self.server.calls.append(
+            SimpleNamespace(path=self.path, headers=dict(self.headers), body=body)
+        )
         self.send_response(self.server.status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -535,7 +658,8 @@ class TestASignedWebhook:
         [resolved] = [p for p in calls_to(hook, team.reporter.phone) if "已办结" in p["text"]]
         assert set(resolved) == {"phone", "subject", "text"}
         assert resolved["subject"] == (
-            f"您的事项 {case.number} 已办结。问题真的解决了吗？请在事项页面告诉我们。")
+            f"您的事项 {case.number} 已办结。问题真的解决了吗？请在事项页面告诉我们。"
+        )
         assert resolved["text"] == f"{resolved['subject']}\n\n{BASE_URL}/cases/{case.number}"
         assert the_message().state is OutboxState.SENT
 
@@ -543,10 +667,12 @@ class TestASignedWebhook:
         resolve_by_post(app, world, team)
         deliver_at(T)
         call = hook.calls[0]
-        forged = call.body.replace(b"\"phone\": \"", b"\"phone\": \"1")
+        forged = call.body.replace(b'"phone": "', b'"phone": "1')
         assert forged != call.body
-        assert call.headers["X-Portal-Signature"] != "sha256=" + hmac.new(
-            self.SECRET.encode(), forged, hashlib.sha256).hexdigest()
+        assert (
+            call.headers["X-Portal-Signature"]
+            != "sha256=" + hmac.new(self.SECRET.encode(), forged, hashlib.sha256).hexdigest()
+        )
 
     def test_a_gateway_error_is_retried(self, app, world, team, hook):
         hook.status = 503
@@ -577,8 +703,11 @@ class TestAnUnsignedWebhook:
 class TestBothChannels:
     @pytest.fixture
     def settings(self, hook, accepting):
-        return {"WEBHOOK_URL": hook_url(hook), "SMTP_HOST": "127.0.0.1",
-                "SMTP_PORT": accepting.port}
+        return {
+            "WEBHOOK_URL": hook_url(hook),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": accepting.port,
+        }
 
     def test_one_notification_goes_out_on_each_channel(self, app, world, team, hook, accepting):
         case = resolve_by_post(app, world, team, email="wang@example.cn")
@@ -586,5 +715,8 @@ class TestBothChannels:
         deliver_at(T)
         [mail] = accepting.handler.mails
         assert case.number in mail.message["Subject"]
-        assert [p for p in calls_to(hook, team.reporter.phone) if case.number in p["text"]
-                and "已办结" in p["text"]]
+        assert [
+            p
+            for p in calls_to(hook, team.reporter.phone)
+            if case.number in p["text"] and "已办结" in p["text"]
+        ]

@@ -40,24 +40,43 @@ def people(world):
         overseer=factories.member(Role.COMMUNITY_OVERSEER, world.community, name="社区陈主任"),
         north=factories.member(Role.COMMUNITY_OVERSEER, world.other_community, name="北湖吴主任"),
         street=factories.member(Role.SUBDISTRICT_OVERSEER, world.sub, name="街道周书记"),
-        far_street=factories.member(Role.SUBDISTRICT_OVERSEER,
-                                    factories.sub_district(code="sd2", name="Hill sub-district"),
-                                    name="山区街道郑书记"),
+        far_street=factories.member(
+            Role.SUBDISTRICT_OVERSEER,
+            factories.sub_district(code="sd2", name="Hill sub-district"),
+            name="山区街道郑书记",
+        ),
     )
 
 
 def new_case(compound, reporter, description, at=T) -> Case:
     with clock.fixed(at):
-        case, _key = service.file_case(compound, compound.buildings[0], Category.REPAIR,
-                                       description, "", False, "", "", by=reporter)
+        case, _key = service.file_case(
+            compound,
+            compound.buildings[0],
+            Category.REPAIR,
+            description,
+            "",
+            False,
+            "",
+            "",
+            by=reporter,
+        )
     return case
 
 
 def in_progress(world, people, description="电梯按钮失灵", at=T) -> Case:
     case = new_case(world.ymn, people.reporter, description, at)
     with clock.fixed(at):
-        service.accept(case, people.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=people.fitter)
+        service.accept(
+            case,
+            people.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=people.fitter,
+        )
     return case
 
 
@@ -73,23 +92,28 @@ def stored(case) -> Case:
 
 
 def events_of(case, action) -> list[CaseEvent]:
-    return list(db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.action == action).order_by(CaseEvent.id)))
+    return list(
+        db.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.action == action)
+            .order_by(CaseEvent.id)
+        )
+    )
 
 
 def listed(client) -> list[str]:
     """The case numbers on the overseer's queue of escalated cases."""
     response = client.get("/oversight/escalated")
     assert response.status_code == 200
-    return re.findall(r'<a class="case-number" href="/cases/([^"]+)">',
-                      response.get_data(as_text=True))
+    return re.findall(
+        r'<a class="case-number" href="/cases/([^"]+)">', response.get_data(as_text=True)
+    )
 
 
 # -- the queue ---------------------------------------------------------------------------------
 
 
-def test_a_community_overseer_sees_the_escalated_cases_of_their_community_only(app, world,
-                                                                              people):
+def test_a_community_overseer_sees_the_escalated_cases_of_their_community_only(app, world, people):
     ours = in_progress(world, people, "2号楼电梯困人")
     quiet = in_progress(world, people, "绿化带需要修剪")
     theirs = new_case(world.czy, people.czy_reporter, "竹园北门门禁坏了")
@@ -120,8 +144,11 @@ def test_the_sub_district_sees_only_cases_escalated_to_it(app, world, people):
     # The community still sees its own case once it has gone further up.
     assert listed(client_of(app, people.north)) == [overdue.number]
     assert listed(client_of(app, people.overseer)) == [by_hand.number]
-    told = db.session.scalars(select(Notification.person_id).where(
-        Notification.case_id == overdue.id, Notification.kind == "escalate")).all()
+    told = db.session.scalars(
+        select(Notification.person_id).where(
+            Notification.case_id == overdue.id, Notification.kind == "escalate"
+        )
+    ).all()
     assert told.count(people.street.id) == 1 and people.far_street.id not in told
 
 
@@ -146,13 +173,15 @@ def test_the_queue_needs_signing_in(app, world):
 
 
 def note(client, case, body="请物业三天内答复"):
-    return client.post(f"/cases/{case.number}/updates", data={"body": body,
-                                                             "visibility": "internal"})
+    return client.post(
+        f"/cases/{case.number}/updates", data={"body": body, "visibility": "internal"}
+    )
 
 
 def reassign(client, case, to):
-    return client.post(f"/cases/{case.number}/assign", data={
-        "version": stored(case).version, "assignee": to.id})
+    return client.post(
+        f"/cases/{case.number}/assign", data={"version": stored(case).version, "assignee": to.id}
+    )
 
 
 def test_an_overseer_sees_but_cannot_act_on_a_case_not_escalated(app, world, people):
@@ -163,8 +192,11 @@ def test_an_overseer_sees_but_cannot_act_on_a_case_not_escalated(app, world, peo
     assert "接手此事项" not in texts(page)
     version = stored(case).version
 
-    for response in (note(overseer, case), reassign(overseer, case, people.manager),
-                     overseer.post(f"/cases/{case.number}/take-over", data={"version": version})):
+    for response in (
+        note(overseer, case),
+        reassign(overseer, case, people.manager),
+        overseer.post(f"/cases/{case.number}/take-over", data={"version": version}),
+    ):
         assert response.status_code == 409
         assert NOT_ALLOWED in texts(response)
     case = stored(case)
@@ -181,7 +213,10 @@ def test_once_escalated_the_community_overseer_comments_and_reassigns(app, world
     assert response.status_code == 302, texts(response)
     [comment] = events_of(case, "note")
     assert (comment.actor_id, comment.actor_role, comment.public) == (
-        people.overseer.id, "overseer", False)
+        people.overseer.id,
+        "overseer",
+        False,
+    )
 
     response = reassign(overseer, case, people.manager)
     assert response.status_code == 302, texts(response)
@@ -189,7 +224,10 @@ def test_once_escalated_the_community_overseer_comments_and_reassigns(app, world
     assert case.assignee_id == people.manager.id
     [moved] = events_of(case, "reassign")
     assert (moved.actor_id, moved.actor_role, moved.data["previous_id"]) == (
-        people.overseer.id, "overseer", people.fitter.id)
+        people.overseer.id,
+        "overseer",
+        people.fitter.id,
+    )
 
     # Escalated to the community is not escalated to the sub-district: the street still reads.
     street = client_of(app, people.street)
@@ -209,8 +247,15 @@ def test_once_escalated_to_the_sub_district_its_overseer_acts_too(app, world, pe
     response = note(street, case, "街道已联系住建部门")
     assert response.status_code == 302, texts(response)
     # An unassigned case: the overseer assigns it (from "accepted")…
-    service.accept(stored(case), people.secretary, stored(case).version, Category.REPAIR,
-                   Priority.NORMAL, PartyKind.PROPERTY, False)
+    service.accept(
+        stored(case),
+        people.secretary,
+        stored(case).version,
+        Category.REPAIR,
+        Priority.NORMAL,
+        PartyKind.PROPERTY,
+        False,
+    )
     assert reassign(street, case, people.manager).status_code == 302
     case = stored(case)
     assert (case.state, case.assignee_id) == (State.IN_PROGRESS, people.manager.id)
@@ -224,54 +269,82 @@ def test_taking_over_makes_the_overseer_the_assignee(app, world, people):
     page = texts(overseer.get(f"/cases/{case.number}"))
     assert "接手此事项" in page
 
-    response = overseer.post(f"/cases/{case.number}/take-over",
-                             data={"version": stored(case).version})
+    response = overseer.post(
+        f"/cases/{case.number}/take-over", data={"version": stored(case).version}
+    )
     assert response.status_code == 302, texts(response)
     case = stored(case)
     assert (case.assignee_id, case.state) == (people.overseer.id, State.IN_PROGRESS)
     [taken] = events_of(case, "take_over")
     assert (taken.actor_id, taken.actor_role) == (people.overseer.id, "overseer")
     assert (taken.data["assignee_id"], taken.data["previous_id"]) == (
-        people.overseer.id, people.fitter.id)
-    assert people.secretary.id in db.session.scalars(select(Notification.person_id).where(
-        Notification.case_id == case.id, Notification.kind == "take_over")).all()
+        people.overseer.id,
+        people.fitter.id,
+    )
+    assert (
+        people.secretary.id
+        in db.session.scalars(
+            select(Notification.person_id).where(
+                Notification.case_id == case.id, Notification.kind == "take_over"
+            )
+        ).all()
+    )
 
     page = texts(overseer.get(f"/cases/{case.number}"))
     assert "承办人 社区陈主任" in page and "接手了此事项。" in page
     # Now the assignee, the overseer can resolve it.
-    response = overseer.post(f"/cases/{case.number}/resolve", data={
-        "version": case.version, "body": "社区协调更换了电梯主板"})
+    response = overseer.post(
+        f"/cases/{case.number}/resolve",
+        data={"version": case.version, "body": "社区协调更换了电梯主板"},
+    )
     assert response.status_code == 302, texts(response)
     assert stored(case).state is State.RESOLVED
 
 
 def test_an_overseer_triages_and_takes_over_a_case_escalated_while_waiting_for_triage(
-        app, world, people):
+    app, world, people
+):
     case = new_case(world.ymn, people.reporter, "楼顶防水层破损")  # the secretary never triages
     with clock.fixed(T + timedelta(hours=48, minutes=1)):
         assert sweep()["escalated"] == 1
     overseer = client_of(app, people.overseer)
-    response = overseer.post(f"/cases/{case.number}/accept", data={
-        "version": stored(case).version, "category": "repair", "priority": "normal",
-        "lead_party": "property"})
+    response = overseer.post(
+        f"/cases/{case.number}/accept",
+        data={
+            "version": stored(case).version,
+            "category": "repair",
+            "priority": "normal",
+            "lead_party": "property",
+        },
+    )
     assert response.status_code == 302, texts(response)
     [accepted] = events_of(case, "accept")
     assert (accepted.actor_id, accepted.actor_role) == (people.overseer.id, "overseer")
-    response = overseer.post(f"/cases/{case.number}/take-over",
-                             data={"version": stored(case).version})
+    response = overseer.post(
+        f"/cases/{case.number}/take-over", data={"version": stored(case).version}
+    )
     assert response.status_code == 302, texts(response)
-    assert (stored(case).state, stored(case).assignee_id) == (State.IN_PROGRESS,
-                                                              people.overseer.id)
+    assert (stored(case).state, stored(case).assignee_id) == (State.IN_PROGRESS, people.overseer.id)
     # Another community's overseer still cannot.
-    assert client_of(app, people.north).post(f"/cases/{case.number}/take-over", data={
-        "version": stored(case).version}).status_code == 404
+    assert (
+        client_of(app, people.north)
+        .post(f"/cases/{case.number}/take-over", data={"version": stored(case).version})
+        .status_code
+        == 404
+    )
 
 
 def test_an_overseer_cannot_triage_a_case_not_escalated(app, world, people):
     case = new_case(world.ymn, people.reporter, "楼顶防水层破损")
-    response = client_of(app, people.overseer).post(f"/cases/{case.number}/accept", data={
-        "version": stored(case).version, "category": "repair", "priority": "normal",
-        "lead_party": "property"})
+    response = client_of(app, people.overseer).post(
+        f"/cases/{case.number}/accept",
+        data={
+            "version": stored(case).version,
+            "category": "repair",
+            "priority": "normal",
+            "lead_party": "property",
+        },
+    )
     assert response.status_code == 409
     assert stored(case).state is State.FILED
 
@@ -281,8 +354,9 @@ def test_a_stale_take_over_is_told(app, world, people):
     service.escalate(case, people.secretary, "请社区协调")
     seen = stored(case).version
     service.assign(stored(case), people.secretary, seen, people.manager)
-    response = client_of(app, people.overseer).post(f"/cases/{case.number}/take-over",
-                                                    data={"version": seen})
+    response = client_of(app, people.overseer).post(
+        f"/cases/{case.number}/take-over", data={"version": seen}
+    )
     assert response.status_code == 409
     assert stored(case).assignee_id == people.manager.id
 
@@ -297,8 +371,12 @@ def test_overseers_of_another_community_get_404_on_its_case_pages(app, world, pe
         client = client_of(app, who)
         assert client.get(f"/cases/{case.number}").status_code == 404
         assert note(client, case).status_code == 404
-        assert client.post(f"/cases/{case.number}/take-over",
-                           data={"version": stored(case).version}).status_code == 404
+        assert (
+            client.post(
+                f"/cases/{case.number}/take-over", data={"version": stored(case).version}
+            ).status_code
+            == 404
+        )
         assert client.post(f"/cases/{case.number}/reveal-phone").status_code == 404
     case = stored(case)
     assert case.assignee_id == people.fitter.id and events_of(case, "note") == []
@@ -313,17 +391,25 @@ def test_the_secretary_escalates_by_hand_with_a_reason(app, world, people):
     assert secretary.post(f"/cases/{case.number}/escalate", data={"reason": " "}).status_code == 422
     assert stored(case).escalation_level == 0
 
-    response = secretary.post(f"/cases/{case.number}/escalate",
-                              data={"reason": "物业拖了两周，请社区协调"})
+    response = secretary.post(
+        f"/cases/{case.number}/escalate", data={"reason": "物业拖了两周，请社区协调"}
+    )
     assert response.status_code == 302, texts(response)
     case = stored(case)
     assert case.escalation_level == 1 and case.escalated_at is not None
     [whistle] = events_of(case, "escalate")
     assert (whistle.actor_id, whistle.actor_role, whistle.body, whistle.data["level"]) == (
-        people.secretary.id, "secretary", "物业拖了两周，请社区协调", 1)
+        people.secretary.id,
+        "secretary",
+        "物业拖了两周，请社区协调",
+        1,
+    )
     assert "automatic" not in whistle.data
-    told = db.session.scalars(select(Notification.person_id).where(
-        Notification.case_id == case.id, Notification.kind == "escalate")).all()
+    told = db.session.scalars(
+        select(Notification.person_id).where(
+            Notification.case_id == case.id, Notification.kind == "escalate"
+        )
+    ).all()
     assert people.overseer.id in told and people.north.id not in told
     assert people.secretary.id not in told  # not told of her own act
     page = texts(client_of(app, people.overseer).get(f"/cases/{case.number}"))
@@ -338,7 +424,8 @@ def test_the_secretary_escalates_by_hand_with_a_reason(app, world, people):
 def test_only_the_secretary_escalates_by_hand(app, world, people, who):
     case = in_progress(world, people)
     response = client_of(app, getattr(people, who)).post(
-        f"/cases/{case.number}/escalate", data={"reason": "帮帮忙"})
+        f"/cases/{case.number}/escalate", data={"reason": "帮帮忙"}
+    )
     assert response.status_code == 409
     assert stored(case).escalation_level == 0 and events_of(case, "escalate") == []
 
@@ -347,9 +434,18 @@ def test_a_visitor_with_the_private_link_cannot_escalate(app, world, people):
     """The follow key makes a visitor the reporter, never the sweep."""
     visitor = app.test_client()
     building = world.ymn.buildings[0]
-    response = visitor.post("/c/ymn/report", data={
-        "building": str(building.id), "category": "repair", "description": "楼道灯不亮",
-        "location": "", "contact_name": "张秀英", "contact_phone": "13800001111", "privacy": "y"})
+    response = visitor.post(
+        "/c/ymn/report",
+        data={
+            "building": str(building.id),
+            "category": "repair",
+            "description": "楼道灯不亮",
+            "location": "",
+            "contact_name": "张秀英",
+            "contact_phone": "13800001111",
+            "privacy": "y",
+        },
+    )
     assert response.status_code == 302
     case = db.session.scalars(select(Case).order_by(Case.id.desc())).first()
     assert visitor.get(f"/cases/{case.number}").status_code == 200  # the key is in the session

@@ -11,8 +11,15 @@ from tests.conftest import texts
 
 def _form(world, **changes):
     building = next(b for b in world.ymn.buildings if b.code == "2")
-    data = {"name": "张秀英", "phone": "13712345678", "building": str(building.id),
-            "room": "2-501", "password": "longenough1", "confirm": "longenough1", "privacy": "y"}
+    data = {
+        "name": "张秀英",
+        "phone": "13712345678",
+        "building": str(building.id),
+        "room": "2-501",
+        "password": "longenough1",
+        "confirm": "longenough1",
+        "privacy": "y",
+    }
     data.update(changes)
     return data
 
@@ -84,8 +91,9 @@ def test_sign_up_refuses_a_building_of_another_compound(client, world):
 
 
 def _pending(world):
-    return factories.resident(world.ymn, building_code="2", room="2-302",
-                              state=HomeState.PENDING, name="赵桂兰")
+    return factories.resident(
+        world.ymn, building_code="2", room="2-302", state=HomeState.PENDING, name="赵桂兰"
+    )
 
 
 def test_secretary_sees_pending_residents_with_full_phone(client, world, login):
@@ -112,8 +120,9 @@ def test_secretary_verifies_inline_with_htmx(client, world, login):
     _pending_too = factories.resident(world.ymn, state=HomeState.PENDING, room="1-101")
     login(factories.member(Role.SECRETARY, world.ymn))
     home_id = applicant.homes[0].id
-    response = client.post(f"/homes/{home_id}/verify",
-                           headers={"HX-Request": "true", "HX-Target": f"home-{home_id}"})
+    response = client.post(
+        f"/homes/{home_id}/verify", headers={"HX-Request": "true", "HX-Target": f"home-{home_id}"}
+    )
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
     assert fragment.lstrip().startswith(f'<li class="row" id="home-{home_id}">')
@@ -137,8 +146,11 @@ def test_deciding_twice_is_reported_not_repeated(client, world, login):
     login(factories.member(Role.SECRETARY, world.ymn))
     home_id = applicant.homes[0].id
     client.post(f"/homes/{home_id}/verify")
-    response = client.post(f"/homes/{home_id}/decline", data={"reason": "late"},
-                           headers={"HX-Request": "true", "HX-Target": f"home-{home_id}"})
+    response = client.post(
+        f"/homes/{home_id}/decline",
+        data={"reason": "late"},
+        headers={"HX-Request": "true", "HX-Target": f"home-{home_id}"},
+    )
     assert response.status_code == 409
     assert "该居民已被核实或驳回。" in response.get_data(as_text=True)
     assert db.session.get(Home, home_id).state == HomeState.VERIFIED
@@ -147,9 +159,11 @@ def test_deciding_twice_is_reported_not_repeated(client, world, login):
 def test_only_the_compounds_secretary_can_verify(client, world, login):
     applicant = _pending(world)
     home_id = applicant.homes[0].id
-    for outsider in (factories.member(Role.SECRETARY, world.czy),
-                     factories.member(Role.PROPERTY_MANAGER, world.ymn),
-                     factories.resident(world.ymn)):
+    for outsider in (
+        factories.member(Role.SECRETARY, world.czy),
+        factories.member(Role.PROPERTY_MANAGER, world.ymn),
+        factories.resident(world.ymn),
+    ):
         login(outsider)
         assert client.post(f"/homes/{home_id}/verify").status_code == 404
         client.post("/logout")

@@ -29,8 +29,15 @@ T = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 OVERDUE = T + timedelta(hours=25)
 ESCALATE = T + timedelta(hours=24 + 24, minutes=1)
 ESCALATE_AGAIN = ESCALATE + timedelta(hours=72, minutes=1)
-NOTHING = {"reminded": 0, "escalated": 0, "escalated_again": 0, "closed_without_feedback": 0,
-           "sent": 0, "retried": 0, "dead": 0}
+NOTHING = {
+    "reminded": 0,
+    "escalated": 0,
+    "escalated_again": 0,
+    "closed_without_feedback": 0,
+    "sent": 0,
+    "retried": 0,
+    "dead": 0,
+}
 
 
 @pytest.fixture
@@ -42,8 +49,9 @@ def team(world):
         manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理"),
         fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
         overseer=factories.member(Role.COMMUNITY_OVERSEER, world.community, name="社区陈主任"),
-        other_overseer=factories.member(Role.COMMUNITY_OVERSEER, world.other_community,
-                                        name="北湖社区吴主任"),
+        other_overseer=factories.member(
+            Role.COMMUNITY_OVERSEER, world.other_community, name="北湖社区吴主任"
+        ),
         street=factories.member(Role.SUBDISTRICT_OVERSEER, world.sub, name="街道周书记"),
     )
 
@@ -51,8 +59,9 @@ def team(world):
 def file_at(world, team, at=T, description="楼道灯坏了一周") -> Case:
     building = next(b for b in world.ymn.buildings if b.code == "2")
     with clock.fixed(at):
-        case, _key = service.file_case(world.ymn, building, Category.REPAIR, description, "",
-                                       False, "", "", by=team.reporter)
+        case, _key = service.file_case(
+            world.ymn, building, Category.REPAIR, description, "", False, "", "", by=team.reporter
+        )
     return case
 
 
@@ -67,23 +76,39 @@ def stored(case) -> Case:
 
 
 def events_of(case, action) -> list[CaseEvent]:
-    return list(db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.action == action).order_by(CaseEvent.id)))
+    return list(
+        db.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id, CaseEvent.action == action)
+            .order_by(CaseEvent.id)
+        )
+    )
 
 
 def told(case, kind) -> list[int]:
     """Who got an inbox row of this kind about the case, by person id."""
-    return sorted(db.session.scalars(select(Notification.person_id).where(
-        Notification.case_id == case.id, Notification.kind == kind)))
+    return sorted(
+        db.session.scalars(
+            select(Notification.person_id).where(
+                Notification.case_id == case.id, Notification.kind == kind
+            )
+        )
+    )
 
 
 def snapshot(case) -> tuple:
     """Everything a sweep could change about a case, to compare before and after."""
     db.session.expire_all()
     row = db.session.get(Case, case.id)
-    return (db.session.scalar(select(func.count(CaseEvent.id))),
-            db.session.scalar(select(func.count(Notification.id))),
-            row.version, row.state, row.escalation_level, row.escalated_at, row.reminded_for)
+    return (
+        db.session.scalar(select(func.count(CaseEvent.id))),
+        db.session.scalar(select(func.count(Notification.id))),
+        row.version,
+        row.state,
+        row.escalation_level,
+        row.escalated_at,
+        row.reminded_for,
+    )
 
 
 # -- reminders and escalation ------------------------------------------------------------------
@@ -182,8 +207,16 @@ def test_each_stage_is_reminded_once_its_deadline_passes(app, world, team):
     case = file_at(world, team)
     assert sweep_at(OVERDUE)["reminded"] == 1
     with clock.fixed(OVERDUE + timedelta(minutes=5)):
-        service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=team.fitter)
+        service.accept(
+            case,
+            team.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=team.fitter,
+        )
     resolution_due = stored(case).due_at
     assert resolution_due > OVERDUE + timedelta(days=2)
     assert sweep_at(resolution_due - timedelta(minutes=1))["reminded"] == 0
@@ -232,16 +265,26 @@ class Statements:
 def close_case(world, team, number):
     case = file_at(world, team, description=f"第{number}件：路灯不亮")
     with clock.fixed(T):
-        service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=team.fitter)
+        service.accept(
+            case,
+            team.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=team.fitter,
+        )
         service.resolve(case, team.fitter, case.version, "换了灯泡")
-        service.give_feedback(case, team.reporter, True, Satisfaction.SATISFIED, None,
-                              Source.RESIDENT)
+        service.give_feedback(
+            case, team.reporter, True, Satisfaction.SATISFIED, None, Source.RESIDENT
+        )
     return case
 
 
-def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_cases(app, world,
-                                                                                     team):
+def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_cases(
+    app, world, team
+):
     db.session.commit()
     with Statements(db.engine) as empty:
         assert sweep_at(T + timedelta(hours=1)) == NOTHING
@@ -299,7 +342,7 @@ def sweep_twice_at_once(app, monkeypatch, moment) -> list[dict]:
             try:
                 start.wait()
                 results[index] = sweep()
-            except Exception as error:  # noqa: BLE001  (reported by the assertion below)
+            except Exception as error:
                 results[index] = repr(error)
                 start.abort()
                 listed.abort()
@@ -325,8 +368,7 @@ def total(results, key) -> int:
     return sum(r[key] for r in results)
 
 
-def test_two_sweeps_at_once_remind_once_and_escalate_once(app, world, team, monkeypatch,
-                                                          database):
+def test_two_sweeps_at_once_remind_once_and_escalate_once(app, world, team, monkeypatch, database):
     cases = [file_at(world, team, description=f"第{n}件：门禁失灵") for n in range(3)]
 
     results = sweep_twice_at_once(app, monkeypatch, ESCALATE)
@@ -351,13 +393,22 @@ def test_two_sweeps_at_once_remind_once_and_escalate_once(app, world, team, monk
 def test_two_sweeps_at_once_close_without_feedback_once(app, world, team, monkeypatch):
     case = file_at(world, team)
     with clock.fixed(T):
-        service.accept(case, team.secretary, case.version, Category.REPAIR, Priority.NORMAL,
-                       PartyKind.PROPERTY, False, assignee=team.fitter)
+        service.accept(
+            case,
+            team.secretary,
+            case.version,
+            Category.REPAIR,
+            Priority.NORMAL,
+            PartyKind.PROPERTY,
+            False,
+            assignee=team.fitter,
+        )
         service.resolve(case, team.fitter, case.version, "换了灯泡")
     results = sweep_twice_at_once(app, monkeypatch, T + timedelta(days=8))
     assert total(results, "closed_without_feedback") == 1, results
-    assert db.session.scalar(select(func.count(Feedback.id)).where(
-        Feedback.case_id == case.id)) == 1
+    assert (
+        db.session.scalar(select(func.count(Feedback.id)).where(Feedback.case_id == case.id)) == 1
+    )
     assert len(events_of(case, "close_no_feedback")) == 1
     assert told(case, "close_no_feedback") == [team.fitter.id]
 
@@ -373,9 +424,12 @@ def test_the_command_prints_the_counts(app, world, team):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
         "Reminded 1, escalated 0 (again 0), closed without feedback 0; delivered 0, to retry 0, "
-        "given up 0.")
+        "given up 0."
+    )
     with clock.fixed(ESCALATE):
         result = runner.invoke(args=["portal", "sweep"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == ("提醒 0 件，上报 1 件（再次上报 0 件），未评价关闭 0 件；"
-                                     "发送 0 条，待重试 0 条，放弃 0 条。")
+    assert result.output.strip() == (
+        "提醒 0 件，上报 1 件（再次上报 0 件），未评价关闭 0 件；"
+        "发送 0 条，待重试 0 条，放弃 0 条。"
+    )
