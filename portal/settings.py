@@ -12,15 +12,24 @@ HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHm
 LANGUAGES = ("zh_CN", "en")
 
 
-def _secret_key(instance_path: str, local: bool) -> str:
+MISSING_KEY = (
+    "SECRET_KEY must be set in the environment when the portal serves pages outside "
+    "debug, testing or PORTAL_ENV=development."
+)
+
+
+def _refuse_to_serve():
+    raise RuntimeError(MISSING_KEY)
+
+
+def _secret_key(instance_path: str, local: bool) -> str | None:
+    """The key, a generated one for local runs, or None in production without one: the
+    commands (db upgrade, db check, sweep) need no key, but serving a page does."""
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
     if not local:
-        raise RuntimeError(
-            "SECRET_KEY must be set in the environment when the portal runs outside "
-            "debug, testing or PORTAL_ENV=development."
-        )
+        return None
     # A local run keeps one generated key, so sessions survive restarts.
     path = Path(instance_path) / "secret_key"
     if not path.exists():
@@ -98,3 +107,5 @@ def load(app, overrides: dict | None = None) -> None:
     app.config.update(overrides)
     if "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path, local)
+        if app.config["SECRET_KEY"] is None:
+            app.before_request(_refuse_to_serve)

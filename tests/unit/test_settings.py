@@ -10,11 +10,33 @@ def _app(tmp_path):
     return Flask("portal_settings_test", instance_path=str(tmp_path / "instance"))
 
 
-def test_production_without_secret_key_refuses_to_start(tmp_path, monkeypatch):
+def test_production_without_secret_key_refuses_to_serve_pages(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("PORTAL_ENV", raising=False)
+    app = _app(tmp_path)
+    settings.load(app)  # commands such as `flask db check` still run
+    app.add_url_rule("/", "page", lambda: "served")
+    app.config["PROPAGATE_EXCEPTIONS"] = True
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        settings.load(_app(tmp_path))
+        app.test_client().get("/")
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_flask_db_check_runs_without_a_secret_key(tmp_path, monkeypatch):
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.extensions import db
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'check.sqlite3'}")
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output  # db check exits non-zero on any difference
 
 
 def test_local_run_generates_one_key_and_keeps_it(tmp_path, monkeypatch):
