@@ -9,8 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.roles import Role
 from portal.clock import UTCDateTime, now
-from portal.extensions import db
-from portal.extensions import enum_type as _enum
+from portal.extensions import db, enum_type
 from portal.organisation.models import Building, Community, Compound, SubDistrict
 
 
@@ -82,7 +81,7 @@ class Membership(db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_type(Role))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     sub_district_id: Mapped[int | None] = mapped_column(ForeignKey("sub_district.id"), index=True)
@@ -110,7 +109,7 @@ class Home(db.Model):
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
     room: Mapped[str] = mapped_column(String(20))
     state: Mapped[HomeState] = mapped_column(
-        _enum(HomeState), default=HomeState.PENDING, index=True
+        enum_type(HomeState), default=HomeState.PENDING, index=True
     )
     decline_reason: Mapped[str | None] = mapped_column(String(200))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -166,3 +166,19 @@ def enrol(compound, role: Role, name: str, phone: str, password: str | None, by:
     grant_role(person, role, compound)
     db.session.commit()
     return person
+
+
+def people_holding(compound_id: int, roles) -> list[Person]:
+    """Active people holding any of `roles` at a compound, once each, oldest account first."""
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.compound_id == compound_id,
+                Membership.role.in_(list(roles)),
+                Person.active.is_(True),
+            )
+            .order_by(Person.id)
+        ).unique()
+    )

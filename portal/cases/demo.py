@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.accounts.models import Membership, Person
+from portal.accounts.models import Person
 from portal.accounts.roles import Role
+from portal.accounts.service import people_holding
 from portal.cases import service
 from portal.cases.categories import Category, rule_for
 from portal.cases.models import Priority
@@ -82,17 +83,6 @@ COMMENTS = ["师傅很负责，谢谢！", "处理得很及时。", "总算修�
 NOT_SOLVED = ["修了两天又坏了，还是不行。", "问题还在，晚上依旧很吵。"]
 
 
-def _people(compound, role):
-    return list(
-        db.session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(Membership.compound_id == compound.id, Membership.role == role)
-            .order_by(Person.id)
-        )
-    )
-
-
 def _residents(compound):
     from portal.accounts.models import Home, HomeState
 
@@ -108,9 +98,11 @@ def _residents(compound):
 
 def build_cases(compound, grid_worker, seed: int) -> int:
     rng = random.Random(seed)
-    secretary = _people(compound, Role.SECRETARY)[0]
-    manager = _people(compound, Role.PROPERTY_MANAGER)[0]
-    workers = _people(compound, Role.PROPERTY_STAFF) + _people(compound, Role.BRANCH_MEMBER)
+    secretary = people_holding(compound.id, [Role.SECRETARY])[0]
+    manager = people_holding(compound.id, [Role.PROPERTY_MANAGER])[0]
+    workers = people_holding(compound.id, [Role.PROPERTY_STAFF]) + people_holding(
+        compound.id, [Role.BRANCH_MEMBER]
+    )
     residents = _residents(compound)
     start = now() - timedelta(days=60)
     made = []

@@ -210,9 +210,13 @@ def mine():
 
 def reported_by(person, limit=50):
     """A resident's own cases with the time of their last public event, newest first."""
+    # Only this resident's cases' events: never an aggregate over the whole event table.
     last_public = (
         select(CaseEvent.case_id, func.max(CaseEvent.at).label("last"))
-        .where(CaseEvent.public.is_(True))
+        .where(
+            CaseEvent.public.is_(True),
+            CaseEvent.case_id.in_(select(Case.id).where(Case.reporter_id == person.id)),
+        )
         .group_by(CaseEvent.case_id)
         .subquery()
     )

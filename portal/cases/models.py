@@ -10,8 +10,7 @@ from portal.accounts.models import Person
 from portal.cases.categories import Category
 from portal.cases.workflow import Action, State
 from portal.clock import UTCDateTime, now
-from portal.extensions import db
-from portal.extensions import enum_type as _enum
+from portal.extensions import db, enum_type
 from portal.organisation.models import Building, Compound, PartyKind
 
 
@@ -42,7 +41,7 @@ class Case(db.Model):
     number: Mapped[str] = mapped_column(String(60), unique=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
-    category: Mapped[Category] = mapped_column(_enum(Category))
+    category: Mapped[Category] = mapped_column(enum_type(Category))
     description: Mapped[str] = mapped_column(Text)
     location: Mapped[str] = mapped_column(String(200), default="")
     urgent: Mapped[bool] = mapped_column(default=False)
@@ -55,11 +54,11 @@ class Case(db.Model):
     # sha256 of the private follow-up key a visitor gets; the key itself is never stored.
     follow_key_hash: Mapped[str | None] = mapped_column(String(64))
 
-    state: Mapped[State] = mapped_column(_enum(State), default=State.FILED)
-    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
-    lead_party: Mapped[PartyKind | None] = mapped_column(_enum(PartyKind))
+    state: Mapped[State] = mapped_column(enum_type(State), default=State.FILED)
+    priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)
+    lead_party: Mapped[PartyKind | None] = mapped_column(enum_type(PartyKind))
     needs_consultation: Mapped[bool] = mapped_column(default=False)
-    responsibility: Mapped[Responsibility | None] = mapped_column(_enum(Responsibility))
+    responsibility: Mapped[Responsibility | None] = mapped_column(enum_type(Responsibility))
     referred_to: Mapped[str | None] = mapped_column(String(200))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
@@ -121,8 +120,8 @@ class CaseEvent(db.Model):
     action: Mapped[str] = mapped_column(String(30))  # an Action, or "file"
     public: Mapped[bool] = mapped_column(default=True)
     body: Mapped[str | None] = mapped_column(Text)
-    from_state: Mapped[State | None] = mapped_column(_enum(State))
-    to_state: Mapped[State | None] = mapped_column(_enum(State))
+    from_state: Mapped[State | None] = mapped_column(enum_type(State))
+    to_state: Mapped[State | None] = mapped_column(enum_type(State))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
@@ -172,8 +171,8 @@ class CategoryRule(db.Model):
     __table_args__ = (UniqueConstraint("community_id", "category"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
-    category: Mapped[Category] = mapped_column(_enum(Category))
-    lead_party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    category: Mapped[Category] = mapped_column(enum_type(Category))
+    lead_party: Mapped[PartyKind] = mapped_column(enum_type(PartyKind))
     needs_consultation: Mapped[bool] = mapped_column(default=False)
     resolution_days: Mapped[int]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Person
 from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY
+from portal.accounts.service import people_holding
 from portal.cases import access, deadlines, photos
 from portal.cases.categories import Category, rule_for
 from portal.cases.models import (
@@ -269,22 +270,7 @@ def _move(case, by, action, found, allowed, public=True, body=None, to=None, **d
 
 def assignable_people(compound) -> list[Person]:
     """Members of the compound's three parties, by party then name."""
-    from portal.accounts.models import Membership
-
-    people = (
-        db.session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.compound_id == compound.id,
-                Membership.role.in_(list(COMPOUND_ROLES)),
-                Person.active.is_(True),
-            )
-            .order_by(Person.name, Person.id)
-        )
-        .unique()
-        .all()
-    )
+    people = people_holding(compound.id, COMPOUND_ROLES)
     return sorted(
         people, key=lambda p: (list(PartyKind).index(access.party_of(p, compound.id)), p.name)
     )

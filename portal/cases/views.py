@@ -335,17 +335,15 @@ def _failed(case, found, name, form, error=None):
     return render_case(case, found, status=422, forms={name: form}, errors={name: message or ""})
 
 
-def _people_by_id(case):
-    return {p.id: p for p in service.assignable_people(case.compound)}
-
-
 def _act(number, name, form_class, operation):
-    """Shared shape of every action view: load, validate, call the service, answer."""
+    """Shared shape of every action view: load, validate, call the service, answer.
+    `operation(case, form, people)` gets the assignable people (by id) for accept and assign."""
     case, found = _load(number)
     form = form_class()
+    people = {}
     if name in ("accept", "assign"):
-        people = service.assignable_people(case.compound)
-        choices = [SelectChoice(p.id, p.name) for p in people]
+        people = {p.id: p for p in service.assignable_people(case.compound)}
+        choices = [SelectChoice(p.id, p.name) for p in people.values()]
         if name == "accept":
             form.fill_choices(choices)
         else:
@@ -353,7 +351,7 @@ def _act(number, name, form_class, operation):
     if not form.validate_on_submit():
         return _failed(case, found, name, form)
     try:
-        message = operation(case, form)
+        message = operation(case, form, people)
     except ServiceError as error:
         db.session.rollback()
         return _failed(case, found, name, form, error)
@@ -363,8 +361,8 @@ def _act(number, name, form_class, operation):
 @bp.route("/cases/<number>/accept", methods=["POST"])
 @public
 def accept(number):
-    def operation(case, form):
-        assignee = _people_by_id(case).get(form.assignee.data) if form.assignee.data else None
+    def operation(case, form, people):
+        assignee = people.get(form.assignee.data) if form.assignee.data else None
         service.accept(
             case,
             me(),
@@ -385,7 +383,7 @@ def accept(number):
 @bp.route("/cases/<number>/reject", methods=["POST"])
 @public
 def reject(number):
-    def operation(case, form):
+    def operation(case, form, people):
         service.reject(case, me(), form.version.data, form.reason.data)
         return _("Case %(number)s rejected.", number=case.number)
 
@@ -395,7 +393,7 @@ def reject(number):
 @bp.route("/cases/<number>/merge", methods=["POST"])
 @public
 def merge(number):
-    def operation(case, form):
+    def operation(case, form, people):
         service.merge(case, me(), form.version.data, form.target.data)
         return _(
             "Case %(number)s merged into %(target)s.",
@@ -409,8 +407,8 @@ def merge(number):
 @bp.route("/cases/<number>/assign", methods=["POST"])
 @public
 def assign(number):
-    def operation(case, form):
-        assignee = _people_by_id(case).get(form.assignee.data)
+    def operation(case, form, people):
+        assignee = people.get(form.assignee.data)
         service.assign(case, me(), form.version.data, assignee)
         return _("Case %(number)s assigned to %(name)s.", number=case.number, name=assignee.name)
 
@@ -420,7 +418,7 @@ def assign(number):
 @bp.route("/cases/<number>/withdraw", methods=["POST"])
 @public
 def withdraw(number):
-    def operation(case, form):
+    def operation(case, form, people):
         service.withdraw(case, me(), form.version.data, has_key=_key_ok(case))
         return _("You have withdrawn case %(number)s.", number=case.number)
 
@@ -430,7 +428,7 @@ def withdraw(number):
 @bp.route("/cases/<number>/updates", methods=["POST"])
 @public
 def update(number):
-    def operation(case, form):
+    def operation(case, form, people):
         processed = photos.check_all(request.files.getlist(form.photos.name))
         public_update = form.visibility.data != "internal"
         service.post_update(case, me(), form.body.data, public_update, processed)
@@ -442,7 +440,7 @@ def update(number):
 @bp.route("/cases/<number>/resolve", methods=["POST"])
 @public
 def resolve(number):
-    def operation(case, form):
+    def operation(case, form, people):
         processed = photos.check_all(request.files.getlist(form.photos.name))
         service.resolve(case, me(), form.version.data, form.body.data, processed)
         return _("Case %(number)s marked resolved.", number=case.number)
@@ -453,7 +451,7 @@ def resolve(number):
 @bp.route("/cases/<number>/info", methods=["POST"])
 @public
 def add_info(number):
-    def operation(case, form):
+    def operation(case, form, people):
         processed = photos.check_all(request.files.getlist(form.photos.name))
         service.add_info(case, me(), form.body.data, processed, has_key=_key_ok(case))
         return _("Your information was added to the case.")
@@ -464,7 +462,7 @@ def add_info(number):
 @bp.route("/cases/<number>/escalate", methods=["POST"])
 @public
 def escalate(number):
-    def operation(case, form):
+    def operation(case, form, people):
         service.escalate(case, me(), form.reason.data)
         return _("Case %(number)s escalated to the community.", number=case.number)
 
@@ -476,7 +474,7 @@ def escalate(number):
 def feedback(number):
     from portal.feedback.models import Satisfaction, Source
 
-    def operation(case, form):
+    def operation(case, form, people):
         found = access.capacities(me(), case, _key_ok(case))
         source = (
             Source.RESIDENT
@@ -503,7 +501,7 @@ def feedback(number):
 @bp.route("/cases/<number>/take-over", methods=["POST"])
 @public
 def take_over(number):
-    def operation(case, form):
+    def operation(case, form, people):
         service.take_over(case, me(), form.version.data)
         return _("You now handle case %(number)s.", number=case.number)
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.accounts.models import Membership, Person
 from portal.accounts.roles import Role
+from portal.accounts.service import people_holding
 from portal.cases.models import Case
 from portal.cases.workflow import State
 from portal.clock import fixed, local_date, now
@@ -17,12 +17,8 @@ from portal.organisation.models import PartyKind
 
 
 def _first(compound, role):
-    return db.session.scalar(
-        select(Person)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.compound_id == compound.id, Membership.role == role)
-        .order_by(Person.id)
-    )
+    found = people_holding(compound.id, [role])
+    return found[0] if found else None
 
 
 def _waiting(compound, limit):

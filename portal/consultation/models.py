@@ -13,10 +13,6 @@ from portal.extensions import db, enum_type
 from portal.organisation.models import Compound, PartyKind
 
 
-def _enum(cls, length=20):
-    return enum_type(cls, length)
-
-
 class Mode(enum.StrEnum):
     IN_PERSON = "in_person"
     ONLINE = "online"
@@ -44,9 +40,9 @@ class Consultation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
-    mode: Mapped[Mode] = mapped_column(_enum(Mode))
+    mode: Mapped[Mode] = mapped_column(enum_type(Mode, 20))
     state: Mapped[ConsultationState] = mapped_column(
-        _enum(ConsultationState), default=ConsultationState.OPEN
+        enum_type(ConsultationState, 20), default=ConsultationState.OPEN
     )
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in person
     place: Mapped[str | None] = mapped_column(String(200))  # in person
@@ -109,7 +105,7 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    party: Mapped[PartyKind] = mapped_column(enum_type(PartyKind, 20))
 
     consultation: Mapped[Consultation] = relationship(back_populates="invitations")
     person: Mapped[Person] = relationship()
@@ -122,7 +118,7 @@ class Attendance(db.Model):
     __table_args__ = (UniqueConstraint("consultation_id", "party"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"), index=True)
-    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    party: Mapped[PartyKind] = mapped_column(enum_type(PartyKind, 20))
     present: Mapped[bool] = mapped_column(default=False)
     attendees: Mapped[str] = mapped_column(String(300), default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
@@ -137,7 +133,7 @@ class Opinion(db.Model):
     __tablename__ = "opinion"
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), index=True)
-    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    party: Mapped[PartyKind] = mapped_column(enum_type(PartyKind, 20))
     author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -152,7 +148,7 @@ class Resolution(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), unique=True)
     text: Mapped[str] = mapped_column(Text)
     state: Mapped[ResolutionState] = mapped_column(
-        _enum(ResolutionState), default=ResolutionState.SIGNING
+        enum_type(ResolutionState, 20), default=ResolutionState.SIGNING
     )
     drafted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -180,9 +176,9 @@ class Signature(db.Model):
     __table_args__ = (UniqueConstraint("resolution_id", "party"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution.id"), index=True)
-    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    party: Mapped[PartyKind] = mapped_column(enum_type(PartyKind, 20))
     signer_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    decision: Mapped[Decision] = mapped_column(enum_type(Decision, 20))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -197,7 +193,7 @@ class ActionItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     resolution_id: Mapped[int] = mapped_column(ForeignKey("resolution.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    party: Mapped[PartyKind] = mapped_column(_enum(PartyKind))
+    party: Mapped[PartyKind] = mapped_column(enum_type(PartyKind, 20))
     assignee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date] = mapped_column(Date)

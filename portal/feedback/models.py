@@ -11,10 +11,6 @@ from portal.clock import UTCDateTime, now
 from portal.extensions import db, enum_type
 
 
-def _enum(cls, length=20):
-    return enum_type(cls, length)
-
-
 class Satisfaction(enum.StrEnum):
     SATISFIED = "satisfied"  # 满意
     BASICALLY = "basically"  # 基本满意
@@ -32,10 +28,10 @@ class Feedback(db.Model):
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    source: Mapped[Source] = mapped_column(_enum(Source))
+    source: Mapped[Source] = mapped_column(enum_type(Source, 20))
     # None for "no feedback": it is never counted as solved or satisfied.
     solved: Mapped[bool | None]
-    satisfaction: Mapped[Satisfaction | None] = mapped_column(_enum(Satisfaction))
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_type(Satisfaction, 20))
     comment: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -3,11 +3,11 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import UTCDateTime, now
-from portal.extensions import db
+from portal.extensions import db, enum_type
 
 
 class Notification(db.Model):
@@ -45,12 +45,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[OutboxState] = mapped_column(
-        Enum(
-            OutboxState,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        enum_type(OutboxState, 20),
         default=OutboxState.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

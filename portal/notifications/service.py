@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import HEAD, Role
+from portal.accounts.service import people_holding
 from portal.clock import now
 from portal.extensions import db
 from portal.notifications import channels
@@ -39,20 +40,6 @@ RECIPIENTS = {
 KIND_FOR = {"reassign": "assign"}
 
 
-def _people(compound_id, roles) -> list[Person]:
-    return list(
-        db.session.scalars(
-            select(Person)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.compound_id == compound_id,
-                Membership.role.in_(list(roles)),
-                Person.active.is_(True),
-            )
-        )
-    )
-
-
 def _overseers(case, level) -> list[Person]:
     community = case.compound.community
     if level >= 2:
@@ -83,14 +70,14 @@ def recipients(event) -> list[Person]:
         elif who == "assignee" and case.assignee is not None:
             found[case.assignee.id] = case.assignee
         elif who == "secretaries":
-            found.update({p.id: p for p in _people(case.compound_id, [Role.SECRETARY])})
+            found.update({p.id: p for p in people_holding(case.compound_id, [Role.SECRETARY])})
         elif who == "overseers":
             found.update({p.id: p for p in _overseers(case, event.data.get("level", 1))})
         elif who == "owners":
             owners = [case.assignee] if case.assignee else []
             if case.lead_party is not None:
-                owners += _people(case.compound_id, [HEAD[case.lead_party]])
-            owners += _people(case.compound_id, [Role.SECRETARY])
+                owners += people_holding(case.compound_id, [HEAD[case.lead_party]])
+            owners += people_holding(case.compound_id, [Role.SECRETARY])
             found.update({p.id: p for p in owners if p is not None})
     if event.actor is not None:
         found.pop(event.actor.id, None)  # nobody is told of what they did themself

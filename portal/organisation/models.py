@@ -2,10 +2,10 @@
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db
+from portal.extensions import db, enum_type
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 
@@ -76,10 +76,6 @@ class Party(db.Model):
     __table_args__ = (UniqueConstraint("compound_id", "kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
-    kind: Mapped[PartyKind] = mapped_column(
-        Enum(
-            PartyKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        )
-    )
+    kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind, 20))
     name: Mapped[str] = mapped_column(String(100))
     compound: Mapped[Compound] = relationship(back_populates="parties")
