@@ -1,10 +1,32 @@
-"""Forms of the page shell (the language switch)."""
+"""Forms of the page shell (the language switch), and the shape most free-text fields share."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField
+from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[SelectChoice("zh_CN"), SelectChoice("en")])
     next = HiddenField()
+
+
+# One message per limit, so each stays a plain catalogue entry.
+KEEP_UNDER = {
+    20: _l("Keep it under 20 characters."),
+    50: _l("Keep it under 50 characters."),
+    200: _l("Keep it under 200 characters."),
+    300: _l("Keep it under 300 characters."),
+    500: _l("Keep it under 500 characters."),
+    1000: _l("Keep it under 1000 characters."),
+    2000: _l("Keep it under 2000 characters."),
+    4000: _l("Keep it under 4000 characters."),
+}
+
+
+def text_area(label, *, required=None, max_length=2000, rows=3, **kwargs) -> TextAreaField:
+    """A text box: required (with the message people see when it is empty) or optional, and
+    no longer than max_length."""
+    validators = [DataRequired(message=required) if required else Optional()]
+    validators.append(Length(max=max_length, message=KEEP_UNDER[max_length]))
+    return TextAreaField(label, validators=validators, render_kw={"rows": rows}, **kwargs)

@@ -18,6 +18,7 @@ from portal.accounts.forms import phone_field
 from portal.cases.categories import NAMES, PARTY_NAMES, Category
 from portal.cases.models import Priority, Responsibility
 from portal.cases.workflow import State
+from portal.forms import text_area
 
 PRIORITY_NAMES = {
     Priority.URGENT: _l("Urgent"),
@@ -60,14 +61,7 @@ class ReportForm(FlaskForm):
     category = SelectField(
         _l("What kind of issue"), validators=[_required(_l("Choose the kind of issue."))]
     )
-    description = TextAreaField(
-        _l("What happened"),
-        validators=[
-            _required(_l("Say what happened.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 4},
-    )
+    description = text_area(_l("What happened"), required=_l("Say what happened."), rows=4)
     location = StringField(
         _l("Where exactly"),
         validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
@@ -127,14 +121,12 @@ class AcceptForm(VersionedForm):
 
 
 class RejectForm(VersionedForm):
-    reason = TextAreaField(
+    reason = text_area(
         _l("Reason (the resident sees it)"),
+        required=_l("Give the reason; the resident will see it."),
+        max_length=1000,
+        rows=2,
         id="reject-reason",
-        validators=[
-            _required(_l("Give the reason; the resident will see it.")),
-            Length(max=1000, message=_l("Keep it under 1000 characters.")),
-        ],
-        render_kw={"rows": 2},
     )
 
 
@@ -160,27 +152,16 @@ class WithdrawForm(VersionedForm):
 
 
 class EscalateForm(FlaskForm):
-    reason = TextAreaField(
+    reason = text_area(
         _l("Why you need the community's help"),
+        required=_l("Say why you are asking for help."),
+        rows=2,
         id="escalate-reason",
-        validators=[
-            _required(_l("Say why you are asking for help.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 2},
     )
 
 
 class UpdateForm(FlaskForm):
-    body = TextAreaField(
-        _l("Update"),
-        id="update-body",
-        validators=[
-            _required(_l("Write what happened.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 3},
-    )
+    body = text_area(_l("Update"), required=_l("Write what happened."), id="update-body")
     visibility = RadioField(
         _l("Who sees it"),
         default="public",
@@ -197,15 +178,7 @@ class UpdateForm(FlaskForm):
 
 
 class ResolveForm(VersionedForm):
-    body = TextAreaField(
-        _l("What was done"),
-        id="resolve-body",
-        validators=[
-            _required(_l("Say what was done.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 3},
-    )
+    body = text_area(_l("What was done"), required=_l("Say what was done."), id="resolve-body")
     photos = MultipleFileField(
         _l("Photo of the result (optional)"),
         id="resolve-photos",

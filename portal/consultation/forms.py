@@ -21,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cases.categories import PARTY_NAMES
 from portal.consultation.models import Mode
+from portal.forms import text_area
 
 MODE_NAMES = {
     Mode.IN_PERSON: _l("In person (a meeting)"),
@@ -79,14 +80,7 @@ class AttendanceForm(FlaskForm):
 
 class OpinionForm(FlaskForm):
     party = SelectField(_l("For"), validators=[DataRequired()])
-    body = TextAreaField(
-        _l("Opinion"),
-        validators=[
-            DataRequired(message=_l("Write the opinion.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 3},
-    )
+    body = text_area(_l("Opinion"), required=_l("Write the opinion."))
     next = StringField()
 
 
@@ -103,13 +97,8 @@ class ActionItemForm(FlaskForm):
 
 
 class ResolutionForm(FlaskForm):
-    text = TextAreaField(
-        _l("What will be done"),
-        validators=[
-            DataRequired(message=_l("Say what will be done.")),
-            Length(max=4000, message=_l("Keep it under 4000 characters.")),
-        ],
-        render_kw={"rows": 3},
+    text = text_area(
+        _l("What will be done"), required=_l("Say what will be done."), max_length=4000
     )
     actions = FieldList(FormField(ActionItemForm), min_entries=3, max_entries=6)
 
@@ -129,25 +118,11 @@ class SignForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(
-        _l("Reason"),
-        validators=[
-            DataRequired(message=_l("Give the reason.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 2},
-    )
+    reason = text_area(_l("Reason"), required=_l("Give the reason."), rows=2)
 
 
 class DoneForm(FlaskForm):
-    note = TextAreaField(
-        _l("What was done"),
-        validators=[
-            DataRequired(message=_l("Say what was done.")),
-            Length(max=2000, message=_l("Keep it under 2000 characters.")),
-        ],
-        render_kw={"rows": 2},
-    )
+    note = text_area(_l("What was done"), required=_l("Say what was done."), rows=2)
     next = StringField()
 
 
@@ -159,11 +134,4 @@ class NoticeForm(FlaskForm):
             Length(max=200, message=_l("Keep it under 200 characters.")),
         ],
     )
-    body = TextAreaField(
-        _l("Text"),
-        validators=[
-            DataRequired(message=_l("Write the notice.")),
-            Length(max=4000, message=_l("Keep it under 4000 characters.")),
-        ],
-        render_kw={"rows": 4},
-    )
+    body = text_area(_l("Text"), required=_l("Write the notice."), max_length=4000, rows=4)
