@@ -51,7 +51,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     web.install(app)
 
+    # Features that act on another's signals (portal.signals) subscribe when their module is
+    # imported: notifications on case events, cases on verified homes, consultations on
+    # resolving cases. Named here so that no subscriber depends on a blueprint importing it.
+    from portal.cases import service as _cases  # noqa: F401
     from portal.cli import portal_cli
+    from portal.consultation import service as _consultation  # noqa: F401
+    from portal.notifications import service as _notifications  # noqa: F401
 
     app.cli.add_command(portal_cli)
 

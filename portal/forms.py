@@ -30,3 +30,7 @@ def text_area(label, *, required=None, max_length=2000, rows=3, **kwargs) -> Tex
     validators = [DataRequired(message=required) if required else Optional()]
     validators.append(Length(max=max_length, message=KEEP_UNDER[max_length]))
     return TextAreaField(label, validators=validators, render_kw={"rows": rows}, **kwargs)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""

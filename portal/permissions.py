@@ -10,12 +10,29 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
-from portal.accounts.roles import COMPOUND_ROLES, Role
+from portal.accounts.models import HomeState
+from portal.accounts.roles import COMPOUND_ROLES, PARTY, Role
+from portal.organisation.models import PartyKind
+
+PUBLIC = "public"
+CASE = "case"
+# The declarations the sign-in gate lets through without sign-in.
+OPEN_WITHOUT_SIGN_IN = {PUBLIC, CASE}
 
 
 def public(view):
     """Anyone, signed in or not, may use this view."""
-    view.access = "public"
+    view.access = PUBLIC
+    return view
+
+
+def guarded_by_case(view):
+    """The case the URL names decides who may use this view: the view loads the case and
+    answers 404 to anyone who may not see it (a visitor sees it only with its private follow
+    key), and the workflow refuses (409) a step the person's capacities do not allow. So a
+    visitor with the key follows, adds to, withdraws and judges their own case without an
+    account, and nobody else gets further than a 404."""
+    view.access = CASE
     return view
 
 
@@ -61,11 +78,43 @@ def holds_role(*roles: Role):
     return check
 
 
+# -- a person's standing in a compound ------------------------------------------------
+
+# Who may sign a consultation's resolution for each party: its head; for the residents' side,
+# a representative.
+SIGNERS = {
+    PartyKind.BRANCH: {Role.SECRETARY},
+    PartyKind.PROPERTY: {Role.PROPERTY_MANAGER},
+    PartyKind.RESIDENTS: {Role.REPRESENTATIVE},
+}
+
+
+def roles_in(person, compound_id) -> set[Role]:
+    """The roles a person holds in a compound."""
+    if person is None or not getattr(person, "is_authenticated", False):
+        return set()
+    return {m.role for m in person.memberships if m.compound_id == compound_id}
+
+
+def is_secretary(person, compound_id) -> bool:
+    return Role.SECRETARY in roles_in(person, compound_id)
+
+
+def parties_of(person, compound_id) -> set[PartyKind]:
+    """The parties a person speaks in at a compound (several if they hold several roles)."""
+    return {PARTY[r] for r in roles_in(person, compound_id) if r in PARTY}
+
+
+def signing_parties(person, compound_id) -> set[PartyKind]:
+    roles = roles_in(person, compound_id)
+    return {party for party, allowed in SIGNERS.items() if roles & allowed}
+
+
 # -- can(person, action, thing) ---------------------------------------------------------
 
 
 def _compound_roles(person, compound) -> set[Role]:
-    return {m.role for m in person.memberships if m.compound_id == compound.id}
+    return roles_in(person, compound.id)
 
 
 def _oversees(person, compound) -> bool:
@@ -95,5 +144,20 @@ def can(person, action: str, thing=None) -> bool:
             # Administrators keep the organisation, not the cases: they do not see queues.
             return bool(_compound_roles(person, thing) & set(COMPOUND_ROLES)) or _oversees(
                 person, thing
+            )
+        case "triage" | "convene" | "post_notice":
+            return is_secretary(person, thing.id)
+        case "read_notices":
+            # The compound's people and overseers, and its verified residents.
+            return can(person, "see_compound", thing) or any(
+                h.compound_id == thing.id and h.state == HomeState.VERIFIED for h in person.homes
+            )
+        case "print_poster":
+            return can(person, "see_compound", thing) or is_admin(person)
+        case "edit_routing_rules":
+            # `thing` is a community: its overseers, and administrators.
+            return is_admin(person) or any(
+                m.role is Role.COMMUNITY_OVERSEER and m.community_id == thing.id
+                for m in person.memberships
             )
     raise ValueError(f"unknown action {action!r}")

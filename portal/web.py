@@ -7,6 +7,7 @@ from flask import (
     current_app,
     flash,
     has_request_context,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,9 +19,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from portal.accounts import service as accounts
+from portal.accounts.models import HomeState, Person
+from portal.cases.workflow import Action
+from portal.clock import now
+from portal.consultation.models import ConsultationState, Decision, Mode, ResolutionState
 from portal.extensions import db, login_manager
 from portal.forms import LanguageForm
-from portal.permissions import public
+from portal.labels import label
+from portal.organisation.models import PartyKind
+from portal.permissions import OPEN_WITHOUT_SIGN_IN, public
 from portal.privacy import mask_address, mask_phone
 
 bp = Blueprint("web", __name__)
@@ -58,15 +66,33 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
+def htmx_target() -> str | None:
+    """The region an htmx request is aimed at, or None for a page load (a boosted link sends
+    HX-Request too, but no target)."""
+    if not request.headers.get("HX-Request"):
+        return None
+    return request.headers.get("HX-Target") or None
+
+
 def is_htmx_fragment_request() -> bool:
     """An htmx request aimed at a region (not a boosted page load)."""
-    return bool(request.headers.get("HX-Request") and request.headers.get("HX-Target"))
+    return htmx_target() is not None
+
+
+def page_or_fragment(page: str, fragment: str, *, target=None, status=200, **context):
+    """The whole page, or only the fragment an htmx request aimed at a region asks for (at
+    `target` when given: the id of the region the fragment draws). The page template includes
+    the fragment, so both come from one source. The answer varies with the headers read."""
+    aimed = htmx_target()
+    wanted = aimed is not None and (target is None or aimed == target)
+    response = make_response(render_template(fragment if wanted else page, **context), status)
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    return response
 
 
 @login_manager.user_loader
 def load_person(person_id: str):
-    from portal.accounts.models import Person
-
     return db.session.get(Person, int(person_id))
 
 
@@ -90,7 +116,9 @@ def install(app) -> None:
         if request.endpoint is None:
             return None  # 404 / 405 follow
         view = app.view_functions.get(request.endpoint)
-        if request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "access", None) == "public":
+        if request.endpoint in PUBLIC_ENDPOINTS or getattr(view, "access", None) in (
+            OPEN_WITHOUT_SIGN_IN
+        ):
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
@@ -116,12 +144,21 @@ def install(app) -> None:
 
     app.add_template_filter(mask_phone, "masked_phone")
     app.add_template_filter(mask_address, "masked_address")
+    app.add_template_filter(label, "label")
+    # The enums templates compare with, so that no page needs them passed in.
+    app.jinja_env.globals.update(
+        Action=Action,
+        PartyKind=PartyKind,
+        HomeState=HomeState,
+        Mode=Mode,
+        ConsultationState=ConsultationState,
+        ResolutionState=ResolutionState,
+        Decision=Decision,
+    )
 
     @app.template_filter("from_now")
     def from_now(value):
         """'in 3 days' / '2 hours ago', in the reader's language."""
-        from portal.clock import now
-
         return format_timedelta(value - now(), add_direction=True) if value else ""
 
     @app.context_processor
@@ -151,6 +188,5 @@ def language():
     if form.validate_on_submit():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
-            current_user.locale = form.locale.data
-            db.session.commit()
+            accounts.set_locale(current_user, form.locale.data)
     return redirect(safe_next(form.next.data, url_for("web.index")))

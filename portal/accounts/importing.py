@@ -12,6 +12,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import signals
 from portal.accounts import service
 from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import SCOPE, Role, Scope
@@ -168,8 +169,6 @@ def _ensure_home(person: Person, building: Building, room: str) -> tuple[int, in
             Home.person_id == person.id, Home.building_id == building.id, Home.room == room
         )
     )
-    from portal.cases.service import claim_cases_of  # cases build on accounts
-
     if home is None:
         db.session.add(
             Home(
@@ -181,12 +180,12 @@ def _ensure_home(person: Person, building: Building, room: str) -> tuple[int, in
             )
         )
         db.session.flush()
-        claim_cases_of(person, building.compound_id)
+        signals.home_verified.send(person, compound_id=building.compound_id)
         return 1, 0
     if home.state == HomeState.PENDING:
         # The housing register confirms what the person's sign-up claimed. A declined home
         # stays declined: that was the secretary's decision.
         home.state, home.decided_at = HomeState.VERIFIED, now()
-        claim_cases_of(person, building.compound_id)
+        signals.home_verified.send(person, compound_id=building.compound_id)
         return 0, 1
     return 0, 0

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal import permissions
+from portal import permissions, signals
 from portal.accounts.models import Home, HomeState, Membership, Person
 from portal.accounts.roles import SCOPE, Role, Scope
 from portal.clock import now
@@ -88,13 +88,13 @@ def _decide(home: Home, by: Person, state: HomeState, reason: str | None = None)
 
 
 def verify_home(home: Home, by: Person) -> Home:
-    from portal.cases.service import claim_cases_of  # cases build on accounts, not the reverse
-
-    claim_cases_of(home.person, home.compound_id)
+    # Who builds on a verified home (the case feature claims a visitor's earlier cases) does
+    # so in this transaction.
+    signals.home_verified.send(home.person, compound_id=home.compound_id)
     return _decide(home, by, HomeState.VERIFIED)
 
 
-def decline_home(home: Home, by: Person, reason: str | None) -> Home:
+def decline_home(home: Home, by: Person, *, reason: str | None) -> Home:
     return _decide(home, by, HomeState.DECLINED, reason)
 
 
@@ -131,8 +131,9 @@ def find_membership(person: Person, role: Role, scope) -> Membership | None:
     )
 
 
-def grant_role(person: Person, role: Role, scope, by: Person | None = None) -> Membership:
-    """Give person the role in scope (a compound, community or sub-district). Idempotent."""
+def grant_role(person: Person, role: Role, scope, *, by: Person | None = None) -> Membership:
+    """Give person the role in scope (a compound, community or sub-district). Idempotent.
+    The caller commits (an import grants many roles in one transaction)."""
     if by is not None and not permissions.can(by, "manage_organisation"):
         raise NotAllowed(_l("Only administrators can change roles."))
     existing = find_membership(person, role, scope)
@@ -140,6 +141,13 @@ def grant_role(person: Person, role: Role, scope, by: Person | None = None) -> M
         return existing
     membership = Membership(person=person, role=role, **_scope_columns(role, scope))
     db.session.add(membership)
+    return membership
+
+
+def give_role(person: Person, role: Role, scope, *, by: Person) -> Membership:
+    """An administrator gives a person a role, committed."""
+    membership = grant_role(person, role, scope, by=by)
+    db.session.commit()
     return membership
 
 
@@ -152,7 +160,9 @@ def revoke_role(membership: Membership, by: Person) -> None:
     db.session.commit()
 
 
-def enrol(compound, role: Role, name: str, phone: str, password: str | None, by: Person) -> Person:
+def enrol(
+    compound, by: Person, *, role: Role, name: str, phone: str, password: str | None
+) -> Person:
     """Put a person (found by phone, or created) into one of the compound's parties."""
     if not permissions.can(by, "manage_organisation"):
         raise NotAllowed(_l("Only administrators can change roles."))

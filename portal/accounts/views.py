@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -13,6 +12,8 @@ from portal.accounts import service
 from portal.accounts.forms import DecisionForm, LoginForm, SignUpForm
 from portal.accounts.models import Home, HomeState
 from portal.accounts.roles import LANDING_ORDER, SCOPE, Role, Scope
+from portal.cases.queries import reported_by
+from portal.consultation.queries import invitations_for, open_actions_for
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.organisation import queries as org
@@ -20,18 +21,6 @@ from portal.permissions import guard, public, signed_in
 from portal.web import is_htmx_fragment_request, safe_next
 
 bp = Blueprint("accounts", __name__)
-
-ROLE_NAMES = {
-    Role.SECRETARY: _l("Party-branch secretary"),
-    Role.BRANCH_MEMBER: _l("Party-branch member"),
-    Role.PROPERTY_MANAGER: _l("Property manager"),
-    Role.PROPERTY_STAFF: _l("Property staff"),
-    Role.REPRESENTATIVE: _l("Resident representative"),
-    Role.GRID_WORKER: _l("Grid worker"),
-    Role.COMMUNITY_OVERSEER: _l("Community overseer"),
-    Role.SUBDISTRICT_OVERSEER: _l("Sub-district overseer"),
-    Role.ADMIN: _l("Administrator"),
-}
 
 
 def landing_url(person) -> str:
@@ -44,11 +33,6 @@ def landing_url(person) -> str:
                 else url_for("accounts.desk", role=role.value)
             )
     return url_for("accounts.my_home")
-
-
-@bp.app_context_processor
-def role_helpers():
-    return {"role_names": ROLE_NAMES, "HomeState": HomeState}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -131,11 +115,9 @@ def desk(role):
         abort(404)
     if role is Role.ADMIN or role not in current_user.roles:
         abort(404)
-    from portal.consultation.views import invitations_for, open_actions_for
-
     compounds = _compounds_for(current_user, role)
     return render_template(
-        f"accounts/desk_{role.value}.html",
+        "accounts/desk.html",
         role=role,
         compounds=compounds,
         counts=_resident_counts(compounds),
@@ -147,14 +129,8 @@ def desk(role):
 @bp.route("/my")
 @guard(signed_in)
 def my_home():
-    from portal.cases.forms import STATE_NAMES
-    from portal.cases.lists import reported_by
-
     return render_template(
-        "accounts/my_home.html",
-        homes=current_user.homes,
-        cases=reported_by(current_user),
-        state_names=STATE_NAMES,
+        "accounts/my_home.html", homes=current_user.homes, cases=reported_by(current_user)
     )
 
 
@@ -269,7 +245,7 @@ def decline(home_id):
     if not form.validate_on_submit():
         return _after_decision(home, None, "; ".join(form.reason.errors) or _("Please try again."))
     try:
-        service.decline_home(home, current_user, form.reason.data)
+        service.decline_home(home, current_user, reason=form.reason.data)
     except ServiceError as e:
         return _after_decision(home, None, str(e.message))
     return _after_decision(home, _("%(name)s's registration was declined.", name=home.person.name))

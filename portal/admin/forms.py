@@ -38,7 +38,3 @@ class FindPersonForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     phone = StringField(_l("Mobile phone"), validators=[Optional()])
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only its CSRF token."""

@@ -6,13 +6,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
+from portal import labels
 from portal.accounts import service
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import COMPOUND_ROLES, PARTY, SCOPE, Role, Scope
-from portal.accounts.views import ROLE_NAMES
-from portal.admin.forms import ConfirmForm, EnrolForm, FindPersonForm, GrantForm
+from portal.admin.forms import EnrolForm, FindPersonForm, GrantForm
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.notifications.models import OutboxMessage, OutboxState
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import guard, is_admin
@@ -38,7 +40,7 @@ def index():
 
 def _enrol_form():
     form = EnrolForm()
-    form.role.choices = [SelectChoice(r.value, str(ROLE_NAMES[r])) for r in COMPOUND_ROLES]
+    form.role.choices = [SelectChoice(r.value, str(labels.ROLE[r])) for r in COMPOUND_ROLES]
     return form
 
 
@@ -69,11 +71,11 @@ def compound(code):
         try:
             person = service.enrol(
                 compound,
-                Role(form.role.data),
-                form.name.data,
-                form.phone.data,
-                form.password.data,
                 current_user,
+                role=Role(form.role.data),
+                name=form.name.data,
+                phone=form.phone.data,
+                password=form.password.data,
             )
         except ServiceError as e:
             form.phone.errors.append(str(e.message))
@@ -82,7 +84,7 @@ def compound(code):
                 _(
                     "%(name)s is now %(role)s of %(compound)s.",
                     name=person.name,
-                    role=ROLE_NAMES[Role(form.role.data)],
+                    role=labels.ROLE[Role(form.role.data)],
                     compound=compound.name,
                 ),
                 "success",
@@ -93,7 +95,7 @@ def compound(code):
 
 def _grant_form():
     form = GrantForm()
-    form.role.choices = [SelectChoice(r.value, str(ROLE_NAMES[r])) for r in Role]
+    form.role.choices = [SelectChoice(r.value, str(labels.ROLE[r])) for r in Role]
     return form
 
 
@@ -110,8 +112,7 @@ def person(person_id):
             form.scope.errors.append(_("No place with this code at the level this role needs."))
         else:
             try:
-                service.grant_role(person, role, scope, by=current_user)
-                db.session.commit()
+                service.give_role(person, role, scope, by=current_user)
             except ServiceError as e:
                 form.role.errors.append(str(e.message))
             else:
@@ -145,7 +146,6 @@ def revoke(membership_id):
 @guard(is_admin)
 def outbox():
     """Messages the portal gave up delivering (dead letters), and what is still waiting."""
-    from portal.notifications.models import OutboxMessage, OutboxState
 
     dead = db.session.scalars(
         select(OutboxMessage)

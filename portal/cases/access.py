@@ -1,7 +1,7 @@
 """In which capacities a person stands towards a case, and so what they may see of it."""
 
 from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY, Role
-from portal.cases.workflow import Capacity
+from portal.cases.workflow import Action, Capacity, allowed
 from portal.organisation.models import PartyKind
 
 
@@ -72,10 +72,9 @@ def sees_full_phone(found: set[Capacity]) -> bool:
     return found == {Capacity.REPORTER} or (Capacity.REPORTER in found and not sees_internal(found))
 
 
-def may_reveal_phone(found: set[Capacity]) -> bool:
-    return bool(
-        found & {Capacity.SECRETARY, Capacity.ASSIGNEE, Capacity.OVERSEER, Capacity.ESCALATED_TO}
-    )
+def may_reveal_phone(case, found: set[Capacity]) -> bool:
+    """Who may reveal the reporter's number is the workflow's to say (Action.REVEAL_PHONE)."""
+    return allowed(case.state, Action.REVEAL_PHONE, found)
 
 
 ROLE_FOR_CAPACITY = (

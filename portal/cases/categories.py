@@ -1,14 +1,13 @@
 """Kinds of issue and their routing rules: which party leads, whether a consultation is needed.
 
-Pure Python. The defaults follow DESIGN.md section 3 (repairs → property; neighbour
-disputes → branch; maintenance fund, renovation, fees, compound rules → consultation); a
-community administrator can override the lead party and the consultation flag per community.
+Pure Python; their names in the reader's language are in `portal.labels`. The defaults follow
+DESIGN.md section 3 (repairs → property; neighbour disputes → branch; maintenance fund,
+renovation, fees, compound rules → consultation); a community's overseers override them
+(`cases.routing`).
 """
 
 import enum
 from dataclasses import dataclass
-
-from flask_babel import lazy_gettext as _l
 
 from portal.organisation.models import PartyKind
 
@@ -50,28 +49,6 @@ DEFAULT_RULES = {
     Category.FEES: Rule(PartyKind.BRANCH, True, 15),
     Category.COMPOUND_RULES: Rule(PartyKind.BRANCH, True, 15),
     Category.OTHER: Rule(PartyKind.BRANCH, False, 7),
-}
-
-NAMES = {
-    Category.REPAIR: _l("Repairs (water, power, doors, shared facilities)"),
-    Category.LIFT: _l("Lift"),
-    Category.SANITATION: _l("Rubbish and cleaning"),
-    Category.GREENERY: _l("Trees and greenery"),
-    Category.SECURITY: _l("Safety and order (gates, fire lanes)"),
-    Category.PARKING: _l("Parking"),
-    Category.NEIGHBOUR_DISPUTE: _l("Dispute between neighbours"),
-    Category.NOISE: _l("Noise"),
-    Category.MAINTENANCE_FUND: _l("Spending the maintenance fund"),
-    Category.RENOVATION: _l("Renovation works"),
-    Category.FEES: _l("Property fees"),
-    Category.COMPOUND_RULES: _l("Compound rules"),
-    Category.OTHER: _l("Something else"),
-}
-
-PARTY_NAMES = {
-    PartyKind.BRANCH: _l("Party branch"),
-    PartyKind.PROPERTY: _l("Property management"),
-    PartyKind.RESIDENTS: _l("Resident representatives"),
 }
 
 

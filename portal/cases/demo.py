@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.accounts.models import Person
+from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import Role
 from portal.accounts.service import people_holding
 from portal.cases import service
@@ -15,6 +15,8 @@ from portal.cases.models import Priority
 from portal.cases.workflow import State
 from portal.clock import fixed, now
 from portal.extensions import db
+from portal.feedback import service as feedback
+from portal.feedback.models import Satisfaction, Source
 
 # (category, what happened, where, urgent)
 ISSUES = [
@@ -84,8 +86,6 @@ NOT_SOLVED = ["修了两天又坏了，还是不行。", "问题还在，晚上�
 
 
 def _residents(compound):
-    from portal.accounts.models import Home, HomeState
-
     return list(
         db.session.scalars(
             select(Person)
@@ -120,36 +120,36 @@ def build_cases(compound, grid_worker, seed: int) -> int:
                 case, _key = service.file_case(
                     compound,
                     building,
-                    category,
-                    text,
-                    f"{building.name}{where}",
-                    urgent,
-                    "",
-                    "",
+                    category=category,
+                    description=text,
+                    location=f"{building.name}{where}",
+                    urgent=urgent,
+                    contact_name="",
+                    contact_phone="",
                     by=rng.choice(residents),
                 )
             elif who < 0.85:
                 case, _key = service.file_case(
                     compound,
                     building,
-                    category,
-                    text,
-                    where,
-                    urgent,
-                    "张大爷",
-                    f"1350000{rng.randint(1000, 9999)}",
+                    category=category,
+                    description=text,
+                    location=where,
+                    urgent=urgent,
+                    contact_name="张大爷",
+                    contact_phone=f"1350000{rng.randint(1000, 9999)}",
                     by=grid_worker,
                 )
             else:
                 case, _key = service.file_case(
                     compound,
                     building,
-                    category,
-                    text,
-                    where,
-                    urgent,
-                    "刘女士",
-                    f"1360000{rng.randint(1000, 9999)}",
+                    category=category,
+                    description=text,
+                    location=where,
+                    urgent=urgent,
+                    contact_name="刘女士",
+                    contact_phone=f"1360000{rng.randint(1000, 9999)}",
                 )
         made.append(case)
         _walk(case, ending, moment, rng, secretary, manager, workers, made)
@@ -170,11 +170,11 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
         if case.reporter is None:
             return
         with step(2):
-            service.withdraw(case, case.reporter, case.version)
+            service.withdraw(case, case.reporter, version=case.version)
         return
     if ending is State.REJECTED:
         with step(rng.randint(1, 20)):
-            service.reject(case, secretary, case.version, rng.choice(REJECTIONS))
+            service.reject(case, secretary, version=case.version, reason=rng.choice(REJECTIONS))
         return
     if ending is State.MERGED:
         target = next(
@@ -187,9 +187,9 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
         )
         with step(3):
             if target is None:
-                service.reject(case, secretary, case.version, rng.choice(REJECTIONS))
+                service.reject(case, secretary, version=case.version, reason=rng.choice(REJECTIONS))
             else:
-                service.merge(case, secretary, case.version, target.number)
+                service.merge(case, secretary, version=case.version, target_number=target.number)
         return
     rule = rule_for(case.category)
     assignee = (
@@ -201,41 +201,44 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
         service.accept(
             case,
             secretary,
-            case.version,
-            case.category,
-            Priority.URGENT if case.urgent else Priority.NORMAL,
-            rule.lead_party,
-            rule.needs_consultation,
+            version=case.version,
+            category=case.category,
+            priority=Priority.URGENT if case.urgent else Priority.NORMAL,
+            lead_party=rule.lead_party,
+            needs_consultation=rule.needs_consultation,
             assignee=None if ending is State.ACCEPTED else assignee,
         )
     if ending is State.ACCEPTED:
         return
     for _ in range(rng.randint(1, 3)):
         with step(rng.randint(4, 30)):
-            service.post_update(case, assignee, rng.choice(PROGRESS), public=True)
+            service.post_update(case, assignee, body=rng.choice(PROGRESS), public=True)
     if rng.random() < 0.5:
         with step(2):
-            service.post_update(case, secretary, rng.choice(NOTES), public=False)
+            service.post_update(case, secretary, body=rng.choice(NOTES), public=False)
     if ending in (State.RESOLVED, State.CLOSED):
         with step(rng.randint(4, 48)):
-            service.resolve(case, assignee, case.version, rng.choice(RESOLUTIONS))
+            service.resolve(case, assignee, version=case.version, body=rng.choice(RESOLUTIONS))
     if ending is State.CLOSED and case.reporter is not None:
-        from portal.feedback.models import Satisfaction, Source
-
         if rng.random() < 0.25:  # 退回重办 once, then solved
             with step(rng.randint(6, 30)):
-                service.give_feedback(
+                feedback.give_feedback(
                     case,
                     case.reporter,
-                    False,
-                    Satisfaction.DISSATISFIED,
-                    rng.choice(NOT_SOLVED),
-                    Source.RESIDENT,
+                    solved=False,
+                    satisfaction=Satisfaction.DISSATISFIED,
+                    comment=rng.choice(NOT_SOLVED),
+                    source=Source.RESIDENT,
                 )
             with step(rng.randint(10, 40)):
-                service.resolve(case, assignee, case.version, rng.choice(RESOLUTIONS))
+                service.resolve(case, assignee, version=case.version, body=rng.choice(RESOLUTIONS))
         with step(rng.randint(6, 30)):
             satisfaction = rng.choice([Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY])
-            service.give_feedback(
-                case, case.reporter, True, satisfaction, rng.choice(COMMENTS), Source.RESIDENT
+            feedback.give_feedback(
+                case,
+                case.reporter,
+                solved=True,
+                satisfaction=satisfaction,
+                comment=rng.choice(COMMENTS),
+                source=Source.RESIDENT,
             )

@@ -14,40 +14,20 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from portal import labels
 from portal.accounts.forms import phone_field
-from portal.cases.categories import NAMES, PARTY_NAMES, Category
 from portal.cases.models import Priority, Responsibility
-from portal.cases.workflow import State
+from portal.feedback.models import Source
 from portal.forms import text_area
 
-PRIORITY_NAMES = {
-    Priority.URGENT: _l("Urgent"),
-    Priority.HIGH: _l("High"),
-    Priority.NORMAL: _l("Normal"),
-}
-RESPONSIBILITY_NAMES = {
-    Responsibility.PROPERTY_CONTRACT: _l("Within the property contract"),
-    Responsibility.COMMON_AREA: _l("Common area of the compound"),
-    Responsibility.OWNER: _l("The owner's own property"),
-    Responsibility.GOVERNMENT: _l("A government department (referred out)"),
-    Responsibility.CONSULTATION: _l("A matter for consultation"),
-}
-STATE_NAMES = {
-    State.FILED: _l("New"),
-    State.ACCEPTED: _l("Accepted"),
-    State.IN_PROGRESS: _l("In progress"),
-    State.CONSULTING: _l("In consultation"),
-    State.RESOLVED: _l("Resolved"),
-    State.CLOSED: _l("Closed"),
-    State.REJECTED: _l("Rejected"),
-    State.MERGED: _l("Merged"),
-    State.WITHDRAWN: _l("Withdrawn"),
-}
+
+def _choices(kind: str) -> list[SelectChoice]:
+    return [SelectChoice(value, name) for value, name in labels.choices(kind)]
 
 
 def category_choices(blank=None):
     choices = [SelectChoice("", blank)] if blank else []
-    return choices + [SelectChoice(c.value, str(NAMES[c])) for c in Category]
+    return choices + _choices("category")
 
 
 def _required(message):
@@ -111,11 +91,9 @@ class AcceptForm(VersionedForm):
 
     def fill_choices(self, people_choices):
         self.category.choices = category_choices()
-        self.priority.choices = [SelectChoice(p.value, str(n)) for p, n in PRIORITY_NAMES.items()]
-        self.lead_party.choices = [SelectChoice(k.value, str(n)) for k, n in PARTY_NAMES.items()]
-        self.responsibility.choices = [SelectChoice("", "—")] + [
-            SelectChoice(r.value, str(n)) for r, n in RESPONSIBILITY_NAMES.items()
-        ]
+        self.priority.choices = _choices("priority")
+        self.lead_party.choices = _choices("party")
+        self.responsibility.choices = [SelectChoice("", "—"), *_choices("responsibility")]
         self.assignee.choices = [SelectChoice(0, _l("Assign later")), *people_choices]
         return self
 
@@ -226,11 +204,7 @@ class FeedbackForm(FlaskForm):
     satisfaction = RadioField(
         _l("How satisfied are you?"),
         id="feedback-satisfaction",
-        choices=[
-            SelectChoice("satisfied", _l("Satisfied")),
-            SelectChoice("basically", _l("Basically satisfied")),
-            SelectChoice("dissatisfied", _l("Dissatisfied")),
-        ],
+        choices=[SelectChoice(s.value, name) for s, name in labels.SATISFACTION.items()],
         validators=[_required(_l("Say how satisfied the resident is."))],
     )
     comment = TextAreaField(
@@ -244,8 +218,7 @@ class FeedbackForm(FlaskForm):
         id="feedback-source",
         default="phone_visit",
         choices=[
-            SelectChoice("phone_visit", _l("Return visit by phone")),
-            SelectChoice("door_visit", _l("Return visit at the door")),
+            SelectChoice(s.value, labels.VISIT[s]) for s in (Source.PHONE_VISIT, Source.DOOR_VISIT)
         ],
         validators=[Optional()],
     )
@@ -253,3 +226,23 @@ class FeedbackForm(FlaskForm):
 
 class TakeOverForm(VersionedForm):
     pass
+
+
+def triage_forms(case, people_choices, rule) -> dict[str, VersionedForm]:
+    """Accept, reject and merge for one case, filled as the routing rule proposes: the same
+    forms on the case page and in each row of the queue."""
+    accept = AcceptForm(formdata=None).fill_choices(people_choices)
+    accept.category.data = case.category.value
+    accept.priority.data = (Priority.URGENT if case.urgent else Priority.NORMAL).value
+    accept.lead_party.data = rule.lead_party.value
+    accept.needs_consultation.data = rule.needs_consultation
+    if rule.needs_consultation:
+        accept.responsibility.data = Responsibility.CONSULTATION.value
+    forms = {
+        "accept": accept,
+        "reject": RejectForm(formdata=None),
+        "merge": MergeForm(formdata=None),
+    }
+    for form in forms.values():
+        form.version.data = case.version
+    return forms

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
 from portal.cases.categories import Category
-from portal.cases.workflow import Action, State
+from portal.cases.events import EventKind
+from portal.cases.workflow import CLOCK_RUNS, State
 from portal.clock import UTCDateTime, now
 from portal.extensions import db, enum_type
 from portal.organisation.models import Building, Compound, PartyKind
@@ -28,6 +29,13 @@ class Responsibility(enum.StrEnum):
     OWNER = "owner"
     GOVERNMENT = "government"
     CONSULTATION = "consultation"
+
+
+class Closure(enum.StrEnum):
+    """How a case closed. "No feedback" is never counted as solved or satisfied."""
+
+    SOLVED = "solved"
+    NO_FEEDBACK = "no_feedback"
 
 
 class Case(db.Model):
@@ -64,11 +72,11 @@ class Case(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
-    # Closure: when the resident's feedback is due, when and how the case closed
-    # ("solved", or "no_feedback", which never counts as satisfied), and how often it reopened.
+    # Closure: when the resident's feedback is due, when and how the case closed, and how
+    # often it reopened.
     feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closure: Mapped[str | None] = mapped_column(String(20))
+    closure: Mapped[Closure | None] = mapped_column(enum_type(Closure, 20))
     reopen_count: Mapped[int] = mapped_column(default=0)
     # The deadline the owners were last reminded of, so the sweep reminds once per stage.
     reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -101,10 +109,8 @@ class Case(db.Model):
 
     @property
     def is_overdue(self) -> bool:
-        # A case in consultation waits on the meeting: its clock is paused.
-        return (
-            self.due_at is not None and self.due_at < now() and self.state is not State.CONSULTING
-        )
+        # Past its deadline while its clock runs (it pauses during a consultation).
+        return self.due_at is not None and self.due_at < now() and self.state in CLOCK_RUNS
 
 
 class CaseEvent(db.Model):
@@ -117,7 +123,7 @@ class CaseEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     # The role the actor acted in (secretary, assignee, reporter, visitor…).
     actor_role: Mapped[str] = mapped_column(String(30))
-    action: Mapped[str] = mapped_column(String(30))  # an Action, or "file"
+    action: Mapped[EventKind] = mapped_column(enum_type(EventKind))
     public: Mapped[bool] = mapped_column(default=True)
     body: Mapped[str | None] = mapped_column(Text)
     from_state: Mapped[State | None] = mapped_column(enum_type(State))
@@ -127,9 +133,6 @@ class CaseEvent(db.Model):
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[Person | None] = relationship()
     photos: Mapped[list["Photo"]] = relationship(back_populates="event", order_by="Photo.id")
-
-    FILE = "file"
-    ACTIONS = {FILE, *(a.value for a in Action)}
 
 
 class Photo(db.Model):

@@ -8,25 +8,36 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal import signals
 from portal.accounts.models import Person
 from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY
 from portal.accounts.service import people_holding
 from portal.cases import access, deadlines, photos
 from portal.cases.categories import Category, rule_for
+from portal.cases.events import EventKind
 from portal.cases.models import (
     Case,
     CaseCounter,
     CaseEvent,
-    CategoryRule,
+    Closure,
     Photo,
     Priority,
     Responsibility,
 )
-from portal.cases.workflow import Action, Capacity, State, step
+from portal.cases.routing import community_rules
+from portal.cases.workflow import (
+    INITIAL,
+    MERGE_TARGETS,
+    Action,
+    Capacity,
+    first_possible,
+    missing,
+    step,
+)
 from portal.clock import local_date, now
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
@@ -35,6 +46,28 @@ from portal.organisation.models import PartyKind
 STALE = _l(
     "This case changed since you opened it. Here is how it stands now; please check and try again."
 )
+
+
+# What a person is told when a step's need (workflow.TABLE) is left empty.
+_CHOOSE_MEMBER = _l("Choose a member of the compound's three parties.")
+_WRITE_WHAT_HAPPENED = _l("Write what happened.")
+NEED_MESSAGES = {
+    (Action.ACCEPT, "category"): _l("Choose the category."),
+    (Action.ACCEPT, "priority"): _l("Choose the priority."),
+    (Action.ACCEPT, "lead_party"): _l("Choose the lead party."),
+    (Action.REJECT, "reason"): _l("Give the reason; the resident will see it."),
+    (Action.MERGE, "target"): _l("No case with that number in this compound."),
+    (Action.ASSIGN, "assignee"): _CHOOSE_MEMBER,
+    (Action.REASSIGN, "assignee"): _CHOOSE_MEMBER,
+    (Action.PROGRESS, "body"): _WRITE_WHAT_HAPPENED,
+    (Action.NOTE, "body"): _WRITE_WHAT_HAPPENED,
+    (Action.RESOLVE, "body"): _l("Say what was done."),
+    # Information is a text or a photo: either fills the need.
+    (Action.ADD_INFO, "body"): _l("Write something or attach a photo."),
+    (Action.ESCALATE, "reason"): _l("Say why you are asking for help."),
+    (Action.CLOSE_SOLVED, "satisfaction"): _l("Say how satisfied the resident is."),
+    (Action.REOPEN, "reason"): _l("Say what is still wrong, so it can be put right."),
+}
 
 
 class Stale(Conflict):
@@ -63,15 +96,6 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def community_rules(community_id: int) -> dict:
-    rules = db.session.scalars(
-        select(CategoryRule).where(CategoryRule.community_id == community_id)
-    )
-    from portal.cases.categories import Rule
-
-    return {r.category: Rule(r.lead_party, r.needs_consultation, r.resolution_days) for r in rules}
-
-
 # -- numbers -------------------------------------------------------------------------------
 
 
@@ -96,13 +120,13 @@ def next_number(compound) -> str:
 
 
 def _event(
-    case, actor, role, action, public=True, body=None, from_state=None, to_state=None, **data
+    case, actor, role, kind, public=True, body=None, from_state=None, to_state=None, **data
 ) -> CaseEvent:
     event = CaseEvent(
         case=case,
         actor=actor,
         actor_role=role,
-        action=str(action),
+        action=EventKind(kind),
         public=public,
         body=body,
         from_state=from_state,
@@ -111,10 +135,9 @@ def _event(
         at=now(),
     )
     db.session.add(event)
-    # Everyone the event concerns hears of it, in the same transaction as the event itself.
-    from portal.notifications import service as notifications
-
-    notifications.for_case_event(event)
+    # Whoever subscribes (notifications: everyone the event concerns) acts in this same
+    # transaction, so the event and what follows from it commit or roll back together.
+    signals.case_event_recorded.send(event)
     return event
 
 
@@ -140,6 +163,7 @@ def _attach(case, event, processed, by):
 def file_case(
     compound,
     building,
+    *,
     category: Category,
     description: str,
     location: str,
@@ -181,7 +205,7 @@ def file_case(
         filed_by=by,
         on_behalf=on_behalf,
         follow_key_hash=key_hash(key) if key else None,
-        state=State.FILED,
+        state=INITIAL,
         priority=Priority.URGENT if urgent else Priority.NORMAL,
         created_at=moment,
         updated_at=moment,
@@ -194,9 +218,7 @@ def file_case(
     )
     db.session.add(case)
     db.session.flush()
-    event = _event(
-        case, by, role, CaseEvent.FILE, body=None, to_state=State.FILED, on_behalf=on_behalf
-    )
+    event = _event(case, by, role, EventKind.FILE, body=None, to_state=INITIAL, on_behalf=on_behalf)
     _attach(case, event, processed_photos, by)
     db.session.commit()
     return case, key
@@ -216,20 +238,25 @@ def claim_cases_of(person: Person, compound_id: int) -> int:
     for case in cases:
         case.reporter_id = person.id
         # On the record: the case joined this account because the phone numbers match.
-        _event(case, None, "system", "claimed", public=False, person_id=person.id)
+        _event(case, None, "system", EventKind.CLAIMED, public=False, person_id=person.id)
         claimed += 1
     return claimed
+
+
+@signals.home_verified.connect
+def _claim_on_verification(person, compound_id, **_):
+    claim_cases_of(person, compound_id)
 
 
 # -- acting on a case ---------------------------------------------------------------------
 
 
-def _check(case, by, action, expected_version, has_key=False, system=False):
-    """The capacities `by` acts in; refuses what the workflow or a stale view forbids.
-    `system` is the sweep. A visitor is `by` None, and only the follow key makes them the
-    reporter."""
+def check(case, by, action, *, version=None, has_key=False, system=False):
+    """The capacities `by` acts in and the workflow's step; refuses what the workflow or a
+    stale view forbids. `system` is the sweep. A visitor is `by` None, and only the follow key
+    makes them the reporter."""
     found = {Capacity.SYSTEM} if system else access.capacities(by, case, has_key)
-    if expected_version is not None and int(expected_version) != case.version:
+    if version is not None and int(version) != case.version:
         raise Stale()
     allowed = step(case.state, action)
     if allowed is None or not (allowed.by & found):
@@ -239,7 +266,14 @@ def _check(case, by, action, expected_version, has_key=False, system=False):
     return found, allowed
 
 
-def _commit():
+def _require(case, action, **given):
+    """Refuses, with the person's message, a step whose needs (workflow.TABLE) are empty."""
+    for need in missing(case.state, action, given):
+        raise Invalid(NEED_MESSAGES[action, need])
+
+
+def commit():
+    """Commit the operation; a concurrent change of the case is reported as a conflict."""
     try:
         db.session.commit()
     except StaleDataError:
@@ -247,10 +281,15 @@ def _commit():
         raise Stale() from None
 
 
-def _move(case, by, action, found, allowed, public=True, body=None, to=None, **data):
+def _actor(by):
+    return by if by is not None and by.is_authenticated else None
+
+
+def _move(case, by, action, found, allowed, public=True, body=None, **data):
     before = case.state
-    if to is not None or allowed.to is not None:
-        case.state = to or allowed.to
+    to = allowed.target(assigned=case.assignee_id is not None or case.assignee is not None)
+    if to is not None:
+        case.state = to
     if allowed.changes_case:
         # Updates and notes leave the row (and so its version) alone: a note posted meanwhile
         # must not make someone else's open triage form stale.
@@ -276,9 +315,12 @@ def assignable_people(compound) -> list[Person]:
     )
 
 
-def _check_assignee(case, by, assignee: Person | None, found):
-    if assignee is None or access.party_of(assignee, case.compound_id) is None:
-        raise Invalid(_l("Choose a member of the compound's three parties."))
+def _member(case, person: Person | None) -> Person | None:
+    """The person, if they work in one of the case's compound's three parties."""
+    return person if access.party_of(person, case.compound_id) is not None else None
+
+
+def _check_head_assigns_within_party(case, by, assignee: Person, found):
     if not found & {Capacity.SECRETARY, Capacity.ESCALATED_TO}:
         # A party's head assigns within their own party only.
         heads = {
@@ -294,6 +336,7 @@ def _check_assignee(case, by, assignee: Person | None, found):
 def accept(
     case,
     by,
+    *,
     version,
     category: Category,
     priority: Priority,
@@ -303,9 +346,10 @@ def accept(
     referred_to: str | None = None,
     assignee: Person | None = None,
 ) -> Case:
-    found, allowed = _check(case, by, Action.ACCEPT, version)
-    if assignee is not None and access.party_of(assignee, case.compound_id) is None:
-        raise Invalid(_l("Choose a member of the compound's three parties."))
+    found, allowed = check(case, by, Action.ACCEPT, version=version)
+    _require(case, Action.ACCEPT, category=category, priority=priority, lead_party=lead_party)
+    if assignee is not None and _member(case, assignee) is None:
+        raise Invalid(_CHOOSE_MEMBER)
     if responsibility is Responsibility.GOVERNMENT and not (referred_to or "").strip():
         raise Invalid(_l("Say which government department the case is referred to."))
     rule = rule_for(category, community_rules(case.compound.community_id))
@@ -328,41 +372,41 @@ def accept(
         needs_consultation=needs_consultation,
     )
     if assignee is not None:
+        # Accepted and assigned in one go: the assignment is the table's next step.
         db.session.flush()
-        assign_step = step(State.ACCEPTED, Action.ASSIGN)
         case.assignee = assignee
         _move(
             case,
             by,
             Action.ASSIGN,
             found,
-            assign_step,
+            step(case.state, Action.ASSIGN),
             assignee_id=assignee.id,
             party=access.party_of(assignee, case.compound_id).value,
         )
-    _commit()
+    commit()
     return case
 
 
 @atomic
-def reject(case, by, version, reason: str) -> Case:
-    found, allowed = _check(case, by, Action.REJECT, version)
-    if not (reason or "").strip():
-        raise Invalid(_l("Give the reason; the resident will see it."))
+def reject(case, by, *, version, reason: str) -> Case:
+    found, allowed = check(case, by, Action.REJECT, version=version)
+    _require(case, Action.REJECT, reason=(reason or "").strip())
     case.reject_reason = reason.strip()
     case.due_at = None
     _move(case, by, Action.REJECT, found, allowed, body=case.reject_reason)
-    _commit()
+    commit()
     return case
 
 
 @atomic
-def merge(case, by, version, target_number: str) -> Case:
-    found, allowed = _check(case, by, Action.MERGE, version)
+def merge(case, by, *, version, target_number: str) -> Case:
+    found, allowed = check(case, by, Action.MERGE, version=version)
     target = db.session.scalar(select(Case).where(Case.number == (target_number or "").strip()))
-    if target is None or target.compound_id != case.compound_id:
-        raise Invalid(_l("No case with that number in this compound."))
-    if target.id == case.id or target.state is State.MERGED:
+    if target is not None and target.compound_id != case.compound_id:
+        target = None
+    _require(case, Action.MERGE, target=target)
+    if target.id == case.id or target.state not in MERGE_TARGETS:
         raise Invalid(_l("Choose another case that is not itself merged."))
     case.merged_into = target
     case.due_at = None
@@ -371,28 +415,29 @@ def merge(case, by, version, target_number: str) -> Case:
         target,
         by,
         access.acting_role(found, allowed.by),
-        "merged_in",
+        EventKind.MERGED_IN,
         public=False,
         source=case.number,
     )
-    _commit()
+    commit()
     return case
 
 
 @atomic
-def withdraw(case, by, version, has_key=False) -> Case:
-    found, allowed = _check(case, by, Action.WITHDRAW, version, has_key)
+def withdraw(case, by, *, version, has_key=False) -> Case:
+    found, allowed = check(case, by, Action.WITHDRAW, version=version, has_key=has_key)
     case.due_at = None
-    _move(case, by if by and by.is_authenticated else None, Action.WITHDRAW, found, allowed)
-    _commit()
+    _move(case, _actor(by), Action.WITHDRAW, found, allowed)
+    commit()
     return case
 
 
 @atomic
-def assign(case, by, version, assignee: Person | None) -> Case:
-    action = Action.ASSIGN if case.state is State.ACCEPTED else Action.REASSIGN
-    found, allowed = _check(case, by, action, version)
-    _check_assignee(case, by, assignee, found)
+def assign(case, by, *, version, assignee: Person | None) -> Case:
+    action = first_possible(case.state, Action.ASSIGN, Action.REASSIGN) or Action.ASSIGN
+    found, allowed = check(case, by, action, version=version)
+    _require(case, action, assignee=_member(case, assignee))
+    _check_head_assigns_within_party(case, by, assignee, found)
     if assignee.id == case.assignee_id:
         raise Invalid(_l("The case is already assigned to this person."))
     previous = case.assignee_id
@@ -407,37 +452,28 @@ def assign(case, by, version, assignee: Person | None) -> Case:
         previous_id=previous,
         party=access.party_of(assignee, case.compound_id).value,
     )
-    _commit()
+    commit()
     return case
 
 
 @atomic
-def post_update(case, by, body: str, public: bool, processed_photos=()) -> CaseEvent:
+def post_update(case, by, *, body: str, public: bool, processed_photos=()) -> CaseEvent:
     action = Action.PROGRESS if public else Action.NOTE
-    found, allowed = _check(case, by, action, None)
-    if not (body or "").strip():
-        raise Invalid(_l("Write what happened."))
+    found, allowed = check(case, by, action)
+    _require(case, action, body=(body or "").strip())
     event = _move(case, by, action, found, allowed, public=public, body=body.strip())
     db.session.flush()
     _attach(case, event, processed_photos, by)
-    _commit()
+    commit()
     return event
 
 
 @atomic
-def resolve(case, by, version, body: str, processed_photos=()) -> Case:
-    found, allowed = _check(case, by, Action.RESOLVE, version)
-    from portal.consultation.models import ActionItem  # the consultation builds on cases
-
-    open_items = db.session.scalar(
-        select(func.count(ActionItem.id)).where(
-            ActionItem.case_id == case.id, ActionItem.done_at.is_(None)
-        )
-    )
-    if open_items:
-        raise Conflict(_l("The consultation's action items on this case are not all done yet."))
-    if not (body or "").strip():
-        raise Invalid(_l("Say what was done."))
+def resolve(case, by, *, version, body: str, processed_photos=()) -> Case:
+    found, allowed = check(case, by, Action.RESOLVE, version=version)
+    # Other features may hold the case back (a consultation's action items not yet done).
+    signals.case_resolving.send(case)
+    _require(case, Action.RESOLVE, body=(body or "").strip())
     case.resolution = body.strip()
     case.resolved_at = now()
     case.due_at = None
@@ -445,27 +481,26 @@ def resolve(case, by, version, body: str, processed_photos=()) -> Case:
     event = _move(case, by, Action.RESOLVE, found, allowed, body=case.resolution)
     db.session.flush()
     _attach(case, event, processed_photos, by)
-    _commit()
+    commit()
     return case
 
 
 @atomic
-def add_info(case, by, body: str, processed_photos=(), has_key=False) -> CaseEvent:
-    found, allowed = _check(case, by, Action.ADD_INFO, None, has_key)
-    if not (body or "").strip() and not processed_photos:
-        raise Invalid(_l("Write something or attach a photo."))
-    actor = by if by is not None and by.is_authenticated else None
+def add_info(case, by, *, body: str, processed_photos=(), has_key=False) -> CaseEvent:
+    found, allowed = check(case, by, Action.ADD_INFO, has_key=has_key)
+    _require(case, Action.ADD_INFO, body=(body or "").strip() or bool(processed_photos))
+    actor = _actor(by)
     event = _move(case, actor, Action.ADD_INFO, found, allowed, body=(body or "").strip() or None)
     db.session.flush()
     _attach(case, event, processed_photos, actor)
-    _commit()
+    commit()
     return event
 
 
 def reveal_phone(case, by) -> str:
     """The reporter's full number, for those allowed; every reveal is on the record."""
-    found, allowed = _check(case, by, Action.REVEAL_PHONE, None)
-    _event(case, by, access.acting_role(found, allowed.by), Action.REVEAL_PHONE, public=False)
+    found, allowed = check(case, by, Action.REVEAL_PHONE)
+    _event(case, by, access.acting_role(found, allowed.by), EventKind.REVEAL_PHONE, public=False)
     db.session.commit()
     return case.contact_phone
 
@@ -473,9 +508,19 @@ def reveal_phone(case, by) -> str:
 # -- consultation and escalation -----------------------------------------------------------
 
 
-def enter_consultation(case, by, consultation) -> None:
+def may_convene(case) -> bool:
+    """Whether the case can go on a consultation's agenda in its present state."""
+    return step(case.state, Action.CONVENE) is not None
+
+
+def in_consultation(case) -> bool:
+    """Whether the case waits on a consultation (and so can leave one)."""
+    return step(case.state, Action.END_CONSULTATION) is not None
+
+
+def enter_consultation(case, by, *, consultation) -> None:
     """Put the case on a consultation's agenda (the caller commits with the consultation)."""
-    found, allowed = _check(case, by, Action.CONVENE, None)
+    found, allowed = check(case, by, Action.CONVENE)
     _move(
         case,
         by,
@@ -487,54 +532,62 @@ def enter_consultation(case, by, consultation) -> None:
     )
 
 
-def leave_consultation(case, by, outcome: str, body: str | None = None) -> None:
+def leave_consultation(
+    case, by, *, outcome: str, body: str | None = None, assignee=None, resolution_id=None
+) -> None:
     """Back to work after the consultation: to the assignee, or to be assigned.
-    `outcome` is effective, dissented, concluded or cancelled. The caller commits."""
-    found, allowed = _check(case, by, Action.END_CONSULTATION, None)
+    `outcome` is effective, dissented, concluded or cancelled. A resolution that takes effect
+    names who does it (`assignee`): a case nobody handled yet goes to them. The caller
+    commits."""
+    found, allowed = check(case, by, Action.END_CONSULTATION)
+    if assignee is not None and case.assignee_id is None:
+        case.assignee = assignee
+        # On the timeline like any assignment: the resolution named who does it.
+        _event(
+            case,
+            by,
+            access.acting_role(found),
+            EventKind.ASSIGN,
+            assignee_id=assignee.id,
+            party=access.party_of(assignee, case.compound_id).value,
+            by_resolution=resolution_id,
+        )
     # The clock paused while the case waited on the consultation: the deadline moves on by
     # the time it spent there.
-    convened = max((e.at for e in case.events if e.action == Action.CONVENE), default=None)
+    convened = max((e.at for e in case.events if e.action == EventKind.CONVENE), default=None)
     if case.due_at is not None and convened is not None:
         case.due_at += now() - convened
-    _move(
-        case,
-        by,
-        Action.END_CONSULTATION,
-        found,
-        allowed,
-        body=body,
-        to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED,
-        outcome=outcome,
-    )
+    _move(case, by, Action.END_CONSULTATION, found, allowed, body=body, outcome=outcome)
 
 
 @atomic
-def escalate(case, by, reason: str, level: int = 1) -> Case:
+def escalate(case, by, *, reason: str, level: int = 1) -> Case:
     """吹哨: the secretary asks the community (level 1) or the sub-district (level 2) for help."""
-    found, allowed = _check(case, by, Action.ESCALATE, None)
-    if not (reason or "").strip():
-        raise Invalid(_l("Say why you are asking for help."))
+    found, allowed = check(case, by, Action.ESCALATE)
+    _require(case, Action.ESCALATE, reason=(reason or "").strip())
     if case.escalation_level >= level:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
     # The reason is for the overseers; the resident's timeline does not show it.
     _move(case, by, Action.ESCALATE, found, allowed, public=False, body=reason.strip(), level=level)
-    _commit()
+    commit()
     return case
 
 
-def record(case, by, what: str, public: bool = True, body: str | None = None, **data) -> None:
+def record(case, by, kind: EventKind, *, public: bool = True, body: str | None = None, **data):
     """An event that changes nothing on the case itself (an action item done, a reminder…).
     `by` None is the sweep. The caller commits."""
     role = "system" if by is None else access.acting_role(access.capacities(by, case))
-    _event(case, by, role, what, public=public, body=body, **data)
+    _event(case, by, role, kind, public=public, body=body, **data)
 
 
 @atomic
-def escalate_overdue(case, level: int) -> Case:
+def escalate_overdue(case, *, level: int) -> Case:
     """The sweep: a case long past its deadline goes up a level. Safe when two sweeps race:
     the version check lets only one of them commit."""
-    found, allowed = _check(case, None, Action.ESCALATE, None, system=True)
+    found, allowed = check(case, None, Action.ESCALATE, system=True)
+    # The reason is the deadline that passed long ago.
+    _require(case, Action.ESCALATE, reason=case.due_at)
     if case.escalation_level >= level:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
@@ -547,95 +600,46 @@ def escalate_overdue(case, level: int) -> Case:
         public=False,
         level=level,
         automatic=True,
-        due=case.due_at.isoformat() if case.due_at else None,
+        due=case.due_at.isoformat(),
     )
-    _commit()
+    commit()
     return case
 
 
-# -- closure feedback ------------------------------------------------------------------
+# -- closure -------------------------------------------------------------------------------
 
 
-def _feedback(case, by, source, solved, satisfaction, comment):
-    from portal.feedback.models import Feedback  # feedback builds on cases
+def close(case, by, *, closure: Closure, has_key=False, body=None, **data) -> CaseEvent:
+    """A resolved case closes: solved (the resident's verdict, or a return visit's record of
+    it), or without feedback (the sweep, when nobody answered in time). The caller commits;
+    the feedback feature keeps what was said."""
+    action = Action.CLOSE_SOLVED if closure is Closure.SOLVED else Action.CLOSE_NO_FEEDBACK
+    found, allowed = check(case, by, action, has_key=has_key, system=closure is Closure.NO_FEEDBACK)
+    _require(case, action, **data)
+    case.closed_at, case.closure, case.feedback_due_at = now(), closure, None
+    return _move(case, _actor(by), action, found, allowed, body=body, **data)
 
-    row = Feedback(
-        case_id=case.id,
-        source=source,
-        solved=solved,
-        satisfaction=satisfaction,
-        comment=(comment or "").strip() or None,
-        recorded_by_id=by.id if by is not None else None,
-        at=now(),
+
+def reopen(case, by, *, reason: str, has_key=False, **data) -> CaseEvent:
+    """退回重办: "not solved" sends the case back to its assignee, with a new deadline. The
+    caller commits."""
+    found, allowed = check(case, by, Action.REOPEN, has_key=has_key)
+    _require(case, Action.REOPEN, reason=(reason or "").strip())
+    case.reopen_count += 1
+    case.feedback_due_at, case.resolved_at, case.resolution = None, None, None
+    rule = rule_for(case.category, community_rules(case.compound.community_id))
+    case.due_at = deadlines.resolution_due(
+        now(), rule.resolution_days, case.priority is Priority.URGENT
     )
-    db.session.add(row)
-    return row
+    return _move(case, _actor(by), Action.REOPEN, found, allowed, body=reason.strip(), **data)
 
 
 @atomic
-def give_feedback(
-    case, by, solved: bool, satisfaction, comment: str | None, source, has_key=False
-) -> Case:
-    """The resident's verdict, or a return visit's record of it. "Not solved" reopens the case
-    to its assignee (退回重办); "solved" closes it."""
-    from portal.feedback.models import Source
-
-    action = Action.CLOSE_SOLVED if solved else Action.REOPEN
-    found, allowed = _check(case, by, action, None, has_key)
-    on_behalf = source is not Source.RESIDENT
-    if on_behalf and not found & {Capacity.BRANCH_MEMBER, Capacity.GRID_WORKER}:
-        raise NotAllowed(_l("Only a party-branch member or a grid worker records a return visit."))
-    if not on_behalf and Capacity.REPORTER not in found:
-        raise NotAllowed(_l("Only the resident who reported it gives this feedback."))
-    if satisfaction is None:
-        raise Invalid(_l("Say how satisfied the resident is."))
-    if not solved and not (comment or "").strip():
-        raise Invalid(_l("Say what is still wrong, so it can be put right."))
-    _feedback(case, by, source, solved, satisfaction, comment)
-    data = {"solved": solved, "satisfaction": satisfaction.value, "source": source.value}
-    actor = by if by is not None and by.is_authenticated else None
-    if solved:
-        case.closed_at, case.closure, case.feedback_due_at = now(), "solved", None
-        _move(case, actor, action, found, allowed, body=(comment or "").strip() or None, **data)
-    else:
-        case.reopen_count += 1
-        case.feedback_due_at, case.resolved_at, case.resolution = None, None, None
-        rule = rule_for(case.category, community_rules(case.compound.community_id))
-        case.due_at = deadlines.resolution_due(
-            now(), rule.resolution_days, case.priority is Priority.URGENT
-        )
-        _move(
-            case,
-            actor,
-            action,
-            found,
-            allowed,
-            body=comment.strip(),
-            to=State.IN_PROGRESS if case.assignee_id else State.ACCEPTED,
-            **data,
-        )
-    _commit()
-    return case
-
-
-@atomic
-def close_without_feedback(case) -> Case:
-    """The sweep: nobody answered within the window. Never counted as solved or satisfied."""
-    from portal.feedback.models import Source
-
-    found, allowed = _check(case, None, Action.CLOSE_NO_FEEDBACK, None, system=True)
-    _feedback(case, None, Source.NO_FEEDBACK, None, None, None)
-    case.closed_at, case.closure, case.feedback_due_at = now(), "no_feedback", None
-    _move(case, None, Action.CLOSE_NO_FEEDBACK, found, allowed)
-    return case
-
-
-@atomic
-def take_over(case, by, version) -> Case:
+def take_over(case, by, *, version) -> Case:
     """An overseer the case is escalated to handles it themself."""
-    found, allowed = _check(case, by, Action.TAKE_OVER, version)
+    found, allowed = check(case, by, Action.TAKE_OVER, version=version)
     previous = case.assignee_id
     case.assignee = by
     _move(case, by, Action.TAKE_OVER, found, allowed, assignee_id=by.id, previous_id=previous)
-    _commit()
+    commit()
     return case

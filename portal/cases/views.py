@@ -1,5 +1,9 @@
-"""Filing, the case page and every action on it. Each action is a plain form post that
-htmx enhances: an htmx request aimed at a region gets the changed fragment back."""
+"""The case blueprint's routes: filing, the case page and every action on it, photos, the
+compound's queue, "my cases", QR posters and a community's routing rules. Each action is a
+plain form post that htmx enhances: an htmx request aimed at a region gets the changed
+fragment back."""
+
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -15,21 +19,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from portal.cases import access, photos, service
-from portal.cases.categories import NAMES, PARTY_NAMES, Category, rule_for
+from portal import permissions
+from portal.cases import access, photos, posters, queries, routing, service
+from portal.cases.categories import Category, rule_for
 from portal.cases.forms import (
-    RESPONSIBILITY_NAMES,
-    STATE_NAMES,
     AcceptForm,
     AssignForm,
     EscalateForm,
     FeedbackForm,
     InfoForm,
     MergeForm,
+    QueueFilter,
     RejectForm,
     ReportForm,
     ResolveForm,
@@ -37,15 +39,24 @@ from portal.cases.forms import (
     UpdateForm,
     WithdrawForm,
     category_choices,
+    triage_forms,
 )
-from portal.cases.models import Case, CaseEvent, Photo, Priority, Responsibility
-from portal.cases.workflow import Action, Capacity, actions_for
+from portal.cases.models import Photo, Priority, Responsibility
+from portal.cases.workflow import Action, Capacity, actions_for, possible
+from portal.clock import now
+from portal.consultation.forms import DoneForm, OpinionForm
+from portal.consultation.queries import agenda_of_case, open_actions_for
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.feedback import service as feedback_service
+from portal.feedback.models import Satisfaction, Source
+from portal.feedback.queries import feedback_on
+from portal.labels import choices as label_choices
+from portal.labels import label
 from portal.organisation import queries as org
-from portal.organisation.models import PartyKind
-from portal.permissions import public
-from portal.web import is_htmx_fragment_request, safe_next
+from portal.organisation.models import Community, PartyKind
+from portal.permissions import guard, guarded_by_case, public, signed_in
+from portal.web import htmx_target, is_htmx_fragment_request, page_or_fragment, safe_next
 
 bp = Blueprint("cases", __name__)
 
@@ -99,13 +110,13 @@ def report(code):
             case, key = service.file_case(
                 compound,
                 building,
-                Category(form.category.data),
-                form.description.data,
-                form.location.data or "",
-                form.urgent.data,
-                form.contact_name.data,
-                form.contact_phone.data,
-                processed,
+                category=Category(form.category.data),
+                description=form.description.data,
+                location=form.location.data or "",
+                urgent=form.urgent.data,
+                contact_name=form.contact_name.data,
+                contact_phone=form.contact_phone.data,
+                processed_photos=processed,
                 by=person,
             )
         except ServiceError as error:
@@ -131,7 +142,7 @@ def report(code):
 
 
 @bp.route("/cases/<number>/receipt")
-@public
+@guarded_by_case
 def receipt(number):
     case, _found = _load(number)
     key = session.get("receipt_keys", {}).get(number)
@@ -153,18 +164,7 @@ def _key_ok(case) -> bool:
 
 
 def _load(number):
-    case = db.session.scalar(
-        select(Case)
-        .where(Case.number == number)
-        .options(
-            selectinload(Case.events).selectinload(CaseEvent.actor),
-            selectinload(Case.events).selectinload(CaseEvent.photos),
-            selectinload(Case.photos),
-            selectinload(Case.assignee),
-            selectinload(Case.reporter),
-            selectinload(Case.merged_into),
-        )
-    )
+    case = queries.case_by_number(number)
     if case is None:
         abort(404)
     found = access.capacities(me(), case, _key_ok(case))
@@ -176,106 +176,91 @@ def _load(number):
     return case, found
 
 
-def _forms(case, people):
-    people_choices = [
-        SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[access.party_of(p, case.compound_id)]}")
-        for p in people
+@dataclass(frozen=True)
+class Viewer:
+    """How the person looking at a case stands towards it: what the page shows them."""
+
+    id: int | None
+    actions: frozenset[Action]
+    staff: bool  # sees internal notes and the contact
+    secretary: bool
+    reporter: bool
+    may_reveal: bool  # may reveal the reporter's full phone number
+    parties: tuple[PartyKind, ...]  # the parties they give opinions for
+
+
+def _viewer(case, found) -> Viewer:
+    person = me()
+    return Viewer(
+        id=person.id if person else None,
+        actions=frozenset(actions_for(case.state, found)),
+        staff=access.sees_internal(found),
+        secretary=Capacity.SECRETARY in found,
+        reporter=Capacity.REPORTER in found,
+        may_reveal=access.may_reveal_phone(case, found),
+        parties=tuple(sorted(permissions.parties_of(person, case.compound_id))),
+    )
+
+
+def _people_choices(compound_id, people):
+    return [
+        SelectChoice(p.id, f"{p.name} · {label(access.party_of(p, compound_id))}") for p in people
     ]
-    rule = rule_for(case.category, service.community_rules(case.compound.community_id))
-    accept = AcceptForm(formdata=None).fill_choices(people_choices)
-    accept.category.data = case.category.value
-    accept.priority.data = (Priority.URGENT if case.urgent else Priority.NORMAL).value
-    accept.lead_party.data = rule.lead_party.value
-    accept.needs_consultation.data = rule.needs_consultation
-    if rule.needs_consultation:
-        accept.responsibility.data = Responsibility.CONSULTATION.value
+
+
+def _forms(case, viewer: Viewer):
+    """Every form the case page may show, filled for this case."""
+    may_assign = viewer.actions & {Action.ACCEPT, Action.ASSIGN, Action.REASSIGN}
+    people = service.assignable_people(case.compound) if may_assign else []
+    choices = _people_choices(case.compound_id, people)
+    rule = rule_for(case.category, routing.community_rules(case.compound.community_id))
+    forms = triage_forms(case, choices, rule)
     assign = AssignForm(formdata=None)
-    assign.assignee.choices = [SelectChoice(0, _("Choose…")), *people_choices]
-    forms = {
-        "accept": accept,
-        "reject": RejectForm(formdata=None),
-        "merge": MergeForm(formdata=None),
-        "assign": assign,
-        "withdraw": WithdrawForm(formdata=None),
-        "update": UpdateForm(formdata=None),
-        "resolve": ResolveForm(formdata=None),
-        "info": InfoForm(formdata=None),
-        "feedback": FeedbackForm(formdata=None),
-        "take_over": TakeOverForm(formdata=None),
-    }
+    assign.assignee.choices = [SelectChoice(0, _("Choose…")), *choices]
+    opinion = OpinionForm(formdata=None)
+    opinion.party.choices = [SelectChoice(p.value, label(p)) for p in viewer.parties]
+    forms.update(
+        assign=assign,
+        withdraw=WithdrawForm(formdata=None),
+        update=UpdateForm(formdata=None),
+        resolve=ResolveForm(formdata=None),
+        info=InfoForm(formdata=None),
+        feedback=FeedbackForm(formdata=None),
+        take_over=TakeOverForm(formdata=None),
+        escalate=EscalateForm(formdata=None),
+        opinion=opinion,
+        done=DoneForm(formdata=None),
+    )
     for form in forms.values():
         if hasattr(form, "version"):
             form.version.data = case.version
     return forms
 
 
-def _feedbacks(case):
-    from portal.feedback.models import Feedback
-
-    return db.session.scalars(
-        select(Feedback).where(Feedback.case_id == case.id).order_by(Feedback.id)
-    ).all()
-
-
-@bp.app_context_processor
-def feedback_names():
-    from portal.feedback.names import SATISFACTION_NAMES, VISIT_NAMES
-
-    return {"satisfaction_names": SATISFACTION_NAMES, "visit_names": VISIT_NAMES}
-
-
 def render_case(case, found, status=200, errors=None, forms=None, phone=None, message=None):
     """The case page, or just its changing region for htmx."""
-    staff = access.sees_internal(found)
-    people = (
-        service.assignable_people(case.compound)
-        if found & {Capacity.SECRETARY, Capacity.PARTY_HEAD, Capacity.ESCALATED_TO}
-        else []
-    )
-    all_forms = _forms(case, people)
+    viewer = _viewer(case, found)
+    all_forms = _forms(case, viewer)
     all_forms.update(forms or {})
-    events = [e for e in case.events if staff or e.public]
-    from portal.consultation import service as consultation_service
-    from portal.consultation.forms import DoneForm, OpinionForm
-    from portal.consultation.views import agenda_of_case
-
-    my_parties = sorted(consultation_service.parties_of(me(), case.compound_id)) if me() else []
-    opinion_form = OpinionForm(formdata=None)
-    opinion_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in my_parties]
-    context = {
-        "case": case,
-        "found": found,
-        "staff": staff,
-        "events": events,
-        "forms": all_forms,
-        "actions": set(actions_for(case.state, found)),
-        "Action": Action,
-        "errors": errors or {},
-        "phone": phone or (case.contact_phone if access.sees_full_phone(found) else None),
-        "may_reveal": access.may_reveal_phone(found),
-        "category_names": NAMES,
-        "party_names": PARTY_NAMES,
-        "PartyKind": PartyKind,
-        "message": message,
-        "message_kind": "error" if status >= 400 else "success",
-        "state_names": STATE_NAMES,
-        "responsibility_names": RESPONSIBILITY_NAMES,
-        "agenda": agenda_of_case(case),
-        "my_parties": my_parties,
-        "opinion_form": opinion_form,
-        "done_form": DoneForm(formdata=None),
-        "me_id": me().id if me() else None,
-        "secretary": Capacity.SECRETARY in found,
-        "escalate_form": EscalateForm(formdata=None),
-        "reporter": Capacity.REPORTER in found,
-        "feedbacks": _feedbacks(case),
-    }
-    template = "cases/_case.html" if is_htmx_fragment_request() else "cases/detail.html"
-    return render_template(template, **context), status
+    return page_or_fragment(
+        "cases/detail.html",
+        "cases/_case.html",
+        status=status,
+        case=case,
+        you=viewer,
+        events=[e for e in case.events if viewer.staff or e.public],
+        forms=all_forms,
+        errors=errors or {},
+        message=message,
+        message_kind="error" if status >= 400 else "success",
+        phone=phone or (case.contact_phone if access.sees_full_phone(found) else None),
+        agenda=agenda_of_case(case),
+        feedbacks=feedback_on(case),
+    )
 
 
 @bp.route("/cases/<number>")
-@public
+@guarded_by_case
 def detail(number):
     case, found = _load(number)
     return render_case(case, found)
@@ -284,20 +269,18 @@ def detail(number):
 # -- actions ------------------------------------------------------------------------------
 
 
-def _staff(case) -> bool:
+def _aimed_at_row(found) -> bool:
     """Queue rows are the staff's; anyone else gets the case region back."""
-    return access.sees_internal(access.capacities(me(), case))
+    return (htmx_target() or "").startswith("row-") and access.sees_internal(found)
 
 
 def _done(case, message):
     """After a successful action: the fragment for htmx, a redirect for a plain form."""
     if is_htmx_fragment_request():
-        if request.headers.get("HX-Target", "").startswith("row-") and _staff(case):
-            from portal.cases.lists import render_row
-
-            return render_row(case, message=message)
         db.session.expire_all()
         case, found = _load(case.number)
+        if _aimed_at_row(found):
+            return render_row(case, message=message)
         return render_case(case, found, message=message)
     flash(message, "success")
     fallback = url_for("cases.detail", number=case.number)
@@ -315,19 +298,10 @@ def _failed(case, found, name, form, error=None):
         message = str(error.message)
         if isinstance(error, (service.Conflict, service.NotAllowed)):
             status = 409
-    if (
-        is_htmx_fragment_request()
-        and request.headers.get("HX-Target", "").startswith("row-")
-        and access.sees_internal(found)
-    ):
-        from portal.cases.lists import render_row
-
+    if _aimed_at_row(found):
         db.session.expire_all()
-        return render_row(
-            db.session.get(Case, case.id),
-            status=status,
-            error=message or _("Please check the form."),
-        )
+        case, _found = _load(case.number)
+        return render_row(case, status=status, error=message or _("Please check the form."))
     if status == 409:
         db.session.expire_all()
         case, found = _load(case.number)
@@ -359,21 +333,22 @@ def _act(number, name, form_class, operation):
 
 
 @bp.route("/cases/<number>/accept", methods=["POST"])
-@public
+@guarded_by_case
 def accept(number):
     def operation(case, form, people):
-        assignee = people.get(form.assignee.data) if form.assignee.data else None
         service.accept(
             case,
             me(),
-            form.version.data,
-            Category(form.category.data),
-            Priority(form.priority.data),
-            PartyKind(form.lead_party.data),
-            form.needs_consultation.data,
-            Responsibility(form.responsibility.data) if form.responsibility.data else None,
-            form.referred_to.data,
-            assignee,
+            version=form.version.data,
+            category=Category(form.category.data),
+            priority=Priority(form.priority.data),
+            lead_party=PartyKind(form.lead_party.data),
+            needs_consultation=form.needs_consultation.data,
+            responsibility=Responsibility(form.responsibility.data)
+            if form.responsibility.data
+            else None,
+            referred_to=form.referred_to.data,
+            assignee=people.get(form.assignee.data) if form.assignee.data else None,
         )
         return _("Case %(number)s accepted.", number=case.number)
 
@@ -381,20 +356,20 @@ def accept(number):
 
 
 @bp.route("/cases/<number>/reject", methods=["POST"])
-@public
+@guarded_by_case
 def reject(number):
     def operation(case, form, people):
-        service.reject(case, me(), form.version.data, form.reason.data)
+        service.reject(case, me(), version=form.version.data, reason=form.reason.data)
         return _("Case %(number)s rejected.", number=case.number)
 
     return _act(number, "reject", RejectForm, operation)
 
 
 @bp.route("/cases/<number>/merge", methods=["POST"])
-@public
+@guarded_by_case
 def merge(number):
     def operation(case, form, people):
-        service.merge(case, me(), form.version.data, form.target.data)
+        service.merge(case, me(), version=form.version.data, target_number=form.target.data)
         return _(
             "Case %(number)s merged into %(target)s.",
             number=case.number,
@@ -405,91 +380,91 @@ def merge(number):
 
 
 @bp.route("/cases/<number>/assign", methods=["POST"])
-@public
+@guarded_by_case
 def assign(number):
     def operation(case, form, people):
         assignee = people.get(form.assignee.data)
-        service.assign(case, me(), form.version.data, assignee)
+        service.assign(case, me(), version=form.version.data, assignee=assignee)
         return _("Case %(number)s assigned to %(name)s.", number=case.number, name=assignee.name)
 
     return _act(number, "assign", AssignForm, operation)
 
 
 @bp.route("/cases/<number>/withdraw", methods=["POST"])
-@public
+@guarded_by_case
 def withdraw(number):
     def operation(case, form, people):
-        service.withdraw(case, me(), form.version.data, has_key=_key_ok(case))
+        service.withdraw(case, me(), version=form.version.data, has_key=_key_ok(case))
         return _("You have withdrawn case %(number)s.", number=case.number)
 
     return _act(number, "withdraw", WithdrawForm, operation)
 
 
 @bp.route("/cases/<number>/updates", methods=["POST"])
-@public
+@guarded_by_case
 def update(number):
     def operation(case, form, people):
         processed = photos.check_all(request.files.getlist(form.photos.name))
         public_update = form.visibility.data != "internal"
-        service.post_update(case, me(), form.body.data, public_update, processed)
+        service.post_update(
+            case, me(), body=form.body.data, public=public_update, processed_photos=processed
+        )
         return _("Update posted.") if public_update else _("Internal note saved.")
 
     return _act(number, "update", UpdateForm, operation)
 
 
 @bp.route("/cases/<number>/resolve", methods=["POST"])
-@public
+@guarded_by_case
 def resolve(number):
     def operation(case, form, people):
         processed = photos.check_all(request.files.getlist(form.photos.name))
-        service.resolve(case, me(), form.version.data, form.body.data, processed)
+        service.resolve(
+            case, me(), version=form.version.data, body=form.body.data, processed_photos=processed
+        )
         return _("Case %(number)s marked resolved.", number=case.number)
 
     return _act(number, "resolve", ResolveForm, operation)
 
 
 @bp.route("/cases/<number>/info", methods=["POST"])
-@public
+@guarded_by_case
 def add_info(number):
     def operation(case, form, people):
         processed = photos.check_all(request.files.getlist(form.photos.name))
-        service.add_info(case, me(), form.body.data, processed, has_key=_key_ok(case))
+        service.add_info(
+            case, me(), body=form.body.data, processed_photos=processed, has_key=_key_ok(case)
+        )
         return _("Your information was added to the case.")
 
     return _act(number, "info", InfoForm, operation)
 
 
 @bp.route("/cases/<number>/escalate", methods=["POST"])
-@public
+@guarded_by_case
 def escalate(number):
     def operation(case, form, people):
-        service.escalate(case, me(), form.reason.data)
+        service.escalate(case, me(), reason=form.reason.data)
         return _("Case %(number)s escalated to the community.", number=case.number)
 
     return _act(number, "escalate", EscalateForm, operation)
 
 
 @bp.route("/cases/<number>/feedback", methods=["POST"])
-@public
+@guarded_by_case
 def feedback(number):
-    from portal.feedback.models import Satisfaction, Source
-
     def operation(case, form, people):
-        found = access.capacities(me(), case, _key_ok(case))
-        source = (
-            Source.RESIDENT
-            if Capacity.REPORTER in found
-            else Source(form.source.data or "phone_visit")
-        )
+        has_key = _key_ok(case)
+        reporter = Capacity.REPORTER in access.capacities(me(), case, has_key)
         solved = form.solved.data == "yes"
-        service.give_feedback(
+        feedback_service.give_feedback(
             case,
             me(),
-            solved,
-            Satisfaction(form.satisfaction.data),
-            form.comment.data,
-            source,
-            has_key=_key_ok(case),
+            solved=solved,
+            satisfaction=Satisfaction(form.satisfaction.data),
+            comment=form.comment.data,
+            source=Source.RESIDENT if reporter else Source(form.source.data or "phone_visit"),
+            has_key=has_key,
         )
         if solved:
             return _("Thank you. Case %(number)s is closed.", number=case.number)
@@ -499,17 +474,17 @@ def feedback(number):
 
 
 @bp.route("/cases/<number>/take-over", methods=["POST"])
-@public
+@guarded_by_case
 def take_over(number):
     def operation(case, form, people):
-        service.take_over(case, me(), form.version.data)
+        service.take_over(case, me(), version=form.version.data)
         return _("You now handle case %(number)s.", number=case.number)
 
     return _act(number, "take_over", TakeOverForm, operation)
 
 
 @bp.route("/cases/<number>/reveal-phone", methods=["POST"])
-@public
+@guarded_by_case
 def reveal_phone(number):
     case, found = _load(number)
     try:
@@ -517,7 +492,7 @@ def reveal_phone(number):
     except ServiceError:
         abort(404)
     if is_htmx_fragment_request():
-        return render_template("cases/_phone.html", phone=phone, case=case, may_reveal=False)
+        return render_template("cases/_phone.html", phone=phone, case=case)
     db.session.expire_all()
     case, found = _load(number)
     return render_case(case, found, phone=phone)
@@ -528,7 +503,7 @@ def reveal_phone(number):
 
 @bp.route("/cases/<number>/photos/<int:photo_id>")
 @bp.route("/cases/<number>/photos/<int:photo_id>/thumb", endpoint="photo_thumb")
-@public
+@guarded_by_case
 def photo(number, photo_id):
     case, found = _load(number)
     item = db.session.get(Photo, photo_id)
@@ -544,4 +519,159 @@ def photo(number, photo_id):
     return response
 
 
-from portal.cases import lists, posters  # noqa: E402,F401  (their routes join this blueprint)
+# -- the compound's queue and "my cases" --------------------------------------------------
+
+
+def _compound_for_staff(code):
+    compound = org.compound_by_code(code)
+    if compound is None or not permissions.can(current_user, "see_compound", compound):
+        abort(404)
+    return compound
+
+
+def _filter_form(compound, people):
+    form = QueueFilter(request.args)
+    form.state.choices = [SelectChoice("open", _("Open")), SelectChoice("all", _("All"))] + [
+        SelectChoice(value, name) for value, name in label_choices("state")
+    ]
+    form.category.choices = category_choices(blank=_("All"))
+    form.building.choices = [SelectChoice("", _("All"))] + [
+        SelectChoice(str(b.id), b.name) for b in compound.buildings
+    ]
+    form.assignee.choices = [
+        SelectChoice("", _("Anyone")),
+        SelectChoice("none", _("Nobody yet")),
+    ] + [SelectChoice(str(p.id), p.name) for p in people]
+    return form
+
+
+def _row_context(compound, people):
+    """What every queue row needs: whether the viewer triages, and the triage forms."""
+    rules = routing.community_rules(compound.community_id)
+    choices = _people_choices(compound.id, people)
+    triages = permissions.can(current_user, "triage", compound)
+    return {
+        "may_triage": lambda case: triages and possible(case.state, Action.ACCEPT),
+        "triage": lambda case: triage_forms(case, choices, rule_for(case.category, rules)),
+        "back": request.full_path.rstrip("?") if request.method == "GET" else "",
+    }
+
+
+def render_row(case, message=None, error=None, status=200):
+    """One queue row after an inline action (htmx)."""
+    context = _row_context(case.compound, service.assignable_people(case.compound))
+    context["back"] = request.form.get("next", "")
+    return render_template(
+        "cases/_queue_row.html", c=case, message=message, error=error, **context
+    ), status
+
+
+@bp.route("/c/<code>/cases")
+@guard(signed_in)
+def queue(code):
+    compound = _compound_for_staff(code)
+    moment = now()
+    people = service.assignable_people(compound)
+    form = _filter_form(compound, people)
+    statement = queries.in_queue(
+        compound,
+        queries.QueueFilters(
+            state=form.state.data or "open",
+            category=form.category.data or "",
+            building=form.building.data or "",
+            assignee=form.assignee.data or "",
+            urgent=bool(form.urgent.data),
+            overdue=bool(form.overdue.data),
+        ),
+        moment,
+    )
+    cases, following = queries.page(statement, form.after.data, moment)
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    next_url = url_for("cases.queue", code=code, after=following, **args) if following else None
+    return page_or_fragment(
+        "cases/queue.html",
+        "cases/_queue.html",
+        target="queue",
+        compound=compound,
+        form=form,
+        cases=cases,
+        total=queries.count(statement),
+        next_url=next_url,
+        **_row_context(compound, people),
+    )
+
+
+@bp.route("/cases/mine")
+@guard(signed_in)
+def mine():
+    show = request.args.get("show", "open")
+    cases, following = queries.page(
+        queries.assigned_to(current_user, show_all=show == "all"), request.args.get("after"), now()
+    )
+    next_url = url_for("cases.mine", after=following, show=show) if following else None
+    return render_template(
+        "cases/mine.html",
+        cases=cases,
+        next_url=next_url,
+        show=show,
+        open_actions=open_actions_for(current_user),
+    )
+
+
+# -- QR posters and routing rules ----------------------------------------------------------
+
+
+@bp.route("/c/<code>/poster")
+@guard(signed_in)
+def poster(code):
+    compound = org.compound_by_code(code)
+    if compound is None or not permissions.can(current_user, "print_poster", compound):
+        abort(404)
+    building = None
+    if request.args.get("building"):
+        building = next((b for b in compound.buildings if b.code == request.args["building"]), None)
+        if building is None:
+            abort(404)
+    # The address printed in the lobby must outlive any proxy set-up: BASE_URL, not the request.
+    address = current_app.config["BASE_URL"] + url_for(
+        "cases.report", code=compound.code, **({"building": building.code} if building else {})
+    )
+    return render_template(
+        "cases/poster.html",
+        compound=compound,
+        building=building,
+        address=address,
+        qr=posters.qr_svg(address),
+        poster_text=posters.poster_text(),
+        back_label=_("Back to my desk"),
+    )
+
+
+@bp.route("/community/<code>/categories", methods=["GET", "POST"])
+@guard(signed_in)
+def category_rules(code):
+    community = db.session.scalar(db.select(Community).where(Community.code == code))
+    if community is None or not permissions.can(current_user, "edit_routing_rules", community):
+        abort(404)
+    choices, errors = None, None
+    if request.method == "POST":  # CSRF is checked for every post, this one included
+        choices = {
+            category: routing.Choice(
+                lead=request.form.get(f"{category.value}-lead", ""),
+                days=request.form.get(f"{category.value}-days", ""),
+                consult=request.form.get(f"{category.value}-consult") == "y",
+            )
+            for category in Category
+        }
+        try:
+            routing.save_rules(community, current_user, choices=choices)
+        except routing.RulesRejected as rejected:
+            errors = rejected.errors
+        else:
+            flash(_("Routing rules saved."), "success")
+            return redirect(url_for("cases.category_rules", code=code))
+    return render_template(
+        "cases/category_rules.html",
+        community=community,
+        rows=routing.rows_for_editor(community, choices, errors),
+    ), (422 if errors else 200)

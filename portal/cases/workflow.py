@@ -21,8 +21,15 @@ class State(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Where every case starts: filed, waiting for triage.
+INITIAL = State.FILED
 OPEN_STATES = frozenset({State.FILED, State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING})
 FINISHED_STATES = frozenset({State.CLOSED, State.REJECTED, State.MERGED, State.WITHDRAWN})
+# The states whose deadline counts: open, except while the case waits on a consultation
+# (DESIGN.md section 3: the clock pauses then). Queues, the sweep and the case page read this.
+CLOCK_RUNS = OPEN_STATES - {State.CONSULTING}
+# A case can be merged into any case that is not itself merged away.
+MERGE_TARGETS = frozenset(State) - {State.MERGED}
 
 
 class Action(enum.StrEnum):
@@ -68,6 +75,15 @@ class Step:
     # Whether the step changes the case row (and so its version); updates and notes do not,
     # so that posting a note never makes someone else's open triage form stale.
     changes_case: bool = True
+    # Where the step leads instead when the case has nobody assigned yet: back to work is
+    # "in progress" for an assignee, "accepted" (waiting to be assigned) otherwise.
+    unassigned_to: State | None = None
+
+    def target(self, assigned: bool) -> State | None:
+        """The state the step leads to, for a case with or without an assignee."""
+        if not assigned and self.unassigned_to is not None:
+            return self.unassigned_to
+        return self.to
 
 
 C = Capacity
@@ -148,13 +164,18 @@ TABLE: dict[Action, dict[State, Step]] = {
         State.CONSULTING: Step(
             State.IN_PROGRESS,
             frozenset({C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER}),
+            unassigned_to=State.ACCEPTED,
         )
     },
     Action.ESCALATE: _each(
         OPEN_STATES, Step(None, frozenset({C.SECRETARY, C.SYSTEM}), ("reason",))
     ),
     Action.CLOSE_SOLVED: {State.RESOLVED: Step(State.CLOSED, _FEEDBACK, ("satisfaction",))},
-    Action.REOPEN: {State.RESOLVED: Step(State.IN_PROGRESS, _FEEDBACK, ("reason",))},
+    Action.REOPEN: {
+        State.RESOLVED: Step(
+            State.IN_PROGRESS, _FEEDBACK, ("reason",), unassigned_to=State.ACCEPTED
+        )
+    },
     Action.CLOSE_NO_FEEDBACK: {State.RESOLVED: Step(State.CLOSED, frozenset({C.SYSTEM}))},
     # Not while in consultation: the three parties are deciding it.
     Action.TAKE_OVER: _each(
@@ -166,6 +187,21 @@ TABLE: dict[Action, dict[State, Step]] = {
 def step(state: State, action: Action) -> Step | None:
     """The step `action` takes from `state`, or None if it cannot be taken there by anyone."""
     return TABLE.get(action, {}).get(state)
+
+
+def possible(state: State, action: Action) -> bool:
+    """Whether anyone at all may take `action` in `state`."""
+    return step(state, action) is not None
+
+
+def states_allowing(action: Action) -> frozenset[State]:
+    """Every state `action` can be taken in: for queries ("cases that can go on an agenda")."""
+    return frozenset(TABLE.get(action, {}))
+
+
+def first_possible(state: State, *actions: Action) -> Action | None:
+    """The first of `actions` that exists in `state` (assign a new case, reassign a busy one)."""
+    return next((action for action in actions if possible(state, action)), None)
 
 
 def allowed(state: State, action: Action, capacities) -> bool:

@@ -46,9 +46,9 @@ def build_consultations(compound) -> None:
         held = service.convene(
             compound,
             secretary,
-            "停车与公共维修三方协商会",
-            Mode.IN_PERSON,
-            held_cases,
+            title="停车与公共维修三方协商会",
+            mode=Mode.IN_PERSON,
+            case_list=held_cases,
             starts_at=met,
             place="小区党群服务站会议室",
         )
@@ -58,7 +58,7 @@ def build_consultations(compound) -> None:
             (PartyKind.PROPERTY, manager.name),
             (PartyKind.RESIDENTS, rep.name),
         ):
-            service.record_attendance(held, secretary, party, True, names)
+            service.record_attendance(held, secretary, party=party, present=True, attendees=names)
         opinions = {
             PartyKind.BRANCH: "建议先解决安全隐患，费用问题分步协商。",
             PartyKind.PROPERTY: "物业可以先行组织施工，费用需业主共同承担。",
@@ -71,14 +71,14 @@ def build_consultations(compound) -> None:
         }
         for item in held.items:
             for party, body in opinions.items():
-                service.post_opinion(item, people[party], party, body)
+                service.post_opinion(item, people[party], party=party, body=body)
         first, second = held.items
         due = local_date() + timedelta(days=14)
         signed = service.draft_resolution(
             first,
             secretary,
-            "物业在两周内完成整改，费用从公共收益中列支，居民代表负责向住户公示费用明细。",
-            [
+            text="物业在两周内完成整改，费用从公共收益中列支，居民代表负责向住户公示费用明细。",
+            actions=[
                 {
                     "party": PartyKind.PROPERTY,
                     "assignee": staff,
@@ -94,12 +94,12 @@ def build_consultations(compound) -> None:
             ],
         )
         for party, person in people.items():
-            service.sign(signed, person, party, Decision.SIGN)
+            service.sign(signed, person, party=party, decision=Decision.SIGN)
         dissented = service.draft_resolution(
             second,
             secretary,
-            "申请使用维修资金，按面积分摊。",
-            [
+            text="申请使用维修资金，按面积分摊。",
+            actions=[
                 {
                     "party": PartyKind.PROPERTY,
                     "assignee": manager,
@@ -108,13 +108,13 @@ def build_consultations(compound) -> None:
                 }
             ],
         )
-        service.sign(dissented, secretary, PartyKind.BRANCH, Decision.SIGN)
+        service.sign(dissented, secretary, party=PartyKind.BRANCH, decision=Decision.SIGN)
         service.sign(
             dissented,
             manager,
-            PartyKind.PROPERTY,
-            Decision.DISSENT,
-            "预算尚未经业主大会表决，物业不能先行垫付。",
+            party=PartyKind.PROPERTY,
+            decision=Decision.DISSENT,
+            reason="预算尚未经业主大会表决，物业不能先行垫付。",
         )
         service.conclude(held, secretary)
     upcoming_cases = _waiting(compound, 1)
@@ -122,8 +122,8 @@ def build_consultations(compound) -> None:
         service.convene(
             compound,
             secretary,
-            "关于楼道堆物整治的线上协商",
-            Mode.ONLINE,
-            upcoming_cases,
+            title="关于楼道堆物整治的线上协商",
+            mode=Mode.ONLINE,
+            case_list=upcoming_cases,
             window_days=7,
         )

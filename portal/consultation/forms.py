@@ -19,18 +19,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.cases.categories import PARTY_NAMES
+from portal import labels
 from portal.consultation.models import Mode
 from portal.forms import text_area
 
-MODE_NAMES = {
-    Mode.IN_PERSON: _l("In person (a meeting)"),
-    Mode.ONLINE: _l("On-line (opinions on the case pages)"),
-}
-
 
 def party_choices():
-    return [SelectChoice(k.value, str(n)) for k, n in PARTY_NAMES.items()]
+    return [SelectChoice(value, name) for value, name in labels.choices("party")]
 
 
 class ConveneForm(FlaskForm):
@@ -53,7 +48,7 @@ class ConveneForm(FlaskForm):
     mode = RadioField(
         _l("How"),
         default=Mode.IN_PERSON.value,
-        choices=[SelectChoice(m.value, n) for m, n in MODE_NAMES.items()],
+        choices=[SelectChoice(m.value, n) for m, n in labels.MODE.items()],
     )
     starts_at = DateTimeLocalField(
         _l("Date and time (in person)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]

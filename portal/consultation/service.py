@@ -5,16 +5,14 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts.models import Membership, Person
-from portal.accounts.roles import HEAD, PARTY, Role
+from portal import labels, signals
 from portal.cases import service as cases
+from portal.cases.events import EventKind
 from portal.cases.models import Case
-from portal.cases.workflow import State
 from portal.clock import now
+from portal.consultation import queries
 from portal.consultation.models import (
     ActionItem,
     AgendaItem,
@@ -34,31 +32,7 @@ from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.notifications import service as notifications
 from portal.organisation.models import PartyKind
-
-# Who may sign for each party: its head; for the residents' side, a representative.
-SIGNERS = {
-    PartyKind.BRANCH: {Role.SECRETARY},
-    PartyKind.PROPERTY: {Role.PROPERTY_MANAGER},
-    PartyKind.RESIDENTS: {Role.REPRESENTATIVE},
-}
-
-
-def _roles(person, compound_id) -> set[Role]:
-    return {m.role for m in person.memberships if m.compound_id == compound_id}
-
-
-def is_secretary(person, compound_id) -> bool:
-    return person is not None and Role.SECRETARY in _roles(person, compound_id)
-
-
-def parties_of(person, compound_id) -> set[PartyKind]:
-    """The parties a person speaks in at a compound (several if they hold several roles)."""
-    return {PARTY[r] for r in _roles(person, compound_id) if r in PARTY}
-
-
-def signing_parties(person, compound_id) -> set[PartyKind]:
-    roles = _roles(person, compound_id)
-    return {party for party, allowed in SIGNERS.items() if roles & allowed}
+from portal.permissions import is_secretary, parties_of, signing_parties
 
 
 def _need_secretary(consultation_or_compound_id, by):
@@ -73,47 +47,27 @@ def _need_open(consultation):
 
 
 def _commit():
+    # Two people recording the same party's attendance or signature at once meet the unique
+    # constraints: a conflict, like a stale case.
     try:
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
+        cases.commit()
+    except IntegrityError:
         db.session.rollback()
         raise cases.Stale() from None
 
 
-def open_agenda_of(case) -> Consultation | None:
-    """The open consultation a case is on, if any."""
-    return db.session.scalar(
-        select(Consultation)
-        .join(AgendaItem)
-        .where(AgendaItem.case_id == case.id, Consultation.state == ConsultationState.OPEN)
-    )
-
-
-def default_invitees(compound) -> list[tuple[Person, PartyKind]]:
-    """Each party's head, and every resident representative."""
-    wanted = set(HEAD.values())
-    rows = db.session.execute(
-        select(Person, Membership.role)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Membership.compound_id == compound.id,
-            Membership.role.in_(list(wanted)),
-            Person.active.is_(True),
-        )
-        .order_by(Person.name, Person.id)
-    ).all()
-    seen, invitees = set(), []
-    for person, role in rows:
-        if (person.id, PARTY[role]) not in seen:
-            seen.add((person.id, PARTY[role]))
-            invitees.append((person, PARTY[role]))
-    return invitees
+@signals.case_resolving.connect
+def _hold_until_action_items_done(case, **_):
+    """A case on which a resolution's action items are still open cannot be resolved."""
+    if queries.open_action_count(case):
+        raise Conflict(_l("The consultation's action items on this case are not all done yet."))
 
 
 @cases.atomic
 def convene(
     compound,
     by,
+    *,
     title: str,
     mode: Mode,
     case_list: list[Case],
@@ -133,7 +87,7 @@ def convene(
     for case in case_list:
         if case.compound_id != compound.id:
             raise Invalid(_l("Every case on the agenda must belong to this compound."))
-        other = open_agenda_of(case)
+        other = queries.open_agenda_of(case)
         if other is not None:
             raise Conflict(
                 _l(
@@ -143,7 +97,7 @@ def convene(
                     title=other.title,
                 )
             )
-        if case.state not in (State.ACCEPTED, State.IN_PROGRESS):
+        if not cases.may_convene(case):
             raise Conflict(
                 _l(
                     "Case %(number)s cannot go on an agenda in its present state.",
@@ -163,9 +117,9 @@ def convene(
     db.session.flush()
     for position, case in enumerate(case_list):
         db.session.add(AgendaItem(consultation=consultation, case=case, position=position))
-        cases.enter_consultation(case, by, consultation)
+        cases.enter_consultation(case, by, consultation=consultation)
     db.session.flush()
-    for person, party in default_invitees(compound):
+    for person, party in queries.default_invitees(compound):
         db.session.add(Invitation(consultation=consultation, person=person, party=party))
         if person.id != by.id:
             notifications.notify(
@@ -178,7 +132,7 @@ def convene(
     return consultation
 
 
-def record_attendance(consultation, by, party: PartyKind, present: bool, attendees: str) -> None:
+def record_attendance(consultation, by, *, party: PartyKind, present: bool, attendees: str) -> None:
     _need_secretary(consultation, by)
     _need_open(consultation)
     if consultation.mode is not Mode.IN_PERSON:
@@ -192,7 +146,7 @@ def record_attendance(consultation, by, party: PartyKind, present: bool, attende
     db.session.commit()
 
 
-def post_opinion(item: AgendaItem, by, party: PartyKind, body: str) -> Opinion:
+def post_opinion(item: AgendaItem, by, *, party: PartyKind, body: str) -> Opinion:
     consultation = item.consultation
     _need_open(consultation)
     if party not in parties_of(by, consultation.compound_id):
@@ -222,7 +176,7 @@ def missing_parties(consultation) -> list[PartyKind]:
 
 
 @cases.atomic
-def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Resolution:
+def draft_resolution(item: AgendaItem, by, *, text: str, actions: list[dict]) -> Resolution:
     """What will be done on an agenda case, with action items.
 
     `actions` is a list of {party, assignee, description, due_on}.
@@ -267,7 +221,7 @@ def draft_resolution(item: AgendaItem, by, text: str, actions: list[dict]) -> Re
 
 @cases.atomic
 def sign(
-    resolution: Resolution, by, party: PartyKind, decision: Decision, reason: str | None = None
+    resolution: Resolution, by, *, party: PartyKind, decision: Decision, reason: str | None = None
 ) -> Resolution:
     item = resolution.item
     consultation = item.consultation
@@ -298,25 +252,23 @@ def sign(
     case = item.case
     if decision is Decision.DISSENT:
         resolution.state = ResolutionState.DISSENTED
-        if case.state is State.CONSULTING:
-            cases.leave_consultation(case, by, "dissented", body=reason.strip())
+        if cases.in_consultation(case):
+            cases.leave_consultation(case, by, outcome="dissented", body=reason.strip())
     elif {s.party for s in resolution.signatures if s.decision is Decision.SIGN} == set(PartyKind):
         resolution.state = ResolutionState.EFFECTIVE
         resolution.effective_at = now()
-        if case.assignee_id is None and resolution.action_items:
-            first = resolution.action_items[0]
-            case.assignee_id = first.assignee_id
-            # On the timeline like any assignment: the resolution named who does it.
-            cases.record(
+        if cases.in_consultation(case):
+            # The resolution names who does it: the first action item's person takes a case
+            # nobody handled yet.
+            first = resolution.action_items[0] if resolution.action_items else None
+            cases.leave_consultation(
                 case,
                 by,
-                "assign",
-                assignee_id=first.assignee_id,
-                party=first.party.value,
-                by_resolution=resolution.id,
+                outcome="effective",
+                body=resolution.text,
+                assignee=first.assignee if first else None,
+                resolution_id=resolution.id,
             )
-        if case.state is State.CONSULTING:
-            cases.leave_consultation(case, by, "effective", body=resolution.text)
         for action in resolution.action_items:
             notifications.notify(
                 action.assignee,
@@ -334,8 +286,8 @@ def _release_cases(consultation, by, outcome):
     for item in consultation.items:
         case = item.case
         pending = item.resolution is not None and item.resolution.state is ResolutionState.SIGNING
-        if case.state is State.CONSULTING and (outcome == "cancelled" or not pending):
-            cases.leave_consultation(case, by, outcome)
+        if cases.in_consultation(case) and (outcome == "cancelled" or not pending):
+            cases.leave_consultation(case, by, outcome=outcome)
 
 
 @cases.atomic
@@ -346,12 +298,10 @@ def conclude(consultation, by) -> Consultation:
     _need_open(consultation)
     missing = missing_parties(consultation)
     if missing:
-        from portal.cases.categories import PARTY_NAMES
-
         raise Invalid(
             _l(
                 "The meeting cannot conclude: %(parties)s did not take part.",
-                parties="、".join(str(PARTY_NAMES[p]) for p in missing),
+                parties="、".join(labels.label(p) for p in missing),
             )
         )
     consultation.state, consultation.concluded_at = ConsultationState.CONCLUDED, now()
@@ -361,7 +311,7 @@ def conclude(consultation, by) -> Consultation:
 
 
 @cases.atomic
-def cancel(consultation, by, reason: str) -> Consultation:
+def cancel(consultation, by, *, reason: str) -> Consultation:
     """Call the consultation off: its cases go back to work, unsigned resolutions lapse."""
     _need_secretary(consultation, by)
     _need_open(consultation)
@@ -374,7 +324,7 @@ def cancel(consultation, by, reason: str) -> Consultation:
     return consultation
 
 
-def mark_done(action: ActionItem, by, note: str) -> ActionItem:
+def mark_done(action: ActionItem, by, *, note: str) -> ActionItem:
     if by.id != action.assignee_id and not is_secretary(by, action.case.compound_id):
         raise NotAllowed(
             _l("Only the person it is assigned to, or the secretary, can mark it done.")
@@ -387,13 +337,17 @@ def mark_done(action: ActionItem, by, note: str) -> ActionItem:
         raise Invalid(_l("Say what was done."))
     action.done_at, action.done_note = now(), note.strip()
     cases.record(
-        action.case, by, "action_done", body=action.done_note, description=action.description
+        action.case,
+        by,
+        EventKind.ACTION_DONE,
+        body=action.done_note,
+        description=action.description,
     )
     db.session.commit()
     return action
 
 
-def post_notice(compound, by, title: str, body: str) -> Notice:
+def post_notice(compound, by, *, title: str, body: str) -> Notice:
     _need_secretary(compound.id, by)
     if not (title or "").strip() or not (body or "").strip():
         raise Invalid(_l("A notice needs a title and a text."))

@@ -4,22 +4,18 @@ signatures), minutes for the paper file, action items, and the compound's notice
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal import permissions
-from portal.accounts.models import HomeState
 from portal.cases import service as cases
-from portal.cases.categories import NAMES, PARTY_NAMES
+from portal.cases.access import party_of
 from portal.cases.models import Case
-from portal.cases.workflow import State
 from portal.clock import LOCAL_ZONE
-from portal.consultation import service
+from portal.consultation import queries, service
 from portal.consultation.forms import (
-    MODE_NAMES,
     AttendanceForm,
     ConveneForm,
     DoneForm,
@@ -34,7 +30,6 @@ from portal.consultation.models import (
     ActionItem,
     AgendaItem,
     Consultation,
-    ConsultationState,
     Decision,
     Invitation,
     Mode,
@@ -46,28 +41,14 @@ from portal.consultation.models import (
 )
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.labels import label
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
-from portal.permissions import guard, signed_in
-from portal.web import is_htmx_fragment_request, safe_next
+from portal.permissions import guard, is_secretary, parties_of, signed_in, signing_parties
+from portal.web import is_htmx_fragment_request, page_or_fragment, safe_next
 
 bp = Blueprint("consultation", __name__)
-
-CONSULTATION_STATE_NAMES = {
-    ConsultationState.OPEN: _l("Under way"),
-    ConsultationState.CONCLUDED: _l("Concluded"),
-    ConsultationState.CANCELLED: _l("Cancelled"),
-}
-
-
-@bp.app_context_processor
-def names():
-    return {"consultation_state_names": CONSULTATION_STATE_NAMES}
-
-
-@bp.app_template_filter("party_name")
-def party_name(kind) -> str:
-    return str(PARTY_NAMES[PartyKind(kind)])
 
 
 def _compound_for_staff(code):
@@ -124,35 +105,20 @@ def index(code):
         "consultation/index.html",
         compound=compound,
         consultations=consultations,
-        mode_names=MODE_NAMES,
-        secretary=service.is_secretary(current_user, compound.id),
+        secretary=is_secretary(current_user, compound.id),
     )
-
-
-def _candidates(compound):
-    """Cases that can go on an agenda: those marked for consultation first."""
-    rows = db.session.scalars(
-        select(Case)
-        .where(
-            Case.compound_id == compound.id,
-            Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]),
-        )
-        .order_by(Case.needs_consultation.desc(), Case.created_at)
-        .limit(200)
-    ).all()
-    return rows
 
 
 @bp.route("/c/<code>/consultations/new", methods=["GET", "POST"])
 @guard(signed_in)
 def convene(code):
     compound = _compound_for_staff(code)
-    if not service.is_secretary(current_user, compound.id):
+    if not permissions.can(current_user, "convene", compound):
         abort(404)
-    candidates = _candidates(compound)
+    candidates = queries.agenda_candidates(compound)
     form = ConveneForm()
     form.cases.choices = [
-        SelectChoice(c.id, f"{c.number} · {NAMES[c.category]}") for c in candidates
+        SelectChoice(c.id, f"{c.number} · {label(c.category)}") for c in candidates
     ]
     if request.method == "GET":
         form.cases.data = [c.id for c in candidates if c.needs_consultation][:5]
@@ -167,9 +133,9 @@ def convene(code):
             consultation = service.convene(
                 compound,
                 current_user,
-                form.title.data,
-                Mode(form.mode.data),
-                chosen,
+                title=form.title.data,
+                mode=Mode(form.mode.data),
+                case_list=chosen,
                 starts_at=starts_at,
                 place=form.place.data,
                 window_days=form.window_days.data,
@@ -198,10 +164,8 @@ def _resolution_form(compound, people):
 
 
 def _fill_actions(form, people, compound):
-    from portal.cases.access import party_of
-
     choices = [SelectChoice(0, "—")] + [
-        SelectChoice(p.id, f"{p.name} · {PARTY_NAMES[party_of(p, compound.id)]}") for p in people
+        SelectChoice(p.id, f"{p.name} · {label(party_of(p, compound.id))}") for p in people
     ]
     for entry in form.actions:
         entry.form.assignee.choices = choices
@@ -211,26 +175,18 @@ def render(consultation, status=200, errors=None, message=None, forms=None):
     me = current_user
     compound = consultation.compound
     people = _people(compound)
-    my_parties = sorted(service.parties_of(me, compound.id))
-    signing = sorted(service.signing_parties(me, compound.id))
+    my_parties = sorted(parties_of(me, compound.id))
+    signing = sorted(signing_parties(me, compound.id))
     attendance_form = AttendanceForm(formdata=None)
     attendance_form.party.choices = party_choices()
     opinion_form = OpinionForm(formdata=None)
-    opinion_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in my_parties]
+    opinion_form.party.choices = [SelectChoice(p.value, label(p)) for p in my_parties]
     sign_form = SignForm(formdata=None)
-    sign_form.party.choices = [SelectChoice(p.value, str(PARTY_NAMES[p])) for p in signing]
+    sign_form.party.choices = [SelectChoice(p.value, label(p)) for p in signing]
     context = {
         "consultation": consultation,
         "compound": compound,
-        "mode_names": MODE_NAMES,
-        "party_names": PARTY_NAMES,
-        "category_names": NAMES,
-        "PartyKind": PartyKind,
-        "Mode": Mode,
-        "ConsultationState": ConsultationState,
-        "ResolutionState": ResolutionState,
-        "Decision": Decision,
-        "secretary": service.is_secretary(me, compound.id),
+        "secretary": is_secretary(me, compound.id),
         "my_parties": my_parties,
         "signing": signing,
         "attendance_form": attendance_form,
@@ -245,10 +201,9 @@ def render(consultation, status=200, errors=None, message=None, forms=None):
         "forms": forms or {},
         "attendance": {a.party: a for a in consultation.attendance},
     }
-    template = (
-        "consultation/_meeting.html" if is_htmx_fragment_request() else "consultation/detail.html"
+    return page_or_fragment(
+        "consultation/detail.html", "consultation/_meeting.html", status=status, **context
     )
-    return render_template(template, **context), status
 
 
 @bp.route("/consultations/<int:consultation_id>")
@@ -302,9 +257,9 @@ def attendance(consultation_id):
         service.record_attendance(
             consultation,
             current_user,
-            PartyKind(form.party.data),
-            form.present.data,
-            form.attendees.data,
+            party=PartyKind(form.party.data),
+            present=form.present.data,
+            attendees=form.attendees.data,
         )
         return _("Attendance recorded.")
 
@@ -326,7 +281,10 @@ def opinion(consultation_id, item_id):
 
     def operation(consultation):
         service.post_opinion(
-            _item(consultation, item_id), current_user, PartyKind(form.party.data), form.body.data
+            _item(consultation, item_id),
+            current_user,
+            party=PartyKind(form.party.data),
+            body=form.body.data,
         )
         return _("Opinion recorded.")
 
@@ -342,8 +300,6 @@ def resolution(consultation_id, item_id):
     _fill_actions(form, list(people.values()), consultation.compound)
 
     def operation(consultation):
-        from portal.cases.access import party_of
-
         actions = []
         for entry in form.actions:
             row = entry.form
@@ -359,7 +315,7 @@ def resolution(consultation_id, item_id):
                 }
             )
         service.draft_resolution(
-            _item(consultation, item_id), current_user, form.text.data, actions
+            _item(consultation, item_id), current_user, text=form.text.data, actions=actions
         )
         return _("Resolution recorded; the three parties can now sign it.")
 
@@ -376,7 +332,13 @@ def sign(resolution_id):
 
     def operation(consultation):
         decision = Decision(form.decision.data or "sign")
-        service.sign(found, current_user, PartyKind(form.party.data), decision, form.reason.data)
+        service.sign(
+            found,
+            current_user,
+            party=PartyKind(form.party.data),
+            decision=decision,
+            reason=form.reason.data,
+        )
         return _("Signed.") if decision is Decision.SIGN else _("Dissent recorded.")
 
     return _answer(consultation_id, operation, f"sign-{resolution_id}", form)
@@ -389,8 +351,6 @@ def conclude(consultation_id):
         service.conclude(consultation, current_user)
         return _("The consultation is concluded.")
 
-    from portal.admin.forms import ConfirmForm
-
     return _answer(consultation_id, operation, "conclude", ConfirmForm())
 
 
@@ -400,7 +360,7 @@ def cancel(consultation_id):
     form = ReasonForm()
 
     def operation(consultation):
-        service.cancel(consultation, current_user, form.reason.data)
+        service.cancel(consultation, current_user, reason=form.reason.data)
         return _("The consultation is cancelled; its cases are back at work.")
 
     return _answer(consultation_id, operation, "cancel", form)
@@ -418,7 +378,7 @@ def action_done(action_id):
         flash(_("Say what was done."), "error")
         return redirect(back)
     try:
-        service.mark_done(action, current_user, form.note.data)
+        service.mark_done(action, current_user, note=form.note.data)
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
@@ -434,12 +394,6 @@ def minutes(consultation_id):
         return render_template(
             "consultation/minutes.html",
             consultation=consultation,
-            mode_names=MODE_NAMES,
-            party_names=PARTY_NAMES,
-            category_names=NAMES,
-            PartyKind=PartyKind,
-            Mode=Mode,
-            Decision=Decision,
             attendance={a.party: a for a in consultation.attendance},
             invited={
                 k: [i.person.name for i in consultation.invitations if i.party == k]
@@ -451,26 +405,22 @@ def minutes(consultation_id):
 # -- the noticeboard -----------------------------------------------------------------------
 
 
-def _may_read_notices(person, compound) -> bool:
-    return permissions.can(person, "see_compound", compound) or any(
-        h.compound_id == compound.id and h.state == HomeState.VERIFIED for h in person.homes
-    )
-
-
 @bp.route("/c/<code>/notices", methods=["GET", "POST"])
 @guard(signed_in)
 def notices(code):
     compound = org.compound_by_code(code)
-    if compound is None or not _may_read_notices(current_user, compound):
+    if compound is None or not permissions.can(current_user, "read_notices", compound):
         abort(404)
-    secretary = service.is_secretary(current_user, compound.id)
+    secretary = permissions.can(current_user, "post_notice", compound)
     form = NoticeForm()
     if request.method == "POST":
         if not secretary:
             abort(404)
         if form.validate_on_submit():
             try:
-                service.post_notice(compound, current_user, form.title.data, form.body.data)
+                service.post_notice(
+                    compound, current_user, title=form.title.data, body=form.body.data
+                )
             except ServiceError as error:
                 form.title.errors = [str(error.message)]
             else:
@@ -506,54 +456,4 @@ def notices(code):
         notices=posted,
         form=form,
         secretary=secretary,
-        category_names=NAMES,
-        party_names=PARTY_NAMES,
     ), (422 if request.method == "POST" else 200)
-
-
-def invitations_for(person):
-    """Open consultations the person is invited to, for their home page."""
-    from portal.consultation.models import Invitation
-
-    return (
-        db.session.scalars(
-            select(Consultation)
-            .join(Invitation)
-            .where(Invitation.person_id == person.id, Consultation.state == ConsultationState.OPEN)
-            .order_by(Consultation.created_at.desc())
-            .options(selectinload(Consultation.compound))
-        )
-        .unique()
-        .all()
-    )
-
-
-def open_actions_for(person):
-    return db.session.scalars(
-        select(ActionItem)
-        .join(Resolution)
-        .where(
-            ActionItem.assignee_id == person.id,
-            ActionItem.done_at.is_(None),
-            Resolution.state == ResolutionState.EFFECTIVE,
-        )
-        .order_by(ActionItem.due_on, ActionItem.id)
-        .options(selectinload(ActionItem.case))
-    ).all()
-
-
-def agenda_of_case(case):
-    """Every consultation the case was on, with opinions, resolution and action items."""
-    return db.session.scalars(
-        select(AgendaItem)
-        .where(AgendaItem.case_id == case.id)
-        .order_by(AgendaItem.id)
-        .options(
-            selectinload(AgendaItem.consultation),
-            selectinload(AgendaItem.opinions),
-            selectinload(AgendaItem.resolution).selectinload(Resolution.signatures),
-            selectinload(AgendaItem.resolution)
-            .selectinload(Resolution.action_items)
-            .selectinload(ActionItem.assignee),
-        )
-    ).all()

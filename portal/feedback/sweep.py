@@ -9,15 +9,19 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from portal.cases import service as cases
+from portal.cases.events import EventKind
 from portal.cases.models import Case
-from portal.cases.workflow import OPEN_STATES, State
+from portal.cases.workflow import CLOCK_RUNS, Action, states_allowing
 from portal.clock import now
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.feedback import service as feedback
 from portal.notifications.delivery import deliver
 
-# The clock pauses while a case waits on a scheduled consultation (DESIGN.md section 3).
-OPEN = [s.value for s in OPEN_STATES if s is not State.CONSULTING]
+# Only cases whose clock runs are reminded and escalated (DESIGN.md section 3: it pauses while
+# a case waits on a scheduled consultation).
+RUNNING = [s.value for s in CLOCK_RUNS]
+AWAITING_FEEDBACK = [s.value for s in states_allowing(Action.CLOSE_NO_FEEDBACK)]
 
 
 def _ids(*where) -> list[int]:
@@ -28,7 +32,7 @@ def remind(moment) -> int:
     """Once per stage: the first sweep after a deadline passes reminds the case's owners."""
     reminded = 0
     for case_id in _ids(
-        Case.state.in_(OPEN),
+        Case.state.in_(RUNNING),
         Case.due_at < moment,
         or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at),
     ):
@@ -38,7 +42,7 @@ def remind(moment) -> int:
             update(Case)
             .where(
                 Case.id == case_id,
-                Case.state.in_(OPEN),
+                Case.state.in_(RUNNING),
                 Case.due_at < moment,
                 or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at),
             )
@@ -47,7 +51,7 @@ def remind(moment) -> int:
         ).rowcount
         if claimed:
             case = db.session.get(Case, case_id)
-            cases.record(case, None, "remind", public=False, due=case.due_at.isoformat())
+            cases.record(case, None, EventKind.REMIND, public=False, due=case.due_at.isoformat())
             reminded += 1
         db.session.commit()
     return reminded
@@ -58,7 +62,7 @@ def _escalate(ids, level) -> int:
     for case_id in ids:
         case = db.session.get(Case, case_id)
         try:
-            cases.escalate_overdue(case, level)
+            cases.escalate_overdue(case, level=level)
         except ServiceError:
             db.session.rollback()  # another sweep got there first, or the case moved on
             continue
@@ -69,12 +73,12 @@ def _escalate(ids, level) -> int:
 def escalate(moment) -> tuple[int, int]:
     config = current_app.config
     first = _ids(
-        Case.state.in_(OPEN),
+        Case.state.in_(RUNNING),
         Case.escalation_level == 0,
         Case.due_at < moment - timedelta(hours=config["ESCALATE_AFTER_HOURS"]),
     )
     second = _ids(
-        Case.state.in_(OPEN),
+        Case.state.in_(RUNNING),
         Case.escalation_level == 1,
         Case.due_at < moment,
         Case.escalated_at < moment - timedelta(hours=config["ESCALATE_AGAIN_AFTER_HOURS"]),
@@ -84,11 +88,10 @@ def escalate(moment) -> tuple[int, int]:
 
 def close_without_feedback(moment) -> int:
     closed = 0
-    for case_id in _ids(Case.state == State.RESOLVED.value, Case.feedback_due_at < moment):
+    for case_id in _ids(Case.state.in_(AWAITING_FEEDBACK), Case.feedback_due_at < moment):
         case = db.session.get(Case, case_id)
         try:
-            cases.close_without_feedback(case)
-            cases._commit()
+            feedback.close_without_feedback(case)
         except ServiceError:
             db.session.rollback()
             continue

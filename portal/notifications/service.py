@@ -5,39 +5,19 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
+from portal import labels, signals
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import HEAD, Role
 from portal.accounts.service import people_holding
+from portal.cases.events import AUDIENCE, Audience, EventKind
 from portal.clock import now
 from portal.extensions import db
 from portal.notifications import channels
 from portal.notifications.messages import MESSAGES
 from portal.notifications.models import Notification, OutboxMessage
 
-# Which events reach whom. "reporter" only hears of public events.
-RECIPIENTS = {
-    "file": ("secretaries",),
-    "accept": ("reporter",),
-    "reject": ("reporter",),
-    "merge": ("reporter",),
-    "withdraw": ("secretaries",),
-    "assign": ("assignee", "reporter"),
-    "reassign": ("assignee",),
-    "take_over": ("secretaries",),
-    "progress": ("reporter",),
-    "note": ("assignee", "secretaries"),
-    "resolve": ("reporter",),
-    "add_info": ("assignee", "secretaries"),
-    "reopen": ("assignee", "secretaries"),
-    "close_solved": ("assignee",),
-    "close_no_feedback": ("assignee",),
-    "escalate": ("overseers", "secretaries"),
-    "remind": ("owners",),
-    "convene": ("reporter",),
-    "end_consultation": ("reporter",),
-    "action_done": ("secretaries",),
-}
-KIND_FOR = {"reassign": "assign"}
+# A reassignment is told in the words of an assignment.
+KIND_FOR = {EventKind.REASSIGN: EventKind.ASSIGN}
 
 
 def _overseers(case, level) -> list[Person]:
@@ -64,16 +44,16 @@ def _overseers(case, level) -> list[Person]:
 def recipients(event) -> list[Person]:
     case = event.case
     found: dict[int, Person] = {}
-    for who in RECIPIENTS.get(event.action, ()):
-        if who == "reporter" and event.public and case.reporter is not None:
+    for who in AUDIENCE[EventKind(event.action)]:
+        if who is Audience.REPORTER and event.public and case.reporter is not None:
             found[case.reporter.id] = case.reporter
-        elif who == "assignee" and case.assignee is not None:
+        elif who is Audience.ASSIGNEE and case.assignee is not None:
             found[case.assignee.id] = case.assignee
-        elif who == "secretaries":
+        elif who is Audience.SECRETARIES:
             found.update({p.id: p for p in people_holding(case.compound_id, [Role.SECRETARY])})
-        elif who == "overseers":
+        elif who is Audience.OVERSEERS:
             found.update({p.id: p for p in _overseers(case, event.data.get("level", 1))})
-        elif who == "owners":
+        elif who is Audience.OWNERS:
             owners = [case.assignee] if case.assignee else []
             if case.lead_party is not None:
                 owners += people_holding(case.compound_id, [HEAD[case.lead_party]])
@@ -84,7 +64,9 @@ def recipients(event) -> list[Person]:
     return list(found.values())
 
 
-def for_case_event(event) -> None:
+@signals.case_event_recorded.connect
+def for_case_event(event, **_) -> None:
+    """Everyone the event concerns is told, in the event's own transaction."""
     kind = KIND_FOR.get(event.action, event.action)
     if kind not in MESSAGES:
         return
@@ -105,7 +87,7 @@ def for_case_event(event) -> None:
         # The relationship, not assignee_id: the new assignee is not flushed yet.
         is_assignee = case.assignee is not None and person.id == case.assignee.id
         kind_here = "assigned_to_party" if kind == "assign" and not is_assignee else kind
-        notify(person, kind_here, params, link, case_id=case.id)
+        notify(person, str(kind_here), params, link, case_id=case.id)
 
 
 def notify(person: Person, kind: str, params: dict, link: str, case_id: int | None = None):
@@ -140,11 +122,9 @@ def notify(person: Person, kind: str, params: dict, link: str, case_id: int | No
 
 def render(row: Notification) -> str:
     """The notification's text in the current language."""
-    from portal.cases.categories import NAMES, Category
-
     params = dict(row.params)
     if "category_code" in params:
-        params["category"] = str(NAMES[Category(params.pop("category_code"))])
+        params["category"] = labels.label(params.pop("category_code"), "category")
     params.setdefault("category", "")
     params.setdefault("body", "")
     params.setdefault("target", "")

@@ -196,23 +196,23 @@ def seed_case(live_server, tmp_path, world, *, handled_by=None) -> str:
         case, _key = service.file_case(
             compound,
             building,
-            Category.LIFT,
-            DESCRIPTION,
-            "2单元5楼",
-            False,
-            "王芳",
-            "13912345678",
-            processed,
+            category=Category.LIFT,
+            description=DESCRIPTION,
+            location="2单元5楼",
+            urgent=False,
+            contact_name="王芳",
+            contact_phone="13912345678",
+            processed_photos=processed,
         )
         if handled_by is not None:
             service.accept(
                 case,
                 find_by_phone(world.secretary.phone),
-                case.version,
-                Category.LIFT,
-                Priority.NORMAL,
-                PartyKind.PROPERTY,
-                False,
+                version=case.version,
+                category=Category.LIFT,
+                priority=Priority.NORMAL,
+                lead_party=PartyKind.PROPERTY,
+                needs_consultation=False,
                 assignee=find_by_phone(handled_by.phone),
             )
         return case.number

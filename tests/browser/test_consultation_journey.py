@@ -281,9 +281,9 @@ def seed_meeting(live_server, world, numbers) -> int:
         consultation = service.convene(
             queries.compound_by_code("ymn"),
             find_by_phone(world.secretary.phone),
-            TITLE,
-            Mode.IN_PERSON,
-            agenda,
+            title=TITLE,
+            mode=Mode.IN_PERSON,
+            case_list=agenda,
             starts_at=now() + timedelta(days=1),
             place=PLACE,
         )

@@ -48,12 +48,12 @@ def filed(live_server, world, add_resident):
         case, _key = service.file_case(
             compound,
             compound.buildings[1],
-            Category.LIFT,
-            "电梯停在5楼不动",
-            "2单元",
-            False,
-            "",
-            "",
+            category=Category.LIFT,
+            description="电梯停在5楼不动",
+            location="2单元",
+            urgent=False,
+            contact_name="",
+            contact_phone="",
             by=reporter,
         )
         return resident, case.number
@@ -65,7 +65,13 @@ def accept_in_the_background(live_server, number, secretary_phone):
         case = db.session.scalar(select(Case).where(Case.number == number))
         secretary = db.session.scalar(select(Person).where(Person.phone == secretary_phone))
         service.accept(
-            case, secretary, case.version, Category.LIFT, Priority.URGENT, PartyKind.PROPERTY, False
+            case,
+            secretary,
+            version=case.version,
+            category=Category.LIFT,
+            priority=Priority.URGENT,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
         )
 
 

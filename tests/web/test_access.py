@@ -3,6 +3,9 @@
 import pytest
 
 from portal.accounts.roles import Role
+from portal.cases import service
+from portal.cases.categories import Category
+from portal.permissions import CASE, OPEN_WITHOUT_SIGN_IN, PUBLIC
 from portal.web import PUBLIC_ENDPOINTS
 from tests import factories
 from tests.conftest import sign_in
@@ -17,6 +20,72 @@ def test_every_endpoint_is_declared_public_or_guarded(app):
         if getattr(view, "access", None) is None:
             undeclared.append(f"{rule.endpoint} {rule.rule}")
     assert undeclared == []
+
+
+def _declared(app, access) -> set[str]:
+    return {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "access", None) == access
+    }
+
+
+def test_only_what_anyone_may_open_is_public(app):
+    # Filing, sign-in and sign-up, the language switch, the privacy notice, health.
+    assert _declared(app, PUBLIC) == {
+        "web.index",
+        "web.language",
+        "accounts.login",
+        "accounts.privacy",
+        "accounts.signup_choose",
+        "accounts.signup",
+        "cases.report",
+        "health.healthz",
+    }
+
+
+def test_a_case_and_every_step_on_it_are_guarded_by_the_case_itself(app):
+    # The view loads the case: 404 to whoever may not see it, 409 for a step their capacities
+    # do not allow. A visitor sees a case only with its private follow key.
+    assert _declared(app, CASE) == {
+        f"cases.{name}"
+        for name in (
+            "receipt",
+            "detail",
+            "photo",
+            "photo_thumb",
+            "accept",
+            "reject",
+            "merge",
+            "assign",
+            "withdraw",
+            "update",
+            "resolve",
+            "add_info",
+            "escalate",
+            "feedback",
+            "take_over",
+            "reveal_phone",
+        )
+    }
+
+
+def test_a_case_without_its_key_is_not_found_for_a_visitor(app, client, world):
+    reporter = factories.resident(world.ymn)
+    case, _key = service.file_case(
+        world.ymn,
+        world.ymn.buildings[0],
+        category=Category.LIFT,
+        description="电梯坏了",
+        location="",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        by=reporter,
+    )
+    assert client.get(f"/cases/{case.number}").status_code == 404
+    assert client.post(f"/cases/{case.number}/info", data={"body": "x"}).status_code == 404
+    assert client.post(f"/cases/{case.number}/accept", data={}).status_code == 404
 
 
 def test_a_new_route_with_no_declaration_is_caught(app_factory):
@@ -38,7 +107,8 @@ def test_a_new_route_with_no_declaration_is_caught(app_factory):
 def _guarded_get_rules(app):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if getattr(view, "access", None) not in (None, "public") and "GET" in rule.methods:
+        access = getattr(view, "access", None)
+        if access is not None and access not in OPEN_WITHOUT_SIGN_IN and "GET" in rule.methods:
             yield rule
 
 

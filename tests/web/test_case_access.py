@@ -33,28 +33,38 @@ def scene(world):
     case, _ = service.file_case(
         ymn,
         place,
-        Category.LIFT,
-        "电梯困人",
-        "2单元",
-        False,
-        "",
-        "",
-        [photos.process(jpeg(), "filed.jpg")],
+        category=Category.LIFT,
+        description="电梯困人",
+        location="2单元",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        processed_photos=[photos.process(jpeg(), "filed.jpg")],
         by=reporter,
     )
     service.accept(
         case,
         secretary,
-        case.version,
-        Category.LIFT,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.LIFT,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=staff,
     )
-    service.post_update(case, staff, "师傅已到场", True, [photos.process(jpeg(), "public.jpg")])
     service.post_update(
-        case, staff, "配件损坏照片", False, [photos.process(jpeg(), "internal.jpg")]
+        case,
+        staff,
+        body="师傅已到场",
+        public=True,
+        processed_photos=[photos.process(jpeg(), "public.jpg")],
+    )
+    service.post_update(
+        case,
+        staff,
+        body="配件损坏照片",
+        public=False,
+        processed_photos=[photos.process(jpeg(), "internal.jpg")],
     )
     filed, public, internal = sorted(case.photos, key=lambda p: p.id)
     return SimpleNamespace(
@@ -195,7 +205,15 @@ def test_staff_see_the_photos_of_an_internal_note(app, world, scene):
 def test_a_photo_is_not_served_under_another_cases_number(app, world, scene):
     place = next(b for b in world.ymn.buildings if b.code == "1")
     other, _ = service.file_case(
-        world.ymn, place, Category.NOISE, "楼上装修", "", False, "", "", by=scene.reporter
+        world.ymn,
+        place,
+        category=Category.NOISE,
+        description="楼上装修",
+        location="",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        by=scene.reporter,
     )
     client = client_of(app, scene.reporter)
     assert client.get(f"/cases/{other.number}").status_code == 200
@@ -206,7 +224,14 @@ def test_a_photo_is_not_served_under_another_cases_number(app, world, scene):
 def test_a_visitors_follow_key_opens_only_its_own_case(app, world, scene):
     place = next(b for b in world.ymn.buildings if b.code == "1")
     theirs, key = service.file_case(
-        world.ymn, place, Category.NOISE, "楼上装修", "", False, "张秀英", "13800001111"
+        world.ymn,
+        place,
+        category=Category.NOISE,
+        description="楼上装修",
+        location="",
+        urgent=False,
+        contact_name="张秀英",
+        contact_phone="13800001111",
     )
     client = client_of(app)
     assert client.get(f"/cases/{theirs.number}?key={key}").status_code == 200

@@ -27,7 +27,15 @@ def team(world):
     reporter = factories.resident(ymn, building_code="2", name="王阿姨")
     place = next(b for b in ymn.buildings if b.code == "2")
     case, _ = service.file_case(
-        ymn, place, Category.LIFT, "电梯困人", "2单元", False, "", "", by=reporter
+        ymn,
+        place,
+        category=Category.LIFT,
+        description="电梯困人",
+        location="2单元",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        by=reporter,
     )
     return SimpleNamespace(
         case_id=case.id,
@@ -55,7 +63,13 @@ def events(team, action):
 def accept_now(team, by):
     case = the_case(team)
     service.accept(
-        case, by, case.version, Category.LIFT, Priority.NORMAL, PartyKind.PROPERTY, False
+        case,
+        by,
+        version=case.version,
+        category=Category.LIFT,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
 
 
@@ -225,11 +239,11 @@ def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, team):
             service.accept(
                 case,
                 as_person(person_id),
-                case.version,
-                Category.LIFT,
-                Priority.NORMAL,
-                leads[person_id],
-                False,
+                version=case.version,
+                category=Category.LIFT,
+                priority=Priority.NORMAL,
+                lead_party=leads[person_id],
+                needs_consultation=False,
             )
 
         return attempt
@@ -249,7 +263,12 @@ def test_two_assignments_racing_to_the_database_keep_the_winners_assignee(app, t
 
     def assign_as(person_id):
         def attempt(case):
-            service.assign(case, as_person(person_id), case.version, as_person(choices[person_id]))
+            service.assign(
+                case,
+                as_person(person_id),
+                version=case.version,
+                assignee=as_person(choices[person_id]),
+            )
 
         return attempt
 

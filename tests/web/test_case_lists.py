@@ -44,18 +44,28 @@ def crew(world):
 
 def filed(world, by, category=Category.LIFT, building="2", urgent=False, what="电梯坏了") -> Case:
     place = next(b for b in world.ymn.buildings if b.code == building)
-    return service.file_case(world.ymn, place, category, what, "", urgent, "", "", by=by)[0]
+    return service.file_case(
+        world.ymn,
+        place,
+        category=category,
+        description=what,
+        location="",
+        urgent=urgent,
+        contact_name="",
+        contact_phone="",
+        by=by,
+    )[0]
 
 
 def accepted(case, crew, priority=Priority.NORMAL, assignee=None) -> Case:
     return service.accept(
         case,
         crew.secretary,
-        case.version,
-        case.category,
-        priority,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=case.category,
+        priority=priority,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=assignee,
     )
 
@@ -89,7 +99,7 @@ def test_queue_puts_new_and_overdue_cases_first_then_the_rest_by_deadline(app, w
         calm = accepted(filed(world, crew.reporter, Category.GREENERY), crew)  # due in 7 days
         late = accepted(filed(world, crew.reporter, Category.REPAIR), crew)  # due in 3 days
         done = accepted(filed(world, crew.reporter, Category.LIFT), crew, assignee=crew.fitter)
-        service.resolve(done, crew.fitter, done.version, "修好了")
+        service.resolve(done, crew.fitter, version=done.version, body="修好了")
     with fixed(T0 + timedelta(days=4)):
         new = filed(world, crew.reporter, Category.NOISE)  # triage due in 24 hours
     client = signed_in(app, crew.secretary)
@@ -114,7 +124,7 @@ def assorted(world, crew):
             filed(world, crew.reporter, Category.REPAIR, building="2"), crew, assignee=crew.fitter
         )
         rejected = filed(world, crew.neighbour, Category.LIFT, building="2")
-        service.reject(rejected, crew.secretary, rejected.version, "重复")
+        service.reject(rejected, crew.secretary, version=rejected.version, reason="重复")
     with fixed(T0 + timedelta(days=2, hours=1)):
         urgent = filed(world, crew.neighbour, Category.LIFT, building="1", urgent=True)
     return SimpleNamespace(
@@ -197,7 +207,9 @@ def test_paging_through_finished_cases_with_no_deadline_misses_none(app, world, 
         finished = []
         for _ in range(28):
             case = filed(world, crew.neighbour, Category.NOISE)
-            finished.append(service.reject(case, crew.secretary, case.version, "重复").id)
+            finished.append(
+                service.reject(case, crew.secretary, version=case.version, reason="重复").id
+            )
     client = signed_in(app, crew.secretary)
     with fixed(T0 + timedelta(hours=1)):
         first = client.get("/c/ymn/cases?state=all")
@@ -220,7 +232,7 @@ def test_a_tampered_page_cursor_starts_from_the_top(app, world, crew):
 def test_my_cases_lists_only_the_cases_assigned_to_me(app, world, crew):
     mine_open = accepted(filed(world, crew.reporter, what="MINE-OPEN"), crew, assignee=crew.fitter)
     mine_done = accepted(filed(world, crew.reporter, what="MINE-DONE"), crew, assignee=crew.fitter)
-    service.resolve(mine_done, crew.fitter, mine_done.version, "好了")
+    service.resolve(mine_done, crew.fitter, version=mine_done.version, body="好了")
     accepted(filed(world, crew.reporter, what="SOMEONE-ELSES"), crew, assignee=crew.electrician)
     filed(world, crew.reporter, what="NOBODYS")
     client = signed_in(app, crew.fitter)
@@ -236,7 +248,7 @@ def test_my_cases_lists_only_the_cases_assigned_to_me(app, world, crew):
 def test_residents_page_lists_their_own_cases_with_their_state(app, world, crew):
     waiting = filed(world, crew.reporter, what="MY-LIFT")
     refused = filed(world, crew.reporter, what="MY-PARKING")
-    service.reject(refused, crew.secretary, refused.version, "不归物业管")
+    service.reject(refused, crew.secretary, version=refused.version, reason="不归物业管")
     filed(world, crew.neighbour, what="NEIGHBOURS-NOISE")
     page = texts(signed_in(app, crew.reporter).get("/my"))
     assert f"{waiting.number} New MY-LIFT" in page
@@ -298,9 +310,9 @@ def rules_form(client=None, community="cm", **changes):
     return form
 
 
-def proposed_lead(page: str) -> str:
+def proposed_lead(page: str, select_id: str = "lead_party") -> str:
     select_tag = re.search(
-        r'<select id="lead_party" name="lead_party"[^>]*>(.*?)</select>', page, re.S
+        rf'<select id="{select_id}" name="lead_party"[^>]*>(.*?)</select>', page, re.S
     )
     return re.search(r'<option selected value="([^"]+)">', select_tag.group(1)).group(1)
 
@@ -321,15 +333,15 @@ def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(a
     case = filed(world, crew.reporter, Category.REPAIR)
     assert proposed_lead(secretary.get(f"/cases/{case.number}").get_data(as_text=True)) == "branch"
     row = secretary.get("/c/ymn/cases").get_data(as_text=True)
-    assert f'id="lead-{case.id}" name="lead_party"><option value="branch" selected>' in row
+    assert proposed_lead(row, f"lead_party-{case.id}") == "branch"
     accepted_case = service.accept(
         case,
         crew.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.BRANCH,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.BRANCH,
+        needs_consultation=False,
     )
     # Five days to resolve: by the end of the fifth local day after acceptance.
     local_accepted = accepted_case.accepted_at.astimezone(LOCAL_ZONE)

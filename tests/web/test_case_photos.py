@@ -238,16 +238,23 @@ def test_a_bad_photo_on_an_update_refuses_the_update_and_keeps_its_text(app, wor
     secretary = factories.member(Role.SECRETARY, world.ymn)
     place = next(b for b in world.ymn.buildings if b.code == "2")
     case, _ = service.file_case(
-        world.ymn, place, Category.LIFT, "电梯困人", "", False, "王阿姨", "13712345678"
+        world.ymn,
+        place,
+        category=Category.LIFT,
+        description="电梯困人",
+        location="",
+        urgent=False,
+        contact_name="王阿姨",
+        contact_phone="13712345678",
     )
     service.accept(
         case,
         secretary,
-        case.version,
-        Category.LIFT,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.LIFT,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=staff,
     )
     events = len(case.events)

@@ -79,30 +79,32 @@ def make_cases(cast, n, start=0):
         case, _ = service.file_case(
             ymn,
             place,
-            CATEGORIES[i % 4],
-            f"问题 {i}",
-            f"{i}单元",
-            i % 5 == 0,
-            "",
-            "",
-            [a_photo()],
+            category=CATEGORIES[i % 4],
+            description=f"问题 {i}",
+            location=f"{i}单元",
+            urgent=i % 5 == 0,
+            contact_name="",
+            contact_phone="",
+            processed_photos=[a_photo()],
             by=reporter,
         )
         if i % 6 != 1:
             service.accept(
                 case,
                 cast.secretary,
-                case.version,
-                case.category,
-                Priority.NORMAL,
-                PartyKind.PROPERTY,
-                False,
+                version=case.version,
+                category=case.category,
+                priority=Priority.NORMAL,
+                lead_party=PartyKind.PROPERTY,
+                needs_consultation=False,
             )
         if i % 6 not in (1, 2):
             fitter = cast.fitters[i % 3]
-            service.assign(case, cast.secretary, case.version, fitter)
-            service.post_update(case, fitter, f"进展 {i}", True, [a_photo()])
-            service.post_update(case, cast.manager, f"内部 {i}", False)
+            service.assign(case, cast.secretary, version=case.version, assignee=fitter)
+            service.post_update(
+                case, fitter, body=f"进展 {i}", public=True, processed_photos=[a_photo()]
+            )
+            service.post_update(case, cast.manager, body=f"内部 {i}", public=False)
         made.append(case.number)
     return made
 
@@ -112,7 +114,11 @@ def add_events(case_number, cast, n):
     for i in range(n):
         who = cast.fitters[0] if i % 2 else cast.manager
         service.post_update(
-            case, who, f"第 {i} 次进展", i % 3 != 0, [a_photo()] if i % 4 == 0 else []
+            case,
+            who,
+            body=f"第 {i} 次进展",
+            public=i % 3 != 0,
+            processed_photos=[a_photo()] if i % 4 == 0 else [],
         )
         if i % 10 == 0:
             service.reveal_phone(case, cast.secretary)

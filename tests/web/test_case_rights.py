@@ -18,22 +18,22 @@ def _assigned_case(world, resident, secretary, staff):
     case, _key = cases.file_case(
         world.ymn,
         world.ymn.buildings[0],
-        Category.REPAIR,
-        "楼道灯坏了",
-        "",
-        False,
-        "",
-        "",
+        category=Category.REPAIR,
+        description="楼道灯坏了",
+        location="",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
         by=resident,
     )
     cases.accept(
         case,
         secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=staff,
     )
     return case
@@ -78,7 +78,15 @@ def test_an_action_without_the_version_seen_is_refused_and_changes_nothing(clien
     resident = factories.resident(world.ymn)
     secretary = factories.member(Role.SECRETARY, world.ymn)
     case, _key = cases.file_case(
-        world.ymn, world.ymn.buildings[0], Category.REPAIR, "漏水", "", False, "", "", by=resident
+        world.ymn,
+        world.ymn.buildings[0],
+        category=Category.REPAIR,
+        description="漏水",
+        location="",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        by=resident,
     )
     login(secretary)
     for version in (None, "abc"):
@@ -93,12 +101,12 @@ def test_a_visitor_posting_for_a_queue_row_gets_the_case_back_not_an_error(clien
     case, key = cases.file_case(
         world.ymn,
         world.ymn.buildings[0],
-        Category.NOISE,
-        "夜里施工",
-        "",
-        False,
-        "刘女士",
-        "13600001234",
+        category=Category.NOISE,
+        description="夜里施工",
+        location="",
+        urgent=False,
+        contact_name="刘女士",
+        contact_phone="13600001234",
     )
     response = client.post(
         f"/cases/{case.number}/withdraw?key={key}",
@@ -114,12 +122,12 @@ def test_a_case_joining_an_account_is_on_the_record(client, world, login):
     case, _key = cases.file_case(
         world.ymn,
         world.ymn.buildings[0],
-        Category.NOISE,
-        "夜里施工",
-        "",
-        False,
-        "刘女士",
-        "13600001234",
+        category=Category.NOISE,
+        description="夜里施工",
+        location="",
+        urgent=False,
+        contact_name="刘女士",
+        contact_phone="13600001234",
     )
     from portal.accounts.models import HomeState
 

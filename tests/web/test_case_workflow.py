@@ -58,26 +58,34 @@ def new_case(world, people, state=State.FILED, compound=None) -> Case:
     compound = compound or world.ymn
     place = next(b for b in compound.buildings if b.code == "2")
     case, _key = service.file_case(
-        compound, place, Category.LIFT, "电梯困人", "2单元", False, "", "", by=people.reporter
+        compound,
+        place,
+        category=Category.LIFT,
+        description="电梯困人",
+        location="2单元",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        by=people.reporter,
     )
     if state is State.FILED:
         return case
     if state is State.REJECTED:
-        return service.reject(case, people.secretary, case.version, "物业合同以外")
+        return service.reject(case, people.secretary, version=case.version, reason="物业合同以外")
     service.accept(
         case,
         people.secretary,
-        case.version,
-        Category.LIFT,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.LIFT,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
     if state is State.ACCEPTED:
         return case
-    service.assign(case, people.secretary, case.version, people.staff)
+    service.assign(case, people.secretary, version=case.version, assignee=people.staff)
     if state is State.RESOLVED:
-        service.resolve(case, people.staff, case.version, "更换了按钮面板")
+        service.resolve(case, people.staff, version=case.version, body="更换了按钮面板")
     return case
 
 

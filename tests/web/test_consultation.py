@@ -46,16 +46,22 @@ class Compound:
         case, _key = cases.file_case(
             self.compound,
             self.compound.buildings[0],
-            category,
-            text,
-            "",
-            False,
-            "",
-            "",
+            category=category,
+            description=text,
+            location="",
+            urgent=False,
+            contact_name="",
+            contact_phone="",
             by=self.resident,
         )
         cases.accept(
-            case, self.secretary, case.version, category, Priority.NORMAL, PartyKind.BRANCH, True
+            case,
+            self.secretary,
+            version=case.version,
+            category=category,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.BRANCH,
+            needs_consultation=True,
         )
         return case
 

@@ -81,30 +81,30 @@ def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[st
         case, _key = cases.file_case(
             ymn,
             ymn.buildings[i % 3],
-            CATEGORIES[i % 2],
-            f"{title}：第 {i} 件事",
-            f"{i}单元",
-            False,
-            "",
-            "",
+            category=CATEGORIES[i % 2],
+            description=f"{title}：第 {i} 件事",
+            location=f"{i}单元",
+            urgent=False,
+            contact_name="",
+            contact_phone="",
             by=cast.reporter,
         )
         cases.accept(
             case,
             cast.secretary,
-            case.version,
-            case.category,
-            Priority.NORMAL,
-            PartyKind.BRANCH,
-            True,
+            version=case.version,
+            category=case.category,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.BRANCH,
+            needs_consultation=True,
         )
         agenda.append(case)
     consultation = service.convene(
         ymn,
         cast.secretary,
-        title,
-        Mode.IN_PERSON,
-        agenda,
+        title=title,
+        mode=Mode.IN_PERSON,
+        case_list=agenda,
         starts_at=now() + timedelta(days=1),
         place="小区党群服务站",
     )
@@ -113,21 +113,25 @@ def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[st
         (PartyKind.PROPERTY, "赵经理"),
         (PartyKind.RESIDENTS, "钱代表、1号楼代表"),
     ):
-        service.record_attendance(consultation, cast.secretary, party, True, who)
+        service.record_attendance(
+            consultation, cast.secretary, party=party, present=True, attendees=who
+        )
     due = local_date() + timedelta(days=14)
     for i, item in enumerate(consultation.items):
         voice = cast.leaders[i % 3] if leaders_speak else cast.secretary
-        service.post_opinion(item, voice, PartyKind.BRANCH, f"支部意见 {i}")
-        service.post_opinion(item, cast.manager, PartyKind.PROPERTY, f"物业意见 {i}")
-        service.post_opinion(item, cast.representative(i), PartyKind.RESIDENTS, f"居民意见 {i}")
+        service.post_opinion(item, voice, party=PartyKind.BRANCH, body=f"支部意见 {i}")
+        service.post_opinion(item, cast.manager, party=PartyKind.PROPERTY, body=f"物业意见 {i}")
         service.post_opinion(
-            item, cast.representative(i + 1), PartyKind.RESIDENTS, f"居民补充意见 {i}"
+            item, cast.representative(i), party=PartyKind.RESIDENTS, body=f"居民意见 {i}"
+        )
+        service.post_opinion(
+            item, cast.representative(i + 1), party=PartyKind.RESIDENTS, body=f"居民补充意见 {i}"
         )
         resolution = service.draft_resolution(
             item,
             cast.secretary,
-            f"决议 {i}：按三方意见办理",
-            [
+            text=f"决议 {i}：按三方意见办理",
+            actions=[
                 {
                     "party": PartyKind.PROPERTY,
                     "assignee": cast.staff,
@@ -142,9 +146,11 @@ def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[st
                 },
             ],
         )
-        service.sign(resolution, cast.secretary, PartyKind.BRANCH, Decision.SIGN)
-        service.sign(resolution, cast.manager, PartyKind.PROPERTY, Decision.SIGN)
-        service.sign(resolution, cast.representative(i), PartyKind.RESIDENTS, Decision.SIGN)
+        service.sign(resolution, cast.secretary, party=PartyKind.BRANCH, decision=Decision.SIGN)
+        service.sign(resolution, cast.manager, party=PartyKind.PROPERTY, decision=Decision.SIGN)
+        service.sign(
+            resolution, cast.representative(i), party=PartyKind.RESIDENTS, decision=Decision.SIGN
+        )
         assert resolution.state is ResolutionState.EFFECTIVE
     return consultation.id, [case.number for case in agenda]
 

@@ -48,14 +48,14 @@ def resolve_case(case, team, at=T):
         service.accept(
             case,
             team.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=team.fitter,
         )
-        service.resolve(case, team.fitter, case.version, "更换了漏水的水管接头")
+        service.resolve(case, team.fitter, version=case.version, body="更换了漏水的水管接头")
     return case
 
 
@@ -65,12 +65,12 @@ def resolved_case(world, team, at=T, description="楼上漏水，天花板滴水
         case, _key = service.file_case(
             world.ymn,
             building,
-            Category.REPAIR,
-            description,
-            "2-301",
-            False,
-            "",
-            "",
+            category=Category.REPAIR,
+            description=description,
+            location="2-301",
+            urgent=False,
+            contact_name="",
+            contact_phone="",
             by=team.reporter,
         )
     return resolve_case(case, team, at)
@@ -213,7 +213,7 @@ def test_reopened_case_can_be_resolved_again_and_then_closed(app, world, team):
     )
     case = stored(case)
     with clock.fixed(T + timedelta(days=3)):
-        service.resolve(case, team.fitter, case.version, "重新更换了整段水管")
+        service.resolve(case, team.fitter, version=case.version, body="重新更换了整段水管")
     case = stored(case)
     assert case.feedback_due_at == T + timedelta(days=3, weeks=1)
     assert (
@@ -372,7 +372,15 @@ def test_another_resident_cannot_see_or_answer(app, world, team):
 def test_feedback_before_resolution_is_refused(app, world, team):
     building = next(b for b in world.ymn.buildings if b.code == "2")
     case, _key = service.file_case(
-        world.ymn, building, Category.REPAIR, "水管漏水", "", False, "", "", by=team.reporter
+        world.ymn,
+        building,
+        category=Category.REPAIR,
+        description="水管漏水",
+        location="",
+        urgent=False,
+        contact_name="",
+        contact_phone="",
+        by=team.reporter,
     )
     response = post_feedback(
         client_of(app, team.reporter), case, at=clock.now(), solved="yes", satisfaction="satisfied"

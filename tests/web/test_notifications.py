@@ -71,12 +71,12 @@ def file_case(world, team, by=None, **contact) -> Case:
     case, _key = service.file_case(
         world.ymn,
         building,
-        Category.REPAIR,
-        "水管漏水",
-        "2-301",
-        False,
-        contact.get("name", ""),
-        contact.get("phone", ""),
+        category=Category.REPAIR,
+        description="水管漏水",
+        location="2-301",
+        urgent=False,
+        contact_name=contact.get("name", ""),
+        contact_phone=contact.get("phone", ""),
         by=by or team.reporter,
     )
     return case
@@ -151,11 +151,11 @@ def test_the_count_fragment_is_the_link_alone_polled_by_htmx(app, world, team):
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
     response = client_of(app, team.reporter).get("/inbox/count")
     assert response.status_code == 200
@@ -180,11 +180,11 @@ def test_opening_a_notification_marks_it_read_and_goes_to_the_case(app, world, t
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
     [row] = inbox_of(team.reporter)
     reporter = client_of(app, team.reporter)
@@ -203,11 +203,11 @@ def test_someone_else_cannot_open_my_notification(app, world, team):
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
     [row] = inbox_of(team.reporter)
     for person in (team.neighbour, team.secretary):
@@ -222,11 +222,11 @@ def test_mark_all_read_touches_only_my_rows(app, world, team):
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=team.fitter,
     )
     assert inbox_of(team.fitter)
@@ -255,14 +255,14 @@ def test_nobody_is_told_of_what_they_did_themself(app, world, team):
     service.accept(
         own,
         team.secretary,
-        own.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=own.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=team.fitter,
     )
-    service.resolve(own, team.fitter, own.version, "已修好")
+    service.resolve(own, team.fitter, version=own.version, body="已修好")
     assert len(inbox_of(team.fitter)) == 1  # his assignment, not his own resolution
     assert "resolve" in [n.kind for n in inbox_of(team.reporter)]
     # The secretary heard only of the resident's filing, not of her own acts.
@@ -280,11 +280,11 @@ def test_the_assignee_is_told_the_case_is_assigned_to_them(app, world, team, how
         service.accept(
             case,
             team.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=None if how == "assign" else first,
         )
         assert (
@@ -306,11 +306,11 @@ def test_an_unread_notification_is_not_labelled_as_a_newly_reported_case(app, wo
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
     html = client_of(app, team.reporter).get("/inbox").get_data(as_text=True)
     rows = re.search(r'<ul class="rows inbox">.*?</ul>', html, re.S).group(0)
@@ -323,17 +323,17 @@ def test_internal_notes_never_reach_the_resident(app, world, team):
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=team.fitter,
     )
     before = len(inbox_of(team.reporter))
-    service.post_update(case, team.fitter, "配件要等三天", public=False)
+    service.post_update(case, team.fitter, body="配件要等三天", public=False)
     assert len(inbox_of(team.reporter)) == before
-    service.post_update(case, team.fitter, "明天上午上门", public=True)
+    service.post_update(case, team.fitter, body="明天上午上门", public=True)
     assert [n.kind for n in inbox_of(team.reporter)][-1] == "progress"
 
 
@@ -344,14 +344,14 @@ def test_without_a_channel_no_outbox_rows_are_made(app, world, team):
     service.accept(
         case,
         team.secretary,
-        case.version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=case.version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
         assignee=team.fitter,
     )
-    service.resolve(case, team.fitter, case.version, "已修好")
+    service.resolve(case, team.fitter, version=case.version, body="已修好")
     assert len(inbox_of(team.reporter)) == 3
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
     assert deliver() == NONE_SENT
@@ -426,11 +426,11 @@ def resolve_by_post(app, world, team, at=T, email=None) -> Case:
         service.accept(
             case,
             team.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=team.fitter,
         )
         if email:

@@ -53,12 +53,12 @@ def new_case(compound, reporter, description, at=T) -> Case:
         case, _key = service.file_case(
             compound,
             compound.buildings[0],
-            Category.REPAIR,
-            description,
-            "",
-            False,
-            "",
-            "",
+            category=Category.REPAIR,
+            description=description,
+            location="",
+            urgent=False,
+            contact_name="",
+            contact_phone="",
             by=reporter,
         )
     return case
@@ -70,11 +70,11 @@ def in_progress(world, people, description="电梯按钮失灵", at=T) -> Case:
         service.accept(
             case,
             people.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=people.fitter,
         )
     return case
@@ -117,8 +117,8 @@ def test_a_community_overseer_sees_the_escalated_cases_of_their_community_only(a
     ours = in_progress(world, people, "2号楼电梯困人")
     quiet = in_progress(world, people, "绿化带需要修剪")
     theirs = new_case(world.czy, people.czy_reporter, "竹园北门门禁坏了")
-    service.escalate(ours, people.secretary, "物业拖了两周，请社区协调")
-    service.escalate(theirs, people.czy_secretary, "门禁厂家联系不上")
+    service.escalate(ours, people.secretary, reason="物业拖了两周，请社区协调")
+    service.escalate(theirs, people.czy_secretary, reason="门禁厂家联系不上")
 
     assert listed(client_of(app, people.overseer)) == [ours.number]
     assert listed(client_of(app, people.north)) == [theirs.number]
@@ -129,7 +129,7 @@ def test_a_community_overseer_sees_the_escalated_cases_of_their_community_only(a
 
 def test_the_sub_district_sees_only_cases_escalated_to_it(app, world, people):
     by_hand = in_progress(world, people, "楼道堆放杂物")
-    service.escalate(by_hand, people.secretary, "需要社区出面")
+    service.escalate(by_hand, people.secretary, reason="需要社区出面")
     overdue = new_case(world.czy, people.czy_reporter, "竹园地下车库漏水")
     with clock.fixed(T + timedelta(hours=48, minutes=1)):
         assert sweep()["escalated"] == 1
@@ -154,9 +154,9 @@ def test_the_sub_district_sees_only_cases_escalated_to_it(app, world, people):
 
 def test_a_case_leaves_the_queue_once_it_is_finished(app, world, people):
     case = in_progress(world, people)
-    service.escalate(case, people.secretary, "请社区督办")
+    service.escalate(case, people.secretary, reason="请社区督办")
     assert listed(client_of(app, people.overseer)) == [case.number]
-    service.resolve(case, people.fitter, stored(case).version, "已修好")
+    service.resolve(case, people.fitter, version=stored(case).version, body="已修好")
     assert listed(client_of(app, people.overseer)) == []
 
 
@@ -206,7 +206,7 @@ def test_an_overseer_sees_but_cannot_act_on_a_case_not_escalated(app, world, peo
 
 def test_once_escalated_the_community_overseer_comments_and_reassigns(app, world, people):
     case = in_progress(world, people)
-    service.escalate(case, people.secretary, "物业拖了两周，请社区协调")
+    service.escalate(case, people.secretary, reason="物业拖了两周，请社区协调")
     overseer = client_of(app, people.overseer)
 
     response = note(overseer, case, "已约物业经理明天面谈")
@@ -250,11 +250,11 @@ def test_once_escalated_to_the_sub_district_its_overseer_acts_too(app, world, pe
     service.accept(
         stored(case),
         people.secretary,
-        stored(case).version,
-        Category.REPAIR,
-        Priority.NORMAL,
-        PartyKind.PROPERTY,
-        False,
+        version=stored(case).version,
+        category=Category.REPAIR,
+        priority=Priority.NORMAL,
+        lead_party=PartyKind.PROPERTY,
+        needs_consultation=False,
     )
     assert reassign(street, case, people.manager).status_code == 302
     case = stored(case)
@@ -264,7 +264,7 @@ def test_once_escalated_to_the_sub_district_its_overseer_acts_too(app, world, pe
 
 def test_taking_over_makes_the_overseer_the_assignee(app, world, people):
     case = in_progress(world, people)
-    service.escalate(case, people.secretary, "物业拖了两周，请社区协调")
+    service.escalate(case, people.secretary, reason="物业拖了两周，请社区协调")
     overseer = client_of(app, people.overseer)
     page = texts(overseer.get(f"/cases/{case.number}"))
     assert "接手此事项" in page
@@ -351,9 +351,9 @@ def test_an_overseer_cannot_triage_a_case_not_escalated(app, world, people):
 
 def test_a_stale_take_over_is_told(app, world, people):
     case = in_progress(world, people)
-    service.escalate(case, people.secretary, "请社区协调")
+    service.escalate(case, people.secretary, reason="请社区协调")
     seen = stored(case).version
-    service.assign(stored(case), people.secretary, seen, people.manager)
+    service.assign(stored(case), people.secretary, version=seen, assignee=people.manager)
     response = client_of(app, people.overseer).post(
         f"/cases/{case.number}/take-over", data={"version": seen}
     )
@@ -366,7 +366,7 @@ def test_a_stale_take_over_is_told(app, world, people):
 
 def test_overseers_of_another_community_get_404_on_its_case_pages(app, world, people):
     case = in_progress(world, people)
-    service.escalate(case, people.secretary, "请社区协调")
+    service.escalate(case, people.secretary, reason="请社区协调")
     for who in (people.north, people.far_street):
         client = client_of(app, who)
         assert client.get(f"/cases/{case.number}").status_code == 404

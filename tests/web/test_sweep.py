@@ -15,6 +15,7 @@ from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent, Priority
 from portal.cases.workflow import State
 from portal.extensions import db
+from portal.feedback import service as feedback_service
 from portal.feedback import sweep as sweep_module
 from portal.feedback.models import Feedback, Satisfaction, Source
 from portal.feedback.sweep import sweep
@@ -60,7 +61,15 @@ def file_at(world, team, at=T, description="楼道灯坏了一周") -> Case:
     building = next(b for b in world.ymn.buildings if b.code == "2")
     with clock.fixed(at):
         case, _key = service.file_case(
-            world.ymn, building, Category.REPAIR, description, "", False, "", "", by=team.reporter
+            world.ymn,
+            building,
+            category=Category.REPAIR,
+            description=description,
+            location="",
+            urgent=False,
+            contact_name="",
+            contact_phone="",
+            by=team.reporter,
         )
     return case
 
@@ -194,7 +203,7 @@ def test_an_overdue_case_escalates_to_the_community_then_the_sub_district(app, w
 def test_a_case_escalated_by_hand_is_not_escalated_again_to_the_community(app, world, team):
     case = file_at(world, team)
     with clock.fixed(T + timedelta(hours=2)):
-        service.escalate(case, team.secretary, "物业迟迟不来，请社区协调")
+        service.escalate(case, team.secretary, reason="物业迟迟不来，请社区协调")
     assert sweep_at(ESCALATE)["escalated"] == 0
     [by_hand] = events_of(case, "escalate")
     assert by_hand.actor_id == team.secretary.id and by_hand.body == "物业迟迟不来，请社区协调"
@@ -210,11 +219,11 @@ def test_each_stage_is_reminded_once_its_deadline_passes(app, world, team):
         service.accept(
             case,
             team.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=team.fitter,
         )
     resolution_due = stored(case).due_at
@@ -234,10 +243,10 @@ def test_each_stage_is_reminded_once_its_deadline_passes(app, world, team):
 def test_finished_cases_are_never_reminded_or_escalated(app, world, team):
     rejected = file_at(world, team, description="重复反映")
     with clock.fixed(T + timedelta(hours=1)):
-        service.reject(rejected, team.secretary, rejected.version, "已有相同事项")
+        service.reject(rejected, team.secretary, version=rejected.version, reason="已有相同事项")
     withdrawn = file_at(world, team, description="不用了")
     with clock.fixed(T + timedelta(hours=1)):
-        service.withdraw(withdrawn, team.reporter, withdrawn.version)
+        service.withdraw(withdrawn, team.reporter, version=withdrawn.version)
     assert sweep_at(ESCALATE_AGAIN + timedelta(days=10)) == NOTHING
     assert events_of(rejected, "remind") == [] and events_of(withdrawn, "escalate") == []
 
@@ -268,16 +277,21 @@ def close_case(world, team, number):
         service.accept(
             case,
             team.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=team.fitter,
         )
-        service.resolve(case, team.fitter, case.version, "换了灯泡")
-        service.give_feedback(
-            case, team.reporter, True, Satisfaction.SATISFIED, None, Source.RESIDENT
+        service.resolve(case, team.fitter, version=case.version, body="换了灯泡")
+        feedback_service.give_feedback(
+            case,
+            team.reporter,
+            solved=True,
+            satisfaction=Satisfaction.SATISFIED,
+            comment=None,
+            source=Source.RESIDENT,
         )
     return case
 
@@ -330,9 +344,9 @@ def sweep_twice_at_once(app, monkeypatch, moment) -> list[dict]:
     attempts = []
     escalate_overdue = service.escalate_overdue
 
-    def counted(case, level):
+    def counted(case, *, level):
         attempts.append((case.id, level))
-        return escalate_overdue(case, level)
+        return escalate_overdue(case, level=level)
 
     monkeypatch.setattr(service, "escalate_overdue", counted)
     results: list = [None, None]
@@ -396,14 +410,14 @@ def test_two_sweeps_at_once_close_without_feedback_once(app, world, team, monkey
         service.accept(
             case,
             team.secretary,
-            case.version,
-            Category.REPAIR,
-            Priority.NORMAL,
-            PartyKind.PROPERTY,
-            False,
+            version=case.version,
+            category=Category.REPAIR,
+            priority=Priority.NORMAL,
+            lead_party=PartyKind.PROPERTY,
+            needs_consultation=False,
             assignee=team.fitter,
         )
-        service.resolve(case, team.fitter, case.version, "换了灯泡")
+        service.resolve(case, team.fitter, version=case.version, body="换了灯泡")
     results = sweep_twice_at_once(app, monkeypatch, T + timedelta(days=8))
     assert total(results, "closed_without_feedback") == 1, results
     assert (

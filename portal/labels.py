@@ -1,0 +1,118 @@
+"""What each value is called on a page, in the reader's language: the one place for the names
+of categories, parties, states, priorities, roles…, read by pages, forms, notifications and
+exports alike, and by the `label` template filter."""
+
+from flask_babel import lazy_gettext as _l
+
+from portal.accounts.roles import Role
+from portal.cases.categories import Category
+from portal.cases.models import Priority, Responsibility
+from portal.cases.workflow import State
+from portal.consultation.models import ConsultationState, Mode
+from portal.feedback.models import Satisfaction, Source
+from portal.organisation.models import PartyKind
+
+CATEGORY = {
+    Category.REPAIR: _l("Repairs (water, power, doors, shared facilities)"),
+    Category.LIFT: _l("Lift"),
+    Category.SANITATION: _l("Rubbish and cleaning"),
+    Category.GREENERY: _l("Trees and greenery"),
+    Category.SECURITY: _l("Safety and order (gates, fire lanes)"),
+    Category.PARKING: _l("Parking"),
+    Category.NEIGHBOUR_DISPUTE: _l("Dispute between neighbours"),
+    Category.NOISE: _l("Noise"),
+    Category.MAINTENANCE_FUND: _l("Spending the maintenance fund"),
+    Category.RENOVATION: _l("Renovation works"),
+    Category.FEES: _l("Property fees"),
+    Category.COMPOUND_RULES: _l("Compound rules"),
+    Category.OTHER: _l("Something else"),
+}
+PARTY = {
+    PartyKind.BRANCH: _l("Party branch"),
+    PartyKind.PROPERTY: _l("Property management"),
+    PartyKind.RESIDENTS: _l("Resident representatives"),
+}
+STATE = {
+    State.FILED: _l("New"),
+    State.ACCEPTED: _l("Accepted"),
+    State.IN_PROGRESS: _l("In progress"),
+    State.CONSULTING: _l("In consultation"),
+    State.RESOLVED: _l("Resolved"),
+    State.CLOSED: _l("Closed"),
+    State.REJECTED: _l("Rejected"),
+    State.MERGED: _l("Merged"),
+    State.WITHDRAWN: _l("Withdrawn"),
+}
+PRIORITY = {
+    Priority.URGENT: _l("Urgent"),
+    Priority.HIGH: _l("High"),
+    Priority.NORMAL: _l("Normal"),
+}
+RESPONSIBILITY = {
+    Responsibility.PROPERTY_CONTRACT: _l("Within the property contract"),
+    Responsibility.COMMON_AREA: _l("Common area of the compound"),
+    Responsibility.OWNER: _l("The owner's own property"),
+    Responsibility.GOVERNMENT: _l("A government department (referred out)"),
+    Responsibility.CONSULTATION: _l("A matter for consultation"),
+}
+SATISFACTION = {
+    Satisfaction.SATISFIED: _l("Satisfied"),
+    Satisfaction.BASICALLY: _l("Basically satisfied"),
+    Satisfaction.DISSATISFIED: _l("Dissatisfied"),
+}
+VISIT = {
+    Source.RESIDENT: _l("From the resident"),
+    Source.PHONE_VISIT: _l("Return visit by phone"),
+    Source.DOOR_VISIT: _l("Return visit at the door"),
+    Source.NO_FEEDBACK: _l("No feedback"),
+}
+MODE = {
+    Mode.IN_PERSON: _l("In person (a meeting)"),
+    Mode.ONLINE: _l("On-line (opinions on the case pages)"),
+}
+CONSULTATION_STATE = {
+    ConsultationState.OPEN: _l("Under way"),
+    ConsultationState.CONCLUDED: _l("Concluded"),
+    ConsultationState.CANCELLED: _l("Cancelled"),
+}
+ROLE = {
+    Role.SECRETARY: _l("Party-branch secretary"),
+    Role.BRANCH_MEMBER: _l("Party-branch member"),
+    Role.PROPERTY_MANAGER: _l("Property manager"),
+    Role.PROPERTY_STAFF: _l("Property staff"),
+    Role.REPRESENTATIVE: _l("Resident representative"),
+    Role.GRID_WORKER: _l("Grid worker"),
+    Role.COMMUNITY_OVERSEER: _l("Community overseer"),
+    Role.SUBDISTRICT_OVERSEER: _l("Sub-district overseer"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+# By name, for values kept as plain strings (an event's data, a notification's parameters).
+KINDS = {
+    "category": (Category, CATEGORY),
+    "party": (PartyKind, PARTY),
+    "state": (State, STATE),
+    "priority": (Priority, PRIORITY),
+    "responsibility": (Responsibility, RESPONSIBILITY),
+    "satisfaction": (Satisfaction, SATISFACTION),
+    "visit": (Source, VISIT),
+    "mode": (Mode, MODE),
+    "consultation_state": (ConsultationState, CONSULTATION_STATE),
+    "role": (Role, ROLE),
+}
+_BY_TYPE = dict(KINDS.values())
+
+
+def label(value, kind: str | None = None) -> str:
+    """The name of `value` in the current language: an enum member, or with `kind` a plain
+    string such as an event's data keeps (`"lift"|label("category")`)."""
+    if kind is not None:
+        enum_class, names = KINDS[kind]
+        return str(names[enum_class(value)])
+    return str(_BY_TYPE[type(value)][value])
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """(value, name) pairs of a kind in its declared order, for a form's select."""
+    _enum_class, names = KINDS[kind]
+    return [(member.value, str(name)) for member, name in names.items()]
