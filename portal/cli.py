@@ -84,21 +84,15 @@ def create_admin_command(name, phone, password):
     """Create an administrator, or make an existing person one."""
     from portal.accounts import service
     from portal.accounts.importing import PHONE
-    from portal.accounts.roles import Role
-    from portal.extensions import db
 
     name, phone = name.strip(), phone.strip()
     if not 1 <= len(name) <= 50:
         raise click.UsageError(_("Enter a name of at most 50 characters."))
     if not PHONE.match(phone):
         raise click.UsageError(_("Enter an 11-digit mobile number, e.g. 13812345678."))
-    person = service.find_by_phone(phone)
-    if person is None:
-        if len(password) < 8:
-            raise click.UsageError(_("Use at least 8 characters."))
-        person = service.create_person(name, phone, password)
-    service.grant_role(person, Role.ADMIN, None)
-    db.session.commit()
+    if service.find_by_phone(phone) is None and len(password) < 8:
+        raise click.UsageError(_("Use at least 8 characters."))
+    person = service.make_admin(name, phone, password)
     click.echo(_("%(name)s (%(phone)s) is an administrator.", name=person.name, phone=person.phone))
 
 

@@ -175,7 +175,7 @@ def build() -> bool:
     )
     # A few residents who signed up on their own and wait for the secretary.
     for i, (code, _cname, _community, _buildings, _company) in enumerate(COMPOUNDS, start=1):
-        compound = db.session.scalar(select(Compound).where(Compound.code == code))
+        compound = db.session.scalars(select(Compound).where(Compound.code == code)).one()
         for n in range(1, PENDING_PER_COMPOUND + 1):
             person = create_person(name(), f"1370{i}0009{n:02d}", PASSWORD)
             db.session.add(
@@ -200,7 +200,7 @@ def _build_cases() -> None:
     from portal.feedback.sweep import sweep
 
     for i, (code, _cname, _community, *_rest) in enumerate(COMPOUNDS, start=1):
-        compound = db.session.scalar(select(Compound).where(Compound.code == code))
+        compound = db.session.scalars(select(Compound).where(Compound.code == code)).one()
         grid_worker = db.session.scalar(
             select(Person)
             .join(Membership)

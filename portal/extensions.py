@@ -1,11 +1,13 @@
 """Flask extensions, created here and bound to the app in create_app."""
 
+from typing import TYPE_CHECKING, cast
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Enum, MetaData
+from sqlalchemy import CursorResult, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations reviewable and portable (SQLite batch mode).
@@ -23,6 +25,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# The base class of every table. Flask-SQLAlchemy makes db.Model at run time, which a type
+# checker cannot follow; to it, the declarative base is what the models derive from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -35,3 +43,8 @@ def enum_type(cls, length: int = 30) -> Enum:
     return Enum(
         cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )
+
+
+def rows_changed(result) -> int:
+    """How many rows an UPDATE changed: the compare-and-set of the sweep and the outbox."""
+    return cast(CursorResult, result).rowcount

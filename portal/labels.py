@@ -2,6 +2,8 @@
 of categories, parties, states, priorities, roles…, read by pages, forms, notifications and
 exports alike, and by the `label` template filter."""
 
+import enum
+
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.roles import Role
@@ -88,7 +90,7 @@ ROLE = {
 }
 
 # By name, for values kept as plain strings (an event's data, a notification's parameters).
-KINDS = {
+KINDS: dict[str, tuple[type[enum.Enum], dict]] = {
     "category": (Category, CATEGORY),
     "party": (PartyKind, PARTY),
     "state": (State, STATE),

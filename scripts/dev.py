@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py serve   # venv, dependencies, translations, database, demo; serves :5000
     python3 scripts/dev.py test    # venv, dependencies, translations, htmx copy; runs the suite
+    python3 scripts/dev.py lint    # ruff check, ruff format --check and mypy, as CI runs them
 
 Anything after `test` goes to pytest (e.g. `python3 scripts/dev.py test tests/unit -x`).
 """
@@ -108,12 +109,27 @@ def test(args) -> int:
     return subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
 
 
+def lint() -> int:
+    setup("test,postgres")
+    failed = 0
+    for command in (
+        [BIN / "ruff", "check", "."],
+        [BIN / "ruff", "format", "--check", "."],
+        [BIN / "mypy"],
+    ):
+        print("+", " ".join(str(c) for c in command), flush=True)
+        failed |= subprocess.run([str(c) for c in command], cwd=ROOT).returncode
+    return failed
+
+
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "serve":
         serve()
     elif command == "test":
         sys.exit(test(sys.argv[2:]))
+    elif command == "lint":
+        sys.exit(lint())
     else:
         sys.exit(__doc__)
 

@@ -119,7 +119,8 @@ def _check_passwords(people):
 
 def import_people(raw: bytes) -> dict[str, int]:
     rows, problems = read_rows(raw, REQUIRED, OPTIONAL)
-    plans, people = [], {}
+    plans: list[tuple[dict, dict]] = []
+    people: dict[str, dict] = {}
     for line, row in rows:
         row_problems, resolved = _check_row(line, row, people)
         problems += [(line, p) for p in row_problems]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.roles import Role
 from portal.clock import UTCDateTime, now
-from portal.extensions import db, enum_type
+from portal.extensions import Model, enum_type
 from portal.organisation.models import Building, Community, Compound, SubDistrict
 
 
@@ -19,7 +19,7 @@ class HomeState(enum.StrEnum):
     DECLINED = "declined"
 
 
-class Person(UserMixin, db.Model):
+class Person(UserMixin, Model):
     __tablename__ = "person"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -50,12 +50,6 @@ class Person(UserMixin, db.Model):
     def roles(self) -> set[Role]:
         return {m.role for m in self.memberships}
 
-    def has_role(self, role: Role, compound: Compound | None = None) -> bool:
-        return any(
-            m.role == role and (compound is None or m.compound_id == compound.id)
-            for m in self.memberships
-        )
-
     @property
     def verified_homes(self) -> list["Home"]:
         return [h for h in self.homes if h.state == HomeState.VERIFIED]
@@ -65,7 +59,7 @@ class Person(UserMixin, db.Model):
         return bool(self.homes)
 
 
-class Membership(db.Model):
+class Membership(Model):
     """One role held by one person in one scope (a compound, community or sub-district)."""
 
     __tablename__ = "membership"
@@ -98,7 +92,7 @@ class Membership(db.Model):
         return target.name if target else ""
 
 
-class Home(db.Model):
+class Home(Model):
     """Where a resident lives; the compound's secretary verifies it before it counts."""
 
     __tablename__ = "home"

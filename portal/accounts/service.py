@@ -178,6 +178,14 @@ def enrol(
     return person
 
 
+def make_admin(name: str, phone: str, password: str) -> Person:
+    """An administrator: the person with this phone, or a new one. Committed."""
+    person = find_by_phone(phone) or create_person(name, phone, password)
+    grant_role(person, Role.ADMIN, None)
+    db.session.commit()
+    return person
+
+
 def people_holding(compound_id: int, roles) -> list[Person]:
     """Active people holding any of `roles` at a compound, once each, oldest account first."""
     return list(

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Person
 from portal.cases.categories import Category
 from portal.cases.events import EventKind
-from portal.cases.workflow import CLOCK_RUNS, State
+from portal.cases.workflow import CLOCK_RUNS, INITIAL, State
 from portal.clock import UTCDateTime, now
-from portal.extensions import db, enum_type
+from portal.extensions import Model, enum_type
 from portal.organisation.models import Building, Compound, PartyKind
 
 
@@ -38,7 +38,7 @@ class Closure(enum.StrEnum):
     NO_FEEDBACK = "no_feedback"
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "case"
     __table_args__ = (
         Index("ix_case_compound_state_due", "compound_id", "state", "due_at"),
@@ -62,7 +62,7 @@ class Case(db.Model):
     # sha256 of the private follow-up key a visitor gets; the key itself is never stored.
     follow_key_hash: Mapped[str | None] = mapped_column(String(64))
 
-    state: Mapped[State] = mapped_column(enum_type(State), default=State.FILED)
+    state: Mapped[State] = mapped_column(enum_type(State), default=INITIAL)
     priority: Mapped[Priority] = mapped_column(enum_type(Priority), default=Priority.NORMAL)
     lead_party: Mapped[PartyKind | None] = mapped_column(enum_type(PartyKind))
     needs_consultation: Mapped[bool] = mapped_column(default=False)
@@ -113,7 +113,7 @@ class Case(db.Model):
         return self.due_at is not None and self.due_at < now() and self.state in CLOCK_RUNS
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Model):
     """One step on a case's timeline. Appended, never edited or deleted."""
 
     __tablename__ = "case_event"
@@ -135,7 +135,7 @@ class CaseEvent(db.Model):
     photos: Mapped[list["Photo"]] = relationship(back_populates="event", order_by="Photo.id")
 
 
-class Photo(db.Model):
+class Photo(Model):
     """A re-encoded, metadata-free image stored under instance/.
 
     Served only to those who may see its case.
@@ -158,7 +158,7 @@ class Photo(db.Model):
     event: Mapped[CaseEvent | None] = relationship(back_populates="photos")
 
 
-class CaseCounter(db.Model):
+class CaseCounter(Model):
     """The last case number given in a compound on a (Shanghai) day."""
 
     __tablename__ = "case_counter"
@@ -167,7 +167,7 @@ class CaseCounter(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
-class CategoryRule(db.Model):
+class CategoryRule(Model):
     """A community's override of a category's routing rule."""
 
     __tablename__ = "category_rule"

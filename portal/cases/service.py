@@ -406,6 +406,7 @@ def merge(case, by, *, version, target_number: str) -> Case:
     if target is not None and target.compound_id != case.compound_id:
         target = None
     _require(case, Action.MERGE, target=target)
+    assert target is not None  # refused above when empty
     if target.id == case.id or target.state not in MERGE_TARGETS:
         raise Invalid(_l("Choose another case that is not itself merged."))
     case.merged_into = target
@@ -437,6 +438,7 @@ def assign(case, by, *, version, assignee: Person | None) -> Case:
     action = first_possible(case.state, Action.ASSIGN, Action.REASSIGN) or Action.ASSIGN
     found, allowed = check(case, by, action, version=version)
     _require(case, action, assignee=_member(case, assignee))
+    assert assignee is not None  # refused above when empty
     _check_head_assigns_within_party(case, by, assignee, found)
     if assignee.id == case.assignee_id:
         raise Invalid(_l("The case is already assigned to this person."))

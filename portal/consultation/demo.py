@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.accounts.roles import Role
 from portal.accounts.service import people_holding
 from portal.cases.models import Case
-from portal.cases.workflow import State
+from portal.cases.workflow import Action, states_allowing
 from portal.clock import fixed, local_date, now
 from portal.consultation import service
 from portal.consultation.models import Decision, Mode
@@ -26,7 +26,7 @@ def _waiting(compound, limit):
         select(Case)
         .where(
             Case.compound_id == compound.id,
-            Case.state.in_([State.ACCEPTED.value, State.IN_PROGRESS.value]),
+            Case.state.in_([s.value for s in states_allowing(Action.CONVENE)]),
         )
         .order_by(Case.needs_consultation.desc(), Case.id)
         .limit(limit)

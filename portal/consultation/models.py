@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
 from portal.cases.models import Case
-from portal.clock import UTCDateTime, now
-from portal.extensions import db, enum_type
+from portal.clock import UTCDateTime, local_date, now
+from portal.extensions import Model, enum_type
 from portal.organisation.models import Compound, PartyKind
 
 
@@ -35,7 +35,7 @@ class Decision(enum.StrEnum):
     DISSENT = "dissent"
 
 
-class Consultation(db.Model):
+class Consultation(Model):
     __tablename__ = "consultation"
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
@@ -77,7 +77,7 @@ class Consultation(db.Model):
         )
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     __tablename__ = "agenda_item"
     __table_args__ = (UniqueConstraint("consultation_id", "case_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,7 +99,7 @@ class AgendaItem(db.Model):
         return mine[-1] if mine else None
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     __tablename__ = "invitation"
     __table_args__ = (UniqueConstraint("consultation_id", "person_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,7 +111,7 @@ class Invitation(db.Model):
     person: Mapped[Person] = relationship()
 
 
-class Attendance(db.Model):
+class Attendance(Model):
     """Whether a party took part in an in-person meeting, and who came for it."""
 
     __tablename__ = "attendance"
@@ -127,7 +127,7 @@ class Attendance(db.Model):
     consultation: Mapped[Consultation] = relationship(back_populates="attendance")
 
 
-class Opinion(db.Model):
+class Opinion(Model):
     """A party's opinion on an agenda case. The latest counts; earlier ones stay on the record."""
 
     __tablename__ = "opinion"
@@ -142,7 +142,7 @@ class Opinion(db.Model):
     author: Mapped[Person] = relationship()
 
 
-class Resolution(db.Model):
+class Resolution(Model):
     __tablename__ = "resolution"
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id"), unique=True)
@@ -171,7 +171,7 @@ class Resolution(db.Model):
         return next((s for s in self.signatures if s.party == party), None)
 
 
-class Signature(db.Model):
+class Signature(Model):
     __tablename__ = "signature"
     __table_args__ = (UniqueConstraint("resolution_id", "party"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,7 +186,7 @@ class Signature(db.Model):
     signer: Mapped[Person] = relationship()
 
 
-class ActionItem(db.Model):
+class ActionItem(Model):
     """What one party's named person will do for a resolution, by when; tracked until done."""
 
     __tablename__ = "action_item"
@@ -206,12 +206,10 @@ class ActionItem(db.Model):
 
     @property
     def is_overdue(self) -> bool:
-        from portal.clock import local_date
-
         return self.done_at is None and self.due_on < local_date()
 
 
-class Notice(db.Model):
+class Notice(Model):
     """A notice the secretary posts on the compound's noticeboard (公示)."""
 
     __tablename__ = "notice"

@@ -111,7 +111,7 @@ def convene(
         convened_by=by,
         starts_at=starts_at if mode is Mode.IN_PERSON else None,
         place=(place or "").strip() or None if mode is Mode.IN_PERSON else None,
-        window_closes_at=now() + timedelta(days=window_days) if mode is Mode.ONLINE else None,
+        window_closes_at=now() + timedelta(days=window_days or 0) if mode is Mode.ONLINE else None,
     )
     db.session.add(consultation)
     db.session.flush()
@@ -253,7 +253,7 @@ def sign(
     if decision is Decision.DISSENT:
         resolution.state = ResolutionState.DISSENTED
         if cases.in_consultation(case):
-            cases.leave_consultation(case, by, outcome="dissented", body=reason.strip())
+            cases.leave_consultation(case, by, outcome="dissented", body=(reason or "").strip())
     elif {s.party for s in resolution.signatures if s.decision is Decision.SIGN} == set(PartyKind):
         resolution.state = ResolutionState.EFFECTIVE
         resolution.effective_at = now()

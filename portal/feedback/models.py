@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
 from portal.clock import UTCDateTime, now
-from portal.extensions import db, enum_type
+from portal.extensions import Model, enum_type
 
 
 class Satisfaction(enum.StrEnum):
@@ -24,7 +24,7 @@ class Source(enum.StrEnum):
     NO_FEEDBACK = "no_feedback"  # nobody answered within the window
 
 
-class Feedback(db.Model):
+class Feedback(Model):
     __tablename__ = "feedback"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)

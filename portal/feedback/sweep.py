@@ -14,7 +14,7 @@ from portal.cases.models import Case
 from portal.cases.workflow import CLOCK_RUNS, Action, states_allowing
 from portal.clock import now
 from portal.errors import ServiceError
-from portal.extensions import db
+from portal.extensions import db, rows_changed
 from portal.feedback import service as feedback
 from portal.notifications.delivery import deliver
 
@@ -25,7 +25,7 @@ AWAITING_FEEDBACK = [s.value for s in states_allowing(Action.CLOSE_NO_FEEDBACK)]
 
 
 def _ids(*where) -> list[int]:
-    return db.session.scalars(select(Case.id).where(*where).order_by(Case.id)).all()
+    return list(db.session.scalars(select(Case.id).where(*where).order_by(Case.id)))
 
 
 def remind(moment) -> int:
@@ -38,20 +38,23 @@ def remind(moment) -> int:
     ):
         # Compare-and-set on reminded_for: of two sweeps, only one changes the row. It leaves
         # the version alone, so nobody's open form goes stale over a reminder.
-        claimed = db.session.execute(
-            update(Case)
-            .where(
-                Case.id == case_id,
-                Case.state.in_(RUNNING),
-                Case.due_at < moment,
-                or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at),
+        claimed = rows_changed(
+            db.session.execute(
+                update(Case)
+                .where(
+                    Case.id == case_id,
+                    Case.state.in_(RUNNING),
+                    Case.due_at < moment,
+                    or_(Case.reminded_for.is_(None), Case.reminded_for != Case.due_at),
+                )
+                .values(reminded_for=Case.due_at)
+                .execution_options(synchronize_session=False)
             )
-            .values(reminded_for=Case.due_at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if claimed:
-            case = db.session.get(Case, case_id)
-            cases.record(case, None, EventKind.REMIND, public=False, due=case.due_at.isoformat())
+            case = db.session.get_one(Case, case_id)
+            due = case.due_at.isoformat() if case.due_at else None
+            cases.record(case, None, EventKind.REMIND, public=False, due=due)
             reminded += 1
         db.session.commit()
     return reminded

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from portal.clock import now
-from portal.extensions import db
+from portal.extensions import db, rows_changed
 from portal.notifications import channels
 from portal.notifications.models import OutboxMessage, OutboxState
 
@@ -15,15 +15,17 @@ LEASE = timedelta(minutes=10)  # a claimed message is left alone this long by ot
 
 
 def _claim(message_id, moment) -> bool:
-    claimed = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.state == OutboxState.PENDING,
-            OutboxMessage.next_attempt_at <= moment,
+    claimed = rows_changed(
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.next_attempt_at <= moment,
+            )
+            .values(next_attempt_at=moment + LEASE, attempts=OutboxMessage.attempts + 1)
         )
-        .values(next_attempt_at=moment + LEASE, attempts=OutboxMessage.attempts + 1)
-    ).rowcount
+    )
     db.session.commit()
     return claimed == 1
 
@@ -42,7 +44,7 @@ def deliver(limit: int = 200) -> dict[str, int]:
     for message_id in due:
         if not _claim(message_id, moment):
             continue  # another worker has it
-        message = db.session.get(OutboxMessage, message_id)
+        message = db.session.get_one(OutboxMessage, message_id)
         channel = channels.by_name(message.channel)
         try:
             if channel is None:

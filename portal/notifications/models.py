@@ -7,10 +7,10 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import UTCDateTime, now
-from portal.extensions import db, enum_type
+from portal.extensions import Model, enum_type
 
 
-class Notification(db.Model):
+class Notification(Model):
     """Something that concerns a person, shown in their inbox in their own language."""
 
     __tablename__ = "notification"
@@ -33,7 +33,7 @@ class OutboxState(enum.StrEnum):
     DEAD = "dead"  # gave up after the configured tries; shown to administrators
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One delivery of a notification through one channel, retried with backoff."""
 
     __tablename__ = "outbox_message"

@@ -48,7 +48,7 @@ DEFAULT_PARTY_NAMES = {
 
 def _party_names(rows) -> dict[tuple[str, str], str]:
     """(compound code, party column) → the first name the file gives; an empty cell gives none."""
-    names = {}
+    names: dict[tuple[str, str], str] = {}
     for _line, row in rows:
         for column in PARTY_COLUMNS.values():
             if row.get(column):

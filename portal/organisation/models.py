@@ -5,7 +5,7 @@ import enum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.extensions import db, enum_type
+from portal.extensions import Model, enum_type
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 
@@ -16,7 +16,7 @@ class PartyKind(enum.StrEnum):
     RESIDENTS = "residents"
 
 
-class SubDistrict(db.Model):
+class SubDistrict(Model):
     __tablename__ = "sub_district"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -26,7 +26,7 @@ class SubDistrict(db.Model):
     )
 
 
-class Community(db.Model):
+class Community(Model):
     __tablename__ = "community"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -38,7 +38,7 @@ class Community(db.Model):
     )
 
 
-class Compound(db.Model):
+class Compound(Model):
     __tablename__ = "compound"
     id: Mapped[int] = mapped_column(primary_key=True)
     # Printed in lobby QR codes: never changes once issued.
@@ -55,7 +55,7 @@ class Compound(db.Model):
         return next((p for p in self.parties if p.kind == kind), None)
 
 
-class Building(db.Model):
+class Building(Model):
     __tablename__ = "building"
     __table_args__ = (UniqueConstraint("compound_id", "code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +71,7 @@ class Building(db.Model):
         return f"0{int(code):08d}" if code.isdigit() else f"1{code}"
 
 
-class Party(db.Model):
+class Party(Model):
     __tablename__ = "party"
     __table_args__ = (UniqueConstraint("compound_id", "kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)

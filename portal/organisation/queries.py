@@ -4,7 +4,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.organisation.models import Community, Compound
+from portal.organisation.models import Community, Compound, SubDistrict
 
 
 def _compounds(*where, limit=None):
@@ -55,9 +55,12 @@ def search_compounds(query: str, limit: int = 30) -> list[Compound]:
 
 def scope_by_code(level: str, code: str):
     """The compound, community or sub-district with this code (level from accounts.roles.Scope)."""
-    from portal.organisation.models import SubDistrict
-
-    model = {"compound": Compound, "community": Community, "sub_district": SubDistrict}.get(level)
+    models: dict[str, type[Compound] | type[Community] | type[SubDistrict]] = {
+        "compound": Compound,
+        "community": Community,
+        "sub_district": SubDistrict,
+    }
+    model = models.get(level)
     if model is None or not code:
         return None
-    return db.session.scalar(select(model).where(model.code == code.strip().lower()))
+    return db.session.scalars(select(model).where(model.code == code.strip().lower())).first()

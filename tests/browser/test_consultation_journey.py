@@ -47,16 +47,22 @@ def seed_cases(live_server, reporter, secretary, texts=CASES) -> list[str]:
             case, _key = service.file_case(
                 compound,
                 compound.buildings[0],
-                Category(category),
-                text,
-                "北门",
-                False,
-                "",
-                "",
+                category=Category(category),
+                description=text,
+                location="北门",
+                urgent=False,
+                contact_name="",
+                contact_phone="",
                 by=by,
             )
             service.accept(
-                case, head, case.version, case.category, Priority.NORMAL, PartyKind.BRANCH, True
+                case,
+                head,
+                version=case.version,
+                category=case.category,
+                priority=Priority.NORMAL,
+                lead_party=PartyKind.BRANCH,
+                needs_consultation=True,
             )
             numbers.append(case.number)
         return numbers
