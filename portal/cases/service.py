@@ -251,7 +251,7 @@ def _claim_on_verification(person, compound_id, **_):
 # -- acting on a case ---------------------------------------------------------------------
 
 
-def check(case, by, action, *, version=None, has_key=False, system=False):
+def check(case, by, *, action, version=None, has_key=False, system=False):
     """The capacities `by` acts in and the workflow's step; refuses what the workflow or a
     stale view forbids. `system` is the sweep. A visitor is `by` None, and only the follow key
     makes them the reporter."""
@@ -346,7 +346,7 @@ def accept(
     referred_to: str | None = None,
     assignee: Person | None = None,
 ) -> Case:
-    found, allowed = check(case, by, Action.ACCEPT, version=version)
+    found, allowed = check(case, by, action=Action.ACCEPT, version=version)
     _require(case, Action.ACCEPT, category=category, priority=priority, lead_party=lead_party)
     if assignee is not None and _member(case, assignee) is None:
         raise Invalid(_CHOOSE_MEMBER)
@@ -390,7 +390,7 @@ def accept(
 
 @atomic
 def reject(case, by, *, version, reason: str) -> Case:
-    found, allowed = check(case, by, Action.REJECT, version=version)
+    found, allowed = check(case, by, action=Action.REJECT, version=version)
     _require(case, Action.REJECT, reason=(reason or "").strip())
     case.reject_reason = reason.strip()
     case.due_at = None
@@ -401,7 +401,7 @@ def reject(case, by, *, version, reason: str) -> Case:
 
 @atomic
 def merge(case, by, *, version, target_number: str) -> Case:
-    found, allowed = check(case, by, Action.MERGE, version=version)
+    found, allowed = check(case, by, action=Action.MERGE, version=version)
     target = db.session.scalar(select(Case).where(Case.number == (target_number or "").strip()))
     if target is not None and target.compound_id != case.compound_id:
         target = None
@@ -426,7 +426,7 @@ def merge(case, by, *, version, target_number: str) -> Case:
 
 @atomic
 def withdraw(case, by, *, version, has_key=False) -> Case:
-    found, allowed = check(case, by, Action.WITHDRAW, version=version, has_key=has_key)
+    found, allowed = check(case, by, action=Action.WITHDRAW, version=version, has_key=has_key)
     case.due_at = None
     _move(case, _actor(by), Action.WITHDRAW, found, allowed)
     commit()
@@ -436,7 +436,7 @@ def withdraw(case, by, *, version, has_key=False) -> Case:
 @atomic
 def assign(case, by, *, version, assignee: Person | None) -> Case:
     action = first_possible(case.state, Action.ASSIGN, Action.REASSIGN) or Action.ASSIGN
-    found, allowed = check(case, by, action, version=version)
+    found, allowed = check(case, by, action=action, version=version)
     _require(case, action, assignee=_member(case, assignee))
     assert assignee is not None  # refused above when empty
     _check_head_assigns_within_party(case, by, assignee, found)
@@ -461,7 +461,7 @@ def assign(case, by, *, version, assignee: Person | None) -> Case:
 @atomic
 def post_update(case, by, *, body: str, public: bool, processed_photos=()) -> CaseEvent:
     action = Action.PROGRESS if public else Action.NOTE
-    found, allowed = check(case, by, action)
+    found, allowed = check(case, by, action=action)
     _require(case, action, body=(body or "").strip())
     event = _move(case, by, action, found, allowed, public=public, body=body.strip())
     db.session.flush()
@@ -472,7 +472,7 @@ def post_update(case, by, *, body: str, public: bool, processed_photos=()) -> Ca
 
 @atomic
 def resolve(case, by, *, version, body: str, processed_photos=()) -> Case:
-    found, allowed = check(case, by, Action.RESOLVE, version=version)
+    found, allowed = check(case, by, action=Action.RESOLVE, version=version)
     # Other features may hold the case back (a consultation's action items not yet done).
     signals.case_resolving.send(case)
     _require(case, Action.RESOLVE, body=(body or "").strip())
@@ -489,7 +489,7 @@ def resolve(case, by, *, version, body: str, processed_photos=()) -> Case:
 
 @atomic
 def add_info(case, by, *, body: str, processed_photos=(), has_key=False) -> CaseEvent:
-    found, allowed = check(case, by, Action.ADD_INFO, has_key=has_key)
+    found, allowed = check(case, by, action=Action.ADD_INFO, has_key=has_key)
     _require(case, Action.ADD_INFO, body=(body or "").strip() or bool(processed_photos))
     actor = _actor(by)
     event = _move(case, actor, Action.ADD_INFO, found, allowed, body=(body or "").strip() or None)
@@ -501,7 +501,7 @@ def add_info(case, by, *, body: str, processed_photos=(), has_key=False) -> Case
 
 def reveal_phone(case, by) -> str:
     """The reporter's full number, for those allowed; every reveal is on the record."""
-    found, allowed = check(case, by, Action.REVEAL_PHONE)
+    found, allowed = check(case, by, action=Action.REVEAL_PHONE)
     _event(case, by, access.acting_role(found, allowed.by), EventKind.REVEAL_PHONE, public=False)
     db.session.commit()
     return case.contact_phone
@@ -522,7 +522,7 @@ def in_consultation(case) -> bool:
 
 def enter_consultation(case, by, *, consultation) -> None:
     """Put the case on a consultation's agenda (the caller commits with the consultation)."""
-    found, allowed = check(case, by, Action.CONVENE)
+    found, allowed = check(case, by, action=Action.CONVENE)
     _move(
         case,
         by,
@@ -541,7 +541,7 @@ def leave_consultation(
     `outcome` is effective, dissented, concluded or cancelled. A resolution that takes effect
     names who does it (`assignee`): a case nobody handled yet goes to them. The caller
     commits."""
-    found, allowed = check(case, by, Action.END_CONSULTATION)
+    found, allowed = check(case, by, action=Action.END_CONSULTATION)
     if assignee is not None and case.assignee_id is None:
         case.assignee = assignee
         # On the timeline like any assignment: the resolution named who does it.
@@ -565,7 +565,7 @@ def leave_consultation(
 @atomic
 def escalate(case, by, *, reason: str, level: int = 1) -> Case:
     """吹哨: the secretary asks the community (level 1) or the sub-district (level 2) for help."""
-    found, allowed = check(case, by, Action.ESCALATE)
+    found, allowed = check(case, by, action=Action.ESCALATE)
     _require(case, Action.ESCALATE, reason=(reason or "").strip())
     if case.escalation_level >= level:
         raise Conflict(_l("This case has already been escalated."))
@@ -576,7 +576,7 @@ def escalate(case, by, *, reason: str, level: int = 1) -> Case:
     return case
 
 
-def record(case, by, kind: EventKind, *, public: bool = True, body: str | None = None, **data):
+def record(case, by, *, kind: EventKind, public: bool = True, body: str | None = None, **data):
     """An event that changes nothing on the case itself (an action item done, a reminder…).
     `by` None is the sweep. The caller commits."""
     role = "system" if by is None else access.acting_role(access.capacities(by, case))
@@ -587,7 +587,7 @@ def record(case, by, kind: EventKind, *, public: bool = True, body: str | None =
 def escalate_overdue(case, *, level: int) -> Case:
     """The sweep: a case long past its deadline goes up a level. Safe when two sweeps race:
     the version check lets only one of them commit."""
-    found, allowed = check(case, None, Action.ESCALATE, system=True)
+    found, allowed = check(case, None, action=Action.ESCALATE, system=True)
     # The reason is the deadline that passed long ago.
     _require(case, Action.ESCALATE, reason=case.due_at)
     if case.escalation_level >= level:
@@ -616,7 +616,9 @@ def close(case, by, *, closure: Closure, has_key=False, body=None, **data) -> Ca
     it), or without feedback (the sweep, when nobody answered in time). The caller commits;
     the feedback feature keeps what was said."""
     action = Action.CLOSE_SOLVED if closure is Closure.SOLVED else Action.CLOSE_NO_FEEDBACK
-    found, allowed = check(case, by, action, has_key=has_key, system=closure is Closure.NO_FEEDBACK)
+    found, allowed = check(
+        case, by, action=action, has_key=has_key, system=closure is Closure.NO_FEEDBACK
+    )
     _require(case, action, **data)
     case.closed_at, case.closure, case.feedback_due_at = now(), closure, None
     return _move(case, _actor(by), action, found, allowed, body=body, **data)
@@ -625,7 +627,7 @@ def close(case, by, *, closure: Closure, has_key=False, body=None, **data) -> Ca
 def reopen(case, by, *, reason: str, has_key=False, **data) -> CaseEvent:
     """退回重办: "not solved" sends the case back to its assignee, with a new deadline. The
     caller commits."""
-    found, allowed = check(case, by, Action.REOPEN, has_key=has_key)
+    found, allowed = check(case, by, action=Action.REOPEN, has_key=has_key)
     _require(case, Action.REOPEN, reason=(reason or "").strip())
     case.reopen_count += 1
     case.feedback_due_at, case.resolved_at, case.resolution = None, None, None
@@ -639,7 +641,7 @@ def reopen(case, by, *, reason: str, has_key=False, **data) -> CaseEvent:
 @atomic
 def take_over(case, by, *, version) -> Case:
     """An overseer the case is escalated to handles it themself."""
-    found, allowed = check(case, by, Action.TAKE_OVER, version=version)
+    found, allowed = check(case, by, action=Action.TAKE_OVER, version=version)
     previous = case.assignee_id
     case.assignee = by
     _move(case, by, Action.TAKE_OVER, found, allowed, assignee_id=by.id, previous_id=previous)

@@ -339,7 +339,7 @@ def mark_done(action: ActionItem, by, *, note: str) -> ActionItem:
     cases.record(
         action.case,
         by,
-        EventKind.ACTION_DONE,
+        kind=EventKind.ACTION_DONE,
         body=action.done_note,
         description=action.description,
     )

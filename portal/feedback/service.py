@@ -41,7 +41,7 @@ def give_feedback(
     """The resident's verdict, or a return visit's record of it. "Not solved" reopens the case
     to its assignee (退回重办); "solved" closes it."""
     action = Action.CLOSE_SOLVED if solved else Action.REOPEN
-    found, _step = cases.check(case, by, action, has_key=has_key)
+    found, _step = cases.check(case, by, action=action, has_key=has_key)
     on_behalf = source is not Source.RESIDENT
     if on_behalf and not found & {Capacity.BRANCH_MEMBER, Capacity.GRID_WORKER}:
         raise NotAllowed(_l("Only a party-branch member or a grid worker records a return visit."))

@@ -54,7 +54,7 @@ def remind(moment) -> int:
         if claimed:
             case = db.session.get_one(Case, case_id)
             due = case.due_at.isoformat() if case.due_at else None
-            cases.record(case, None, EventKind.REMIND, public=False, due=due)
+            cases.record(case, None, kind=EventKind.REMIND, public=False, due=due)
             reminded += 1
         db.session.commit()
     return reminded
