@@ -535,23 +535,31 @@ def enter_consultation(case, by, *, consultation) -> None:
 
 
 def leave_consultation(
-    case, by, *, outcome: str, body: str | None = None, assignee=None, resolution_id=None
+    case,
+    by,
+    *,
+    outcome: str,
+    body: str | None = None,
+    assignee=None,
+    party: PartyKind | None = None,
+    resolution_id=None,
 ) -> None:
     """Back to work after the consultation: to the assignee, or to be assigned.
     `outcome` is effective, dissented, concluded or cancelled. A resolution that takes effect
-    names who does it (`assignee`): a case nobody handled yet goes to them. The caller
-    commits."""
+    names who does it and for which party (`assignee`, `party`, from its first action item):
+    a case nobody handled yet goes to them. The caller commits."""
     found, allowed = check(case, by, action=Action.END_CONSULTATION)
-    if assignee is not None and case.assignee_id is None:
-        case.assignee = assignee
-        # On the timeline like any assignment: the resolution named who does it.
+    if assignee is not None and party is not None and case.assignee_id is None:
+        case.assignee, case.assignee_id = assignee, assignee.id
+        # On the timeline like any assignment: the resolution named who does it. The role is
+        # the signer's once the case is assigned (the named person may be signing last).
         _event(
             case,
             by,
-            access.acting_role(found),
+            access.acting_role(access.capacities(by, case)),
             EventKind.ASSIGN,
             assignee_id=assignee.id,
-            party=access.party_of(assignee, case.compound_id).value,
+            party=party.value,
             by_resolution=resolution_id,
         )
     # The clock paused while the case waited on the consultation: the deadline moves on by

@@ -267,6 +267,7 @@ def sign(
                 outcome="effective",
                 body=resolution.text,
                 assignee=first.assignee if first else None,
+                party=first.party if first else None,
                 resolution_id=resolution.id,
             )
         for action in resolution.action_items:

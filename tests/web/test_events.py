@@ -8,6 +8,7 @@ from babel.messages.pofile import read_po
 from flask import render_template_string
 from flask_babel import force_locale
 
+from portal import signals
 from portal.cases.events import AUDIENCE, EventKind
 from portal.cases.workflow import Action
 from portal.notifications.messages import EVENT_MESSAGES
@@ -80,3 +81,10 @@ def test_each_partial_draws_its_event_in_both_languages(app, kind, locale):
         assert any(c.isascii() and c.isalpha() for c in text), text
     if locale == "zh_CN" and kind not in (EventKind.PROGRESS, EventKind.NOTE):
         assert any("\u4e00" <= c <= "\u9fff" for c in text.replace("正文", "")), text
+
+
+def test_every_signal_has_its_subscribers_once_the_app_is_made(app):
+    # Subscribers connect when create_app imports them; a service used without them would
+    # skip notifications, claims or the action-item guard silently.
+    for signal in (signals.case_event_recorded, signals.case_resolving, signals.home_verified):
+        assert signal.receivers, signal.name
