@@ -53,7 +53,7 @@ def guard(check, *, refuse: int = 403):
                 abort(refuse)
             return view(*args, **kwargs)
 
-        wrapped.access = check.__name__
+        wrapped.access = check.__name__  # type: ignore[attr-defined]
         return wrapped
 
     return decorate

@@ -4,6 +4,7 @@ plain form post that htmx enhances: an htmx request aimed at a region gets the c
 fragment back."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -586,7 +587,7 @@ def queue(code):
         moment,
     )
     cases, following = queries.page(statement, form.after.data, moment)
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("cases.queue", code=code, after=following, **args) if following else None
     return page_or_fragment(
         "cases/queue.html",
@@ -633,9 +634,8 @@ def poster(code):
         if building is None:
             abort(404)
     # The address printed in the lobby must outlive any proxy set-up: BASE_URL, not the request.
-    address = current_app.config["BASE_URL"] + url_for(
-        "cases.report", code=compound.code, **({"building": building.code} if building else {})
-    )
+    where: dict[str, Any] = {"building": building.code} if building else {}
+    address = current_app.config["BASE_URL"] + url_for("cases.report", code=compound.code, **where)
     return render_template(
         "cases/poster.html",
         compound=compound,
