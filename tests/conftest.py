@@ -146,17 +146,8 @@ def client(app):
 
 @pytest.fixture
 def world(app):
-    """One sub-district, one community, two compounds with their three parties."""
-    sub = factories.sub_district()
-    comm = factories.community(sub)
-    ymn = factories.compound(comm, code="ymn", name="Plum Garden")
-    other_comm = factories.community(sub, code="cm2", name="North Lake community")
-    czy = factories.compound(other_comm, code="czy", name="Bamboo Court")
-    return type(
-        "World",
-        (),
-        {"sub": sub, "community": comm, "ymn": ymn, "czy": czy, "other_community": other_comm},
-    )
+    """One sub-district, two communities, a compound in each with its three parties."""
+    return factories.world()
 
 
 def sign_in(client, person, password=factories.PASSWORD, **extra):

@@ -124,11 +124,8 @@ def world(live_server):
     the same two compounds in the live server's database, plus Plum Garden's secretary.
     Plain values only: the ORM objects do not outlive the app context."""
     with live_server.app.app_context():
-        sub = factories.sub_district()
-        comm = factories.community(sub)
-        ymn = factories.compound(comm, code="ymn", name="Plum Garden")
-        other = factories.community(sub, code="cm2", name="North Lake community")
-        czy = factories.compound(other, code="czy", name="Bamboo Court")
+        made = factories.world()
+        ymn, czy = made.ymn, made.czy
         secretary = factories.member(Role.SECRETARY, ymn, name="Li Hua")
         return SimpleNamespace(
             ymn=SimpleNamespace(code=ymn.code, name=ymn.name),

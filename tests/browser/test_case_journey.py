@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.roles import Role
 from portal.clock import local_date
+from tests import factories
 from tests.browser.helpers import sign_in, tap_targets
 
 DESCRIPTION = "2号楼电梯从昨晚起停在5楼不动，老人上下楼很困难。"
@@ -183,38 +184,26 @@ def seed_case(live_server, tmp_path, world, *, handled_by=None) -> str:
     secretary and assigned to them), made through the services; returns its number."""
     with live_server.app.app_context():
         from portal.accounts.service import find_by_phone
-        from portal.cases import photos, service
+        from portal.cases import photos
         from portal.cases.categories import Category
-        from portal.cases.models import Priority
+        from portal.cases.workflow import State
         from portal.organisation import queries
-        from portal.organisation.models import PartyKind
 
-        compound = queries.compound_by_code(world.ymn.code)
-        building = next(b for b in compound.buildings if b.code == "2")
         with make_photo(tmp_path).open("rb") as photo:
             processed = [photos.process(photo, "lift.jpg")]
-        case, _key = service.file_case(
-            compound,
-            building,
+        handler = find_by_phone(handled_by.phone) if handled_by is not None else None
+        case = factories.case(
+            queries.compound_by_code(world.ymn.code),
+            State.FILED if handler is None else State.IN_PROGRESS,
+            secretary=find_by_phone(world.secretary.phone),
+            assignee=handler,
             category=Category.LIFT,
             description=DESCRIPTION,
             location="2单元5楼",
-            urgent=False,
             contact_name="王芳",
             contact_phone="13912345678",
             processed_photos=processed,
         )
-        if handled_by is not None:
-            service.accept(
-                case,
-                find_by_phone(world.secretary.phone),
-                version=case.version,
-                category=Category.LIFT,
-                priority=Priority.NORMAL,
-                lead_party=PartyKind.PROPERTY,
-                needs_consultation=False,
-                assignee=find_by_phone(handled_by.phone),
-            )
         return case.number
 
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.roles import Role
 from portal.clock import local_date
+from tests import factories
 from tests.browser.helpers import mark_the_window, sign_in
 
 TITLE = "北门停车与外墙维修"
@@ -34,9 +35,8 @@ def seed_cases(live_server, reporter, secretary, texts=CASES) -> list[str]:
     through the services; returns their numbers."""
     with live_server.app.app_context():
         from portal.accounts.service import find_by_phone
-        from portal.cases import service
         from portal.cases.categories import Category
-        from portal.cases.models import Priority
+        from portal.cases.workflow import State
         from portal.organisation import queries
         from portal.organisation.models import PartyKind
 
@@ -44,23 +44,15 @@ def seed_cases(live_server, reporter, secretary, texts=CASES) -> list[str]:
         by, head = find_by_phone(reporter.phone), find_by_phone(secretary.phone)
         numbers = []
         for text, category in texts:
-            case, _key = service.file_case(
+            case = factories.case(
                 compound,
-                compound.buildings[0],
+                State.ACCEPTED,
+                by=by,
+                secretary=head,
+                building="1",
                 category=Category(category),
                 description=text,
                 location="北门",
-                urgent=False,
-                contact_name="",
-                contact_phone="",
-                by=by,
-            )
-            service.accept(
-                case,
-                head,
-                version=case.version,
-                category=case.category,
-                priority=Priority.NORMAL,
                 lead_party=PartyKind.BRANCH,
                 needs_consultation=True,
             )

@@ -9,12 +9,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.accounts.models import Person
-from portal.cases import service
 from portal.cases.categories import Category
 from portal.cases.models import Case, Priority
 from portal.extensions import db
 from portal.organisation import queries
-from portal.organisation.models import PartyKind
+from tests import factories
 from tests.browser.conftest import HTMX_URL, LiveServer
 from tests.browser.helpers import mark_the_window, sign_in
 
@@ -45,16 +44,12 @@ def filed(live_server, world, add_resident):
     with live_server.app.app_context():
         compound = queries.compound_by_code("ymn")
         reporter = db.session.scalar(select(Person).where(Person.phone == resident.phone))
-        case, _key = service.file_case(
+        case = factories.case(
             compound,
-            compound.buildings[1],
+            by=reporter,
             category=Category.LIFT,
             description="电梯停在5楼不动",
             location="2单元",
-            urgent=False,
-            contact_name="",
-            contact_phone="",
-            by=reporter,
         )
         return resident, case.number
 
@@ -64,15 +59,7 @@ def accept_in_the_background(live_server, number, secretary_phone):
     with live_server.app.app_context():
         case = db.session.scalar(select(Case).where(Case.number == number))
         secretary = db.session.scalar(select(Person).where(Person.phone == secretary_phone))
-        service.accept(
-            case,
-            secretary,
-            version=case.version,
-            category=Category.LIFT,
-            priority=Priority.URGENT,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-        )
+        factories.accept(case, secretary, priority=Priority.URGENT)
 
 
 def open_my_page(page, resident):

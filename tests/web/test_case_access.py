@@ -9,9 +9,9 @@ from portal.accounts.models import HomeState
 from portal.accounts.roles import Role
 from portal.cases import photos, service
 from portal.cases.categories import Category
-from portal.cases.models import CaseEvent, Priority
+from portal.cases.models import CaseEvent
+from portal.cases.workflow import State
 from portal.extensions import db
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in
 from tests.web.test_case_flow import jpeg
@@ -25,43 +25,28 @@ def uploads(app, tmp_path):
 @pytest.fixture
 def scene(world):
     """A case in ymn with a photo on filing, a public update photo and an internal note photo."""
-    ymn = world.ymn
-    reporter = factories.resident(ymn, building_code="2", name="王阿姨")
-    secretary = factories.member(Role.SECRETARY, ymn, name="李书记")
-    staff = factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅")
-    place = next(b for b in ymn.buildings if b.code == "2")
-    case, _ = service.file_case(
-        ymn,
-        place,
+    people = factories.cast(world, "reporter secretary staff")
+    case = factories.case(
+        world,
+        State.IN_PROGRESS,
+        by=people.reporter,
+        secretary=people.secretary,
+        assignee=people.staff,
         category=Category.LIFT,
         description="电梯困人",
         location="2单元",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
         processed_photos=[photos.process(jpeg(), "filed.jpg")],
-        by=reporter,
-    )
-    service.accept(
-        case,
-        secretary,
-        version=case.version,
-        category=Category.LIFT,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=staff,
     )
     service.post_update(
         case,
-        staff,
+        people.staff,
         body="师傅已到场",
         public=True,
         processed_photos=[photos.process(jpeg(), "public.jpg")],
     )
     service.post_update(
         case,
-        staff,
+        people.staff,
         body="配件损坏照片",
         public=False,
         processed_photos=[photos.process(jpeg(), "internal.jpg")],
@@ -70,9 +55,9 @@ def scene(world):
     return SimpleNamespace(
         case=case,
         number=case.number,
-        reporter=reporter,
-        secretary=secretary,
-        staff=staff,
+        reporter=people.reporter,
+        secretary=people.secretary,
+        staff=people.staff,
         filed=filed.id,
         public=public.id,
         internal=internal.id,
@@ -203,17 +188,8 @@ def test_staff_see_the_photos_of_an_internal_note(app, world, scene):
 
 
 def test_a_photo_is_not_served_under_another_cases_number(app, world, scene):
-    place = next(b for b in world.ymn.buildings if b.code == "1")
-    other, _ = service.file_case(
-        world.ymn,
-        place,
-        category=Category.NOISE,
-        description="楼上装修",
-        location="",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=scene.reporter,
+    other = factories.case(
+        world, by=scene.reporter, building="1", category=Category.NOISE, description="楼上装修"
     )
     client = client_of(app, scene.reporter)
     assert client.get(f"/cases/{other.number}").status_code == 200

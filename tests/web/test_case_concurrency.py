@@ -1,14 +1,12 @@
 """Two people acting on one case at once: one wins, the other is told, nothing is overwritten."""
 
 import threading
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from portal.accounts.models import Person
-from portal.accounts.roles import Role
 from portal.cases import service
 from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent, Priority
@@ -23,28 +21,19 @@ STALE = "This case changed since you opened it."
 
 @pytest.fixture
 def team(world):
-    ymn = world.ymn
-    reporter = factories.resident(ymn, building_code="2", name="王阿姨")
-    place = next(b for b in ymn.buildings if b.code == "2")
-    case, _ = service.file_case(
-        ymn,
-        place,
-        category=Category.LIFT,
-        description="电梯困人",
-        location="2单元",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=reporter,
+    """The case the reporter filed (before anyone else joined), and the people acting on it."""
+    reporter = factories.cast(world, "reporter").reporter
+    case = factories.case(
+        world, by=reporter, category=Category.LIFT, description="电梯困人", location="2单元"
     )
-    return SimpleNamespace(
-        case_id=case.id,
-        number=case.number,
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
-        deputy=factories.member(Role.SECRETARY, ymn, name="张书记", locale="en"),
-        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
-        electrician=factories.member(Role.PROPERTY_STAFF, ymn, name="钱电工"),
+    team = factories.cast(
+        world,
+        "secretary deputy fitter electrician",
+        secretary={"locale": "en"},
+        deputy={"locale": "en"},
     )
+    team.case_id, team.number = case.id, case.number
+    return team
 
 
 def the_case(team):
@@ -61,16 +50,7 @@ def events(team, action):
 
 
 def accept_now(team, by):
-    case = the_case(team)
-    service.accept(
-        case,
-        by,
-        version=case.version,
-        category=Category.LIFT,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
+    factories.accept(the_case(team), by)
 
 
 def signed_in(app, person):
@@ -236,15 +216,7 @@ def test_two_accepts_racing_to_the_database_let_exactly_one_through(app, team):
 
     def accept_as(person_id):
         def attempt(case):
-            service.accept(
-                case,
-                as_person(person_id),
-                version=case.version,
-                category=Category.LIFT,
-                priority=Priority.NORMAL,
-                lead_party=leads[person_id],
-                needs_consultation=False,
-            )
+            factories.accept(case, as_person(person_id), lead_party=leads[person_id])
 
         return attempt
 

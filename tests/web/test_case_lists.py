@@ -29,45 +29,25 @@ def uploads(app, tmp_path):
 
 @pytest.fixture
 def crew(world):
-    ymn = world.ymn
-    return SimpleNamespace(
-        reporter=factories.resident(ymn, building_code="2", name="王阿姨", locale="en"),
-        neighbour=factories.resident(ymn, building_code="1", room="1-101", name="李大爷"),
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
-        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅", locale="en"),
-        electrician=factories.member(Role.PROPERTY_STAFF, ymn, name="钱电工"),
-        overseer=factories.member(
-            Role.COMMUNITY_OVERSEER, world.community, name="钱主任", locale="en"
-        ),
+    return factories.cast(
+        world,
+        "reporter neighbour secretary fitter electrician overseer",
+        reporter={"locale": "en"},
+        neighbour={"name": "李大爷"},
+        secretary={"locale": "en"},
+        fitter={"locale": "en"},
+        overseer={"name": "钱主任", "locale": "en"},
     )
 
 
 def filed(world, by, category=Category.LIFT, building="2", urgent=False, what="电梯坏了") -> Case:
-    place = next(b for b in world.ymn.buildings if b.code == building)
-    return service.file_case(
-        world.ymn,
-        place,
-        category=category,
-        description=what,
-        location="",
-        urgent=urgent,
-        contact_name="",
-        contact_phone="",
-        by=by,
-    )[0]
+    return factories.case(
+        world, by=by, category=category, building=building, urgent=urgent, description=what
+    )
 
 
 def accepted(case, crew, priority=Priority.NORMAL, assignee=None) -> Case:
-    return service.accept(
-        case,
-        crew.secretary,
-        version=case.version,
-        category=case.category,
-        priority=priority,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=assignee,
-    )
+    return factories.accept(case, crew.secretary, priority=priority, assignee=assignee)
 
 
 def signed_in(app, person):
@@ -334,15 +314,7 @@ def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(a
     assert proposed_lead(secretary.get(f"/cases/{case.number}").get_data(as_text=True)) == "branch"
     row = secretary.get("/c/ymn/cases").get_data(as_text=True)
     assert proposed_lead(row, f"lead_party-{case.id}") == "branch"
-    accepted_case = service.accept(
-        case,
-        crew.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.BRANCH,
-        needs_consultation=False,
-    )
+    accepted_case = factories.accept(case, crew.secretary, lead_party=PartyKind.BRANCH)
     # Five days to resolve: by the end of the fifth local day after acceptance.
     local_accepted = accepted_case.accepted_at.astimezone(LOCAL_ZONE)
     assert accepted_case.due_at.astimezone(LOCAL_ZONE).date() == (

@@ -12,12 +12,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.accounts.roles import Role
-from portal.cases import service
 from portal.cases.categories import Category
-from portal.cases.models import Case, CaseEvent, Photo, Priority
+from portal.cases.models import Case, CaseEvent, Photo
+from portal.cases.workflow import State
 from portal.extensions import db
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in, texts
 from tests.web.test_case_flow import jpeg
@@ -234,32 +232,20 @@ def test_webp_is_taken_and_a_large_photo_is_scaled_down_with_a_small_thumbnail(
 
 
 def test_a_bad_photo_on_an_update_refuses_the_update_and_keeps_its_text(app, world, uploads):
-    staff = factories.member(Role.PROPERTY_STAFF, world.ymn, name="孙师傅", locale="en")
-    secretary = factories.member(Role.SECRETARY, world.ymn)
-    place = next(b for b in world.ymn.buildings if b.code == "2")
-    case, _ = service.file_case(
-        world.ymn,
-        place,
+    team = factories.cast(world, "staff secretary", staff={"locale": "en"})
+    case = factories.case(
+        world,
+        State.IN_PROGRESS,
+        secretary=team.secretary,
+        assignee=team.staff,
         category=Category.LIFT,
         description="电梯困人",
-        location="",
-        urgent=False,
         contact_name="王阿姨",
         contact_phone="13712345678",
     )
-    service.accept(
-        case,
-        secretary,
-        version=case.version,
-        category=Category.LIFT,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=staff,
-    )
     events = len(case.events)
     client = app.test_client()
-    sign_in(client, staff)
+    sign_in(client, team.staff)
     response = client.post(
         f"/cases/{case.number}/updates",
         data={

@@ -9,10 +9,10 @@ from portal.accounts.models import Person
 from portal.accounts.roles import Role
 from portal.cases import photos, service
 from portal.cases.categories import Category
-from portal.cases.models import Case, Priority
+from portal.cases.models import Case
+from portal.cases.workflow import State
 from portal.extensions import db
 from portal.organisation import queries as org
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in
 from tests.web.test_case_flow import jpeg
@@ -29,13 +29,10 @@ class Cast:
     """The people of the compound, by id: each measured request starts from an empty session,
     so objects are looked up again rather than kept."""
 
-    def __init__(self, ymn):
-        self.ids = {
-            "reporter": factories.resident(ymn, building_code="2", name="王阿姨").id,
-            "secretary": factories.member(Role.SECRETARY, ymn, name="李书记").id,
-            "manager": factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
-            "branch": factories.member(Role.BRANCH_MEMBER, ymn, name="周党员").id,
-        }
+    def __init__(self, world):
+        people = factories.cast(world, "reporter secretary manager branch")
+        self.ids = {part: someone.id for part, someone in vars(people).items()}
+        ymn = world.ymn
         self.fitter_ids = [
             factories.member(Role.PROPERTY_STAFF, ymn, name=f"师傅{i}").id for i in range(3)
         ]
@@ -57,7 +54,7 @@ class Cast:
 
 @pytest.fixture
 def cast(world):
-    return Cast(world.ymn)
+    return Cast(world)
 
 
 PHOTO = None
@@ -75,32 +72,23 @@ def make_cases(cast, n, start=0):
     ymn = org.compound_by_code("ymn")
     for i in range(start, start + n):
         reporter = cast.reporter if i % 2 == 0 else cast.neighbours[i % 3]
-        place = ymn.buildings[i % 3]
-        case, _ = service.file_case(
+        state = {1: State.FILED, 2: State.ACCEPTED}.get(i % 6, State.IN_PROGRESS)
+        fitter = cast.fitters[i % 3]
+        case = factories.case(
             ymn,
-            place,
+            state,
+            by=reporter,
+            secretary=cast.secretary,
+            assignee=fitter,
+            assign_after_accept=True,
+            building=ymn.buildings[i % 3].code,
             category=CATEGORIES[i % 4],
             description=f"问题 {i}",
             location=f"{i}单元",
             urgent=i % 5 == 0,
-            contact_name="",
-            contact_phone="",
             processed_photos=[a_photo()],
-            by=reporter,
         )
-        if i % 6 != 1:
-            service.accept(
-                case,
-                cast.secretary,
-                version=case.version,
-                category=case.category,
-                priority=Priority.NORMAL,
-                lead_party=PartyKind.PROPERTY,
-                needs_consultation=False,
-            )
-        if i % 6 not in (1, 2):
-            fitter = cast.fitters[i % 3]
-            service.assign(case, cast.secretary, version=case.version, assignee=fitter)
+        if state is State.IN_PROGRESS:
             service.post_update(
                 case, fitter, body=f"进展 {i}", public=True, processed_photos=[a_photo()]
             )

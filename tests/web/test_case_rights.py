@@ -6,37 +6,17 @@ from portal.accounts import service as accounts
 from portal.accounts.roles import Role
 from portal.cases import service as cases
 from portal.cases.categories import Category
-from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
 from portal.extensions import db
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import texts
 
 
 def _assigned_case(world, resident, secretary, staff):
-    case, _key = cases.file_case(
-        world.ymn,
-        world.ymn.buildings[0],
-        category=Category.REPAIR,
-        description="楼道灯坏了",
-        location="",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=resident,
+    return factories.case(
+        world, State.IN_PROGRESS, by=resident, secretary=secretary, assignee=staff, building="1"
     )
-    cases.accept(
-        case,
-        secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=staff,
-    )
-    return case
 
 
 def test_assignee_whose_role_is_removed_loses_the_case(client, world, login):
@@ -77,17 +57,7 @@ def test_escalation_reason_is_not_shown_to_the_resident(client, world, login):
 def test_an_action_without_the_version_seen_is_refused_and_changes_nothing(client, world, login):
     resident = factories.resident(world.ymn)
     secretary = factories.member(Role.SECRETARY, world.ymn)
-    case, _key = cases.file_case(
-        world.ymn,
-        world.ymn.buildings[0],
-        category=Category.REPAIR,
-        description="漏水",
-        location="",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=resident,
-    )
+    case = factories.case(world, by=resident, building="1", description="漏水")
     login(secretary)
     for version in (None, "abc"):
         data = {"reason": "不属于小区范围"} | ({"version": version} if version else {})
@@ -119,13 +89,11 @@ def test_a_visitor_posting_for_a_queue_row_gets_the_case_back_not_an_error(clien
 
 
 def test_a_case_joining_an_account_is_on_the_record(client, world, login):
-    case, _key = cases.file_case(
-        world.ymn,
-        world.ymn.buildings[0],
+    case = factories.case(
+        world,
+        building="1",
         category=Category.NOISE,
         description="夜里施工",
-        location="",
-        urgent=False,
         contact_name="刘女士",
         contact_phone="13600001234",
     )

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Home, Person
 from portal.accounts.roles import Role
-from portal.cases import service
 from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent, Priority
 from portal.cases.workflow import State
@@ -34,18 +33,13 @@ def uploads(app, tmp_path):
 
 @pytest.fixture
 def people(world):
-    ymn, community = world.ymn, world.community
-    return SimpleNamespace(
-        reporter=factories.resident(
-            ymn, building_code="2", name="王阿姨", phone=PHONE, locale="en"
-        ),
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记", locale="en"),
-        manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理", locale="en"),
-        staff=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅", locale="en"),
-        branch=factories.member(Role.BRANCH_MEMBER, ymn, name="周党员", locale="en"),
-        representative=factories.member(Role.REPRESENTATIVE, ymn, name="吴代表", locale="en"),
-        grid=factories.member(Role.GRID_WORKER, community, name="郑网格员", locale="en"),
-        overseer=factories.member(Role.COMMUNITY_OVERSEER, community, name="钱主任", locale="en"),
+    return factories.cast(
+        world,
+        "reporter secretary manager staff branch representative grid overseer",
+        locale="en",
+        reporter={"phone": PHONE},
+        grid={"name": "郑网格员"},
+        overseer={"name": "钱主任"},
     )
 
 
@@ -54,39 +48,21 @@ def building(world, code="2"):
 
 
 def new_case(world, people, state=State.FILED, compound=None) -> Case:
-    """A case the reporter filed, brought to `state` through the service as the staff would."""
-    compound = compound or world.ymn
-    place = next(b for b in compound.buildings if b.code == "2")
-    case, _key = service.file_case(
-        compound,
-        place,
+    """A case the reporter filed, brought to `state` through the service as the staff would
+    (accepted, then assigned to the staff in a step of its own)."""
+    return factories.case(
+        compound or world,
+        state,
+        by=people.reporter,
+        secretary=people.secretary,
+        assignee=people.staff,
+        assign_after_accept=True,
         category=Category.LIFT,
         description="电梯困人",
         location="2单元",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=people.reporter,
+        reason="物业合同以外",
+        resolution="更换了按钮面板",
     )
-    if state is State.FILED:
-        return case
-    if state is State.REJECTED:
-        return service.reject(case, people.secretary, version=case.version, reason="物业合同以外")
-    service.accept(
-        case,
-        people.secretary,
-        version=case.version,
-        category=Category.LIFT,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
-    if state is State.ACCEPTED:
-        return case
-    service.assign(case, people.secretary, version=case.version, assignee=people.staff)
-    if state is State.RESOLVED:
-        service.resolve(case, people.staff, version=case.version, body="更换了按钮面板")
-    return case
 
 
 def client_of(app, person):

@@ -5,10 +5,8 @@ from datetime import UTC, date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.roles import Role
-from portal.cases import service as cases
 from portal.cases.categories import Category
-from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
 from portal.consultation.models import (
     ActionItem,
@@ -24,51 +22,35 @@ from tests import factories
 from tests.conftest import texts
 
 
-class Compound:
+@pytest.fixture
+def ymn(world):
     """The people of one compound and two cases that need a consultation."""
-
-    def __init__(self, world):
-        c = world.ymn
-        self.compound = c
-        self.secretary = factories.member(Role.SECRETARY, c, name="李书记")
-        self.member = factories.member(Role.BRANCH_MEMBER, c, name="周党员")
-        self.manager = factories.member(Role.PROPERTY_MANAGER, c, name="赵经理")
-        self.staff = factories.member(Role.PROPERTY_STAFF, c, name="孙师傅")
-        self.rep = factories.member(Role.REPRESENTATIVE, c, name="钱代表")
-        self.rep2 = factories.member(Role.REPRESENTATIVE, c, name="吴代表")
-        self.resident = factories.resident(c, name="王阿姨")
-        self.cases = [
-            self._case("停车位不够，希望重新规划", Category.PARKING),
-            self._case("想用维修资金修外墙", Category.MAINTENANCE_FUND),
-        ]
-
-    def _case(self, text, category):
-        case, _key = cases.file_case(
-            self.compound,
-            self.compound.buildings[0],
+    ymn = factories.cast(
+        world,
+        "secretary member manager staff rep rep2 resident",
+        rep={"part": "representative", "name": "钱代表"},
+        rep2={"part": "representative"},
+        resident={"part": "reporter", "building_code": "1"},
+    )
+    ymn.compound = world.ymn
+    ymn.cases = [
+        factories.case(
+            world,
+            State.ACCEPTED,
+            by=ymn.resident,
+            secretary=ymn.secretary,
+            building="1",
             category=category,
             description=text,
-            location="",
-            urgent=False,
-            contact_name="",
-            contact_phone="",
-            by=self.resident,
-        )
-        cases.accept(
-            case,
-            self.secretary,
-            version=case.version,
-            category=category,
-            priority=Priority.NORMAL,
             lead_party=PartyKind.BRANCH,
             needs_consultation=True,
         )
-        return case
-
-
-@pytest.fixture
-def ymn(world):
-    return Compound(world)
+        for text, category in (
+            ("停车位不够，希望重新规划", Category.PARKING),
+            ("想用维修资金修外墙", Category.MAINTENANCE_FUND),
+        )
+    ]
+    return ymn
 
 
 def _convene(client, ymn, mode="in_person", **extra):

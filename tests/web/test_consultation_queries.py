@@ -11,9 +11,8 @@ from sqlalchemy import event
 
 from portal.accounts.models import Person
 from portal.accounts.roles import Role
-from portal.cases import service as cases
 from portal.cases.categories import Category
-from portal.cases.models import Priority
+from portal.cases.workflow import State
 from portal.clock import local_date, now
 from portal.consultation import service
 from portal.consultation.models import Decision, Mode, ResolutionState
@@ -30,17 +29,16 @@ class Cast:
     """The people of the compound, by id: each measured request starts from an empty session,
     so objects are looked up again rather than kept."""
 
-    def __init__(self, ymn):
-        self.ids = {
-            "secretary": factories.member(Role.SECRETARY, ymn, name="李书记").id,
-            "manager": factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理").id,
-            "staff": factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅").id,
-            "rep": factories.member(Role.REPRESENTATIVE, ymn, name="钱代表").id,
-            "reporter": factories.resident(ymn, building_code="2", room="2-201", name="王阿姨").id,
-            "neighbour": factories.resident(
-                ymn, building_code="1", room="1-301", name="邻居老刘"
-            ).id,
-        }
+    def __init__(self, world):
+        people = factories.cast(
+            world,
+            "secretary manager staff rep reporter neighbour",
+            rep={"part": "representative", "name": "钱代表"},
+            reporter={"room": "2-201"},
+            neighbour={"room": "1-301", "name": "邻居老刘"},
+        )
+        self.ids = {part: someone.id for part, someone in vars(people).items()}
+        ymn = world.ymn
         # A compound has a representative or two per building; each speaks on the cases of
         # their own building, so a longer agenda hears more of them.
         self.rep_ids = [self.ids["rep"]] + [
@@ -66,7 +64,7 @@ class Cast:
 
 @pytest.fixture
 def cast(world):
-    return Cast(world.ymn)
+    return Cast(world)
 
 
 def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[str]]:
@@ -78,23 +76,15 @@ def hold_consultation(cast, n, title, leaders_speak=False) -> tuple[int, list[st
     ymn = org.compound_by_code("ymn")
     agenda = []
     for i in range(n):
-        case, _key = cases.file_case(
+        case = factories.case(
             ymn,
-            ymn.buildings[i % 3],
+            State.ACCEPTED,
+            by=cast.reporter,
+            secretary=cast.secretary,
+            building=ymn.buildings[i % 3].code,
             category=CATEGORIES[i % 2],
             description=f"{title}：第 {i} 件事",
             location=f"{i}单元",
-            urgent=False,
-            contact_name="",
-            contact_phone="",
-            by=cast.reporter,
-        )
-        cases.accept(
-            case,
-            cast.secretary,
-            version=case.version,
-            category=case.category,
-            priority=Priority.NORMAL,
             lead_party=PartyKind.BRANCH,
             needs_consultation=True,
         )

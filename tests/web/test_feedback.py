@@ -3,22 +3,19 @@ a return visit recorded on their behalf, and "no feedback" when nobody answers i
 
 import re
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.accounts.roles import Role
 from portal.cases import deadlines, service
 from portal.cases.categories import Category, rule_for
-from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
 from portal.extensions import db
 from portal.feedback.models import Feedback, Satisfaction, Source
 from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in, texts
 
@@ -30,50 +27,34 @@ NOT_COUNTED = "未收到评价而关闭：居民在评价期内没有回复。�
 
 @pytest.fixture
 def team(world):
-    ymn = world.ymn
-    return SimpleNamespace(
-        reporter=factories.resident(ymn, building_code="2", room="2-301", name="王阿姨"),
-        neighbour=factories.resident(ymn, building_code="2", room="2-302", name="赵大妈"),
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记"),
-        member=factories.member(Role.BRANCH_MEMBER, ymn, name="周党员"),
-        manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理"),
-        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
-        grid=factories.member(Role.GRID_WORKER, world.community, name="刘网格"),
+    return factories.cast(
+        world,
+        "reporter neighbour secretary member manager fitter grid",
+        reporter={"room": "2-301"},
+        neighbour={"building_code": "2", "room": "2-302"},
     )
 
 
 def resolve_case(case, team, at=T):
     """Accepted with the fitter as assignee, then resolved by him, at `at`."""
     with clock.fixed(at):
-        service.accept(
-            case,
-            team.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=team.fitter,
-        )
+        factories.accept(case, team.secretary, assignee=team.fitter)
         service.resolve(case, team.fitter, version=case.version, body="更换了漏水的水管接头")
     return case
 
 
 def resolved_case(world, team, at=T, description="楼上漏水，天花板滴水"):
-    building = next(b for b in world.ymn.buildings if b.code == "2")
-    with clock.fixed(at):
-        case, _key = service.file_case(
-            world.ymn,
-            building,
-            category=Category.REPAIR,
-            description=description,
-            location="2-301",
-            urgent=False,
-            contact_name="",
-            contact_phone="",
-            by=team.reporter,
-        )
-    return resolve_case(case, team, at)
+    return factories.case(
+        world,
+        State.RESOLVED,
+        by=team.reporter,
+        secretary=team.secretary,
+        assignee=team.fitter,
+        description=description,
+        location="2-301",
+        resolution="更换了漏水的水管接头",
+        at=at,
+    )
 
 
 def client_of(app, person):
@@ -370,18 +351,7 @@ def test_another_resident_cannot_see_or_answer(app, world, team):
 
 
 def test_feedback_before_resolution_is_refused(app, world, team):
-    building = next(b for b in world.ymn.buildings if b.code == "2")
-    case, _key = service.file_case(
-        world.ymn,
-        building,
-        category=Category.REPAIR,
-        description="水管漏水",
-        location="",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=team.reporter,
-    )
+    case = factories.case(world, by=team.reporter, description="水管漏水")
     response = post_feedback(
         client_of(app, team.reporter), case, at=clock.now(), solved="yes", satisfaction="satisfied"
     )

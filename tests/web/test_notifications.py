@@ -20,13 +20,11 @@ from sqlalchemy import func, select
 from portal import clock
 from portal.accounts.roles import Role
 from portal.cases import service
-from portal.cases.categories import Category
-from portal.cases.models import Case, Priority
+from portal.cases.models import Case
 from portal.extensions import db
 from portal.feedback.sweep import sweep
 from portal.notifications.delivery import deliver
 from portal.notifications.models import Notification, OutboxMessage, OutboxState
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import _fresh_request, sign_in, texts
 
@@ -56,30 +54,20 @@ def app(app_factory, settings):
 
 @pytest.fixture
 def team(world):
-    ymn = world.ymn
-    return SimpleNamespace(
-        reporter=factories.resident(ymn, building_code="2", name="王阿姨"),
-        neighbour=factories.resident(ymn, building_code="3", name="赵大妈"),
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记"),
-        deputy=factories.member(Role.SECRETARY, ymn, name="张书记"),
-        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
+    return factories.cast(
+        world, "reporter neighbour secretary deputy fitter", neighbour={"building_code": "3"}
     )
 
 
 def file_case(world, team, by=None, **contact) -> Case:
-    building = next(b for b in world.ymn.buildings if b.code == "2")
-    case, _key = service.file_case(
-        world.ymn,
-        building,
-        category=Category.REPAIR,
+    return factories.case(
+        world,
+        by=by or team.reporter,
         description="水管漏水",
         location="2-301",
-        urgent=False,
         contact_name=contact.get("name", ""),
         contact_phone=contact.get("phone", ""),
-        by=by or team.reporter,
     )
-    return case
 
 
 def client_of(app, person):
@@ -148,15 +136,7 @@ def test_the_reporter_hears_when_the_secretary_accepts_and_sees_the_count(app, w
 
 def test_the_count_fragment_is_the_link_alone_polled_by_htmx(app, world, team):
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
+    factories.accept(case, team.secretary)
     response = client_of(app, team.reporter).get("/inbox/count")
     assert response.status_code == 200
     html = response.get_data(as_text=True).strip()
@@ -177,15 +157,7 @@ def test_the_inbox_needs_signing_in(app, world, team):
 
 def test_opening_a_notification_marks_it_read_and_goes_to_the_case(app, world, team):
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
+    factories.accept(case, team.secretary)
     [row] = inbox_of(team.reporter)
     reporter = client_of(app, team.reporter)
 
@@ -200,15 +172,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_the_case(app, world, t
 
 def test_someone_else_cannot_open_my_notification(app, world, team):
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
+    factories.accept(case, team.secretary)
     [row] = inbox_of(team.reporter)
     for person in (team.neighbour, team.secretary):
         assert client_of(app, person).post(f"/inbox/{row.id}").status_code == 404
@@ -219,16 +183,7 @@ def test_someone_else_cannot_open_my_notification(app, world, team):
 
 def test_mark_all_read_touches_only_my_rows(app, world, team):
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=team.fitter,
-    )
+    factories.accept(case, team.secretary, assignee=team.fitter)
     assert inbox_of(team.fitter)
     response = client_of(app, team.reporter).post("/inbox/read")
     assert response.status_code == 302
@@ -252,16 +207,7 @@ def test_nobody_is_told_of_what_they_did_themself(app, world, team):
 
     # The fitter resolves a case of his own: the resident hears, he does not.
     own = file_case(world, team)
-    service.accept(
-        own,
-        team.secretary,
-        version=own.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=team.fitter,
-    )
+    factories.accept(own, team.secretary, assignee=team.fitter)
     service.resolve(own, team.fitter, version=own.version, body="已修好")
     assert len(inbox_of(team.fitter)) == 1  # his assignment, not his own resolution
     assert "resolve" in [n.kind for n in inbox_of(team.reporter)]
@@ -277,16 +223,7 @@ def test_the_assignee_is_told_the_case_is_assigned_to_them(app, world, team, how
         assert accept_by_post(secretary, case, team.fitter).status_code == 302
     else:
         first = team.fitter if how == "assign" else team.deputy
-        service.accept(
-            case,
-            team.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=None if how == "assign" else first,
-        )
+        factories.accept(case, team.secretary, assignee=None if how == "assign" else first)
         assert (
             secretary.post(
                 f"/cases/{case.number}/assign",
@@ -303,15 +240,7 @@ def test_the_assignee_is_told_the_case_is_assigned_to_them(app, world, team, how
 
 def test_an_unread_notification_is_not_labelled_as_a_newly_reported_case(app, world, team):
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
+    factories.accept(case, team.secretary)
     html = client_of(app, team.reporter).get("/inbox").get_data(as_text=True)
     rows = re.search(r'<ul class="rows inbox">.*?</ul>', html, re.S).group(0)
     assert f"您的事项 {case.number} 已受理。" in rows
@@ -320,16 +249,7 @@ def test_an_unread_notification_is_not_labelled_as_a_newly_reported_case(app, wo
 
 def test_internal_notes_never_reach_the_resident(app, world, team):
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=team.fitter,
-    )
+    factories.accept(case, team.secretary, assignee=team.fitter)
     before = len(inbox_of(team.reporter))
     service.post_update(case, team.fitter, body="配件要等三天", public=False)
     assert len(inbox_of(team.reporter)) == before
@@ -341,16 +261,7 @@ def test_without_a_channel_no_outbox_rows_are_made(app, world, team):
     team.reporter.email = "wang@example.cn"
     db.session.commit()
     case = file_case(world, team)
-    service.accept(
-        case,
-        team.secretary,
-        version=case.version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-        assignee=team.fitter,
-    )
+    factories.accept(case, team.secretary, assignee=team.fitter)
     service.resolve(case, team.fitter, version=case.version, body="已修好")
     assert len(inbox_of(team.reporter)) == 3
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
@@ -423,16 +334,7 @@ def resolve_by_post(app, world, team, at=T, email=None) -> Case:
     gives their e-mail address (if any) just before, so the resolution is all they are mailed."""
     with clock.fixed(at):
         case = file_case(world, team)
-        service.accept(
-            case,
-            team.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=team.fitter,
-        )
+        factories.accept(case, team.secretary, assignee=team.fitter)
         if email:
             team.reporter.email = email
             db.session.commit()

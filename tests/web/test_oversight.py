@@ -4,21 +4,17 @@ them, then they can comment, reassign or take it over. Never another community's
 
 import re
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from portal import clock
-from portal.accounts.roles import Role
 from portal.cases import service
-from portal.cases.categories import Category
-from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
 from portal.extensions import db
 from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in, texts
 
@@ -28,56 +24,33 @@ NOT_ALLOWED = "此事项当前的状态下，您不能进行这个操作。"
 
 @pytest.fixture
 def people(world):
-    ymn, czy = world.ymn, world.czy
-    return SimpleNamespace(
-        reporter=factories.resident(ymn, building_code="2", name="王阿姨"),
-        czy_reporter=factories.resident(czy, building_code="1", name="钱大爷"),
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记"),
-        czy_secretary=factories.member(Role.SECRETARY, czy, name="竹园书记"),
-        manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理"),
-        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
-        grid=factories.member(Role.GRID_WORKER, world.community, name="刘网格"),
-        overseer=factories.member(Role.COMMUNITY_OVERSEER, world.community, name="社区陈主任"),
-        north=factories.member(Role.COMMUNITY_OVERSEER, world.other_community, name="北湖吴主任"),
-        street=factories.member(Role.SUBDISTRICT_OVERSEER, world.sub, name="街道周书记"),
-        far_street=factories.member(
-            Role.SUBDISTRICT_OVERSEER,
-            factories.sub_district(code="sd2", name="Hill sub-district"),
-            name="山区街道郑书记",
-        ),
+    czy, hill = world.czy, factories.sub_district(code="sd2", name="Hill sub-district")
+    return factories.cast(
+        world,
+        "reporter czy_reporter secretary czy_secretary manager fitter grid overseer north street",
+        "far_street",
+        czy_reporter={"part": "reporter", "compound": czy, "building_code": "1", "name": "钱大爷"},
+        czy_secretary={"part": "secretary", "compound": czy, "name": "竹园书记"},
+        north={"part": "other_overseer", "name": "北湖吴主任"},
+        far_street={"part": "street", "scope": hill, "name": "山区街道郑书记"},
     )
 
 
 def new_case(compound, reporter, description, at=T) -> Case:
-    with clock.fixed(at):
-        case, _key = service.file_case(
-            compound,
-            compound.buildings[0],
-            category=Category.REPAIR,
-            description=description,
-            location="",
-            urgent=False,
-            contact_name="",
-            contact_phone="",
-            by=reporter,
-        )
-    return case
+    return factories.case(compound, by=reporter, building="1", description=description, at=at)
 
 
 def in_progress(world, people, description="电梯按钮失灵", at=T) -> Case:
-    case = new_case(world.ymn, people.reporter, description, at)
-    with clock.fixed(at):
-        service.accept(
-            case,
-            people.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=people.fitter,
-        )
-    return case
+    return factories.case(
+        world,
+        State.IN_PROGRESS,
+        by=people.reporter,
+        secretary=people.secretary,
+        assignee=people.fitter,
+        building="1",
+        description=description,
+        at=at,
+    )
 
 
 def client_of(app, person):
@@ -247,15 +220,7 @@ def test_once_escalated_to_the_sub_district_its_overseer_acts_too(app, world, pe
     response = note(street, case, "街道已联系住建部门")
     assert response.status_code == 302, texts(response)
     # An unassigned case: the overseer assigns it (from "accepted")…
-    service.accept(
-        stored(case),
-        people.secretary,
-        version=stored(case).version,
-        category=Category.REPAIR,
-        priority=Priority.NORMAL,
-        lead_party=PartyKind.PROPERTY,
-        needs_consultation=False,
-    )
+    factories.accept(stored(case), people.secretary)
     assert reassign(street, case, people.manager).status_code == 302
     case = stored(case)
     assert (case.state, case.assignee_id) == (State.IN_PROGRESS, people.manager.id)

@@ -5,10 +5,9 @@ from datetime import timedelta
 
 from portal.accounts import service as accounts
 from portal.accounts.roles import Role
-from portal.cases import service as cases
 from portal.cases.categories import Category
 from portal.cases.events import EventKind
-from portal.cases.models import Priority
+from portal.cases.workflow import State
 from portal.clock import local_date, now
 from portal.consultation import service
 from portal.consultation.models import Decision, Mode, ResolutionState
@@ -19,28 +18,21 @@ from tests import factories
 
 def _signed_by_all_but_the_manager(world):
     ymn = world.ymn
-    secretary = factories.member(Role.SECRETARY, ymn, name="李书记")
-    manager = factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理")
-    staff = factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅")
-    rep = factories.member(Role.REPRESENTATIVE, ymn, name="钱代表")
-    resident = factories.resident(ymn)
-    case, _key = cases.file_case(
-        ymn,
-        ymn.buildings[0],
+    people = factories.cast(
+        world,
+        "secretary manager staff rep resident",
+        rep={"part": "representative", "name": "钱代表"},
+        resident={"part": "reporter", "building_code": "1"},
+    )
+    secretary, manager, staff, rep = people.secretary, people.manager, people.staff, people.rep
+    case = factories.case(
+        world,
+        State.ACCEPTED,
+        by=people.resident,
+        secretary=secretary,
+        building="1",
         category=Category.PARKING,
         description="停车位不够",
-        location="",
-        urgent=False,
-        contact_name="",
-        contact_phone="",
-        by=resident,
-    )
-    cases.accept(
-        case,
-        secretary,
-        version=case.version,
-        category=Category.PARKING,
-        priority=Priority.NORMAL,
         lead_party=PartyKind.BRANCH,
         needs_consultation=True,
     )

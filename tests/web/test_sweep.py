@@ -3,24 +3,19 @@ and then the sub-district, idempotent, cheap when nothing is due, and safe when 
 
 import threading
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, select
 
 from portal import clock
-from portal.accounts.roles import Role
 from portal.cases import service
-from portal.cases.categories import Category
-from portal.cases.models import Case, CaseEvent, Priority
+from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
 from portal.extensions import db
-from portal.feedback import service as feedback_service
 from portal.feedback import sweep as sweep_module
-from portal.feedback.models import Feedback, Satisfaction, Source
+from portal.feedback.models import Feedback
 from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
-from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in, texts
 
@@ -43,35 +38,25 @@ NOTHING = {
 
 @pytest.fixture
 def team(world):
-    ymn = world.ymn
-    return SimpleNamespace(
-        reporter=factories.resident(ymn, building_code="2", name="王阿姨"),
-        secretary=factories.member(Role.SECRETARY, ymn, name="李书记"),
-        manager=factories.member(Role.PROPERTY_MANAGER, ymn, name="赵经理"),
-        fitter=factories.member(Role.PROPERTY_STAFF, ymn, name="孙师傅"),
-        overseer=factories.member(Role.COMMUNITY_OVERSEER, world.community, name="社区陈主任"),
-        other_overseer=factories.member(
-            Role.COMMUNITY_OVERSEER, world.other_community, name="北湖社区吴主任"
-        ),
-        street=factories.member(Role.SUBDISTRICT_OVERSEER, world.sub, name="街道周书记"),
-    )
+    return factories.cast(world, "reporter secretary manager fitter overseer other_overseer street")
 
 
 def file_at(world, team, at=T, description="楼道灯坏了一周") -> Case:
-    building = next(b for b in world.ymn.buildings if b.code == "2")
-    with clock.fixed(at):
-        case, _key = service.file_case(
-            world.ymn,
-            building,
-            category=Category.REPAIR,
-            description=description,
-            location="",
-            urgent=False,
-            contact_name="",
-            contact_phone="",
-            by=team.reporter,
-        )
-    return case
+    return factories.case(world, by=team.reporter, description=description, at=at)
+
+
+def walked(world, team, state, description="楼道灯坏了一周") -> Case:
+    """A case filed at T and taken to `state` at T: accepted for the fitter, who resolves it."""
+    return factories.case(
+        world,
+        state,
+        by=team.reporter,
+        secretary=team.secretary,
+        assignee=team.fitter,
+        description=description,
+        resolution="换了灯泡",
+        at=T,
+    )
 
 
 def sweep_at(moment) -> dict:
@@ -216,16 +201,7 @@ def test_each_stage_is_reminded_once_its_deadline_passes(app, world, team):
     case = file_at(world, team)
     assert sweep_at(OVERDUE)["reminded"] == 1
     with clock.fixed(OVERDUE + timedelta(minutes=5)):
-        service.accept(
-            case,
-            team.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=team.fitter,
-        )
+        factories.accept(case, team.secretary, assignee=team.fitter)
     resolution_due = stored(case).due_at
     assert resolution_due > OVERDUE + timedelta(days=2)
     assert sweep_at(resolution_due - timedelta(minutes=1))["reminded"] == 0
@@ -271,31 +247,6 @@ class Statements:
         event.remove(self.engine, "before_cursor_execute", self._count)
 
 
-def close_case(world, team, number):
-    case = file_at(world, team, description=f"第{number}件：路灯不亮")
-    with clock.fixed(T):
-        service.accept(
-            case,
-            team.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=team.fitter,
-        )
-        service.resolve(case, team.fitter, version=case.version, body="换了灯泡")
-        feedback_service.give_feedback(
-            case,
-            team.reporter,
-            solved=True,
-            satisfaction=Satisfaction.SATISFIED,
-            comment=None,
-            source=Source.RESIDENT,
-        )
-    return case
-
-
 def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_cases(
     app, world, team
 ):
@@ -305,7 +256,7 @@ def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_c
     assert 0 < empty.count <= 6, empty.count
 
     for number in range(50):
-        close_case(world, team, number)
+        walked(world, team, State.CLOSED, description=f"第{number}件：路灯不亮")
     file_at(world, team, description="还没到期的事项")
     db.session.commit()
     db.session.expire_all()
@@ -405,19 +356,7 @@ def test_two_sweeps_at_once_remind_once_and_escalate_once(app, world, team, monk
 
 
 def test_two_sweeps_at_once_close_without_feedback_once(app, world, team, monkeypatch):
-    case = file_at(world, team)
-    with clock.fixed(T):
-        service.accept(
-            case,
-            team.secretary,
-            version=case.version,
-            category=Category.REPAIR,
-            priority=Priority.NORMAL,
-            lead_party=PartyKind.PROPERTY,
-            needs_consultation=False,
-            assignee=team.fitter,
-        )
-        service.resolve(case, team.fitter, version=case.version, body="换了灯泡")
+    case = walked(world, team, State.RESOLVED)
     results = sweep_twice_at_once(app, monkeypatch, T + timedelta(days=8))
     assert total(results, "closed_without_feedback") == 1, results
     assert (
