@@ -3,16 +3,11 @@ one upcoming in each compound, made through the same services people use."""
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from portal.accounts.roles import Role
 from portal.accounts.service import people_holding
-from portal.cases.models import Case
-from portal.cases.workflow import Action, states_allowing
 from portal.clock import fixed, local_date, now
-from portal.consultation import service
+from portal.consultation import queries, service
 from portal.consultation.models import Decision, Mode
-from portal.extensions import db
 from portal.organisation.models import PartyKind
 
 
@@ -21,24 +16,12 @@ def _first(compound, role):
     return found[0] if found else None
 
 
-def _waiting(compound, limit):
-    return db.session.scalars(
-        select(Case)
-        .where(
-            Case.compound_id == compound.id,
-            Case.state.in_([s.value for s in states_allowing(Action.CONVENE)]),
-        )
-        .order_by(Case.needs_consultation.desc(), Case.id)
-        .limit(limit)
-    ).all()
-
-
 def build_consultations(compound) -> None:
     secretary = _first(compound, Role.SECRETARY)
     manager = _first(compound, Role.PROPERTY_MANAGER)
     staff = _first(compound, Role.PROPERTY_STAFF)
     rep = _first(compound, Role.REPRESENTATIVE)
-    held_cases = _waiting(compound, 2)
+    held_cases = queries.agenda_candidates(compound, limit=2)
     if len(held_cases) < 2:
         return
     met = now() - timedelta(days=10)
@@ -117,7 +100,7 @@ def build_consultations(compound) -> None:
             reason="预算尚未经业主大会表决，物业不能先行垫付。",
         )
         service.conclude(held, secretary)
-    upcoming_cases = _waiting(compound, 1)
+    upcoming_cases = queries.agenda_candidates(compound, limit=1)
     if upcoming_cases:
         service.convene(
             compound,
