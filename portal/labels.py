@@ -5,6 +5,7 @@ exports alike, and by the `label` template filter."""
 import enum
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 from portal.accounts.roles import Role
 from portal.cases.categories import Category
@@ -114,7 +115,7 @@ def label(value, kind: str | None = None) -> str:
     return str(_BY_TYPE[type(value)][value])
 
 
-def choices(kind: str) -> list[tuple[str, str]]:
-    """(value, name) pairs of a kind in its declared order, for a form's select."""
+def choices(kind: str) -> list[SelectChoice]:
+    """A kind's values with their names, in its declared order, for a form's select."""
     _enum_class, names = KINDS[kind]
-    return [(member.value, str(name)) for member, name in names.items()]
+    return [SelectChoice(member.value, str(name)) for member, name in names.items()]

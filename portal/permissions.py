@@ -113,10 +113,6 @@ def signing_parties(person, compound_id) -> set[PartyKind]:
 # -- can(person, action, thing) ---------------------------------------------------------
 
 
-def _compound_roles(person, compound) -> set[Role]:
-    return roles_in(person, compound.id)
-
-
 def _oversees(person, compound) -> bool:
     for m in person.memberships:
         if (
@@ -139,10 +135,10 @@ def can(person, action: str, thing=None) -> bool:
         case "manage_organisation":
             return is_admin(person)
         case "verify_residents":
-            return Role.SECRETARY in _compound_roles(person, thing)
+            return Role.SECRETARY in roles_in(person, thing.id)
         case "see_compound":
             # Administrators keep the organisation, not the cases: they do not see queues.
-            return bool(_compound_roles(person, thing) & set(COMPOUND_ROLES)) or _oversees(
+            return bool(roles_in(person, thing.id) & set(COMPOUND_ROLES)) or _oversees(
                 person, thing
             )
         case "triage" | "convene" | "post_notice":

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     has_request_context,
@@ -27,8 +28,9 @@ from portal.consultation.models import ConsultationState, Decision, Mode, Resolu
 from portal.extensions import db, login_manager
 from portal.forms import LanguageForm
 from portal.labels import label
+from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
-from portal.permissions import OPEN_WITHOUT_SIGN_IN, public
+from portal.permissions import OPEN_WITHOUT_SIGN_IN, can, public
 from portal.privacy import mask_address, mask_phone
 
 bp = Blueprint("web", __name__)
@@ -89,6 +91,15 @@ def page_or_fragment(page: str, fragment: str, *, target=None, status=200, **con
     response.vary.add("HX-Request")
     response.vary.add("HX-Target")
     return response
+
+
+def compound_or_404(code: str, action: str = "see_compound"):
+    """The compound a URL names, if the signed-in person may do `action` there; otherwise
+    404, so that an address never confirms another compound exists."""
+    compound = org.compound_by_code(code)
+    if compound is None or not can(current_user, action, compound):
+        abort(404)
+    return compound
 
 
 @login_manager.user_loader

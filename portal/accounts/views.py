@@ -18,7 +18,7 @@ from portal.errors import ServiceError
 from portal.extensions import db
 from portal.organisation import queries as org
 from portal.permissions import guard, public, signed_in
-from portal.web import is_htmx_fragment_request, safe_next
+from portal.web import compound_or_404, is_htmx_fragment_request, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -190,17 +190,10 @@ def signup(code):
 # -- the secretary verifies residents ---------------------------------------------------
 
 
-def _compound_for_secretary(code):
-    compound = org.compound_by_code(code)
-    if compound is None or not permissions.can(current_user, "verify_residents", compound):
-        abort(404)
-    return compound
-
-
 @bp.route("/c/<code>/residents")
 @guard(signed_in)
 def pending_residents(code):
-    compound = _compound_for_secretary(code)
+    compound = compound_or_404(code, "verify_residents")
     return render_template(
         "accounts/pending_residents.html",
         compound=compound,

@@ -16,18 +16,22 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal import labels
 from portal.accounts.forms import phone_field
+from portal.cases.access import party_of
 from portal.cases.models import Priority, Responsibility
 from portal.feedback.models import Source
 from portal.forms import text_area
 
 
-def _choices(kind: str) -> list[SelectChoice]:
-    return [SelectChoice(value, name) for value, name in labels.choices(kind)]
-
-
 def category_choices(blank=None):
     choices = [SelectChoice("", blank)] if blank else []
-    return choices + _choices("category")
+    return choices + labels.choices("category")
+
+
+def people_choices(compound_id, people) -> list[SelectChoice]:
+    """People to choose from, each with the party they work in at the compound."""
+    return [
+        SelectChoice(p.id, f"{p.name} · {labels.label(party_of(p, compound_id))}") for p in people
+    ]
 
 
 def _required(message):
@@ -91,9 +95,9 @@ class AcceptForm(VersionedForm):
 
     def fill_choices(self, people_choices):
         self.category.choices = category_choices()
-        self.priority.choices = _choices("priority")
-        self.lead_party.choices = _choices("party")
-        self.responsibility.choices = [SelectChoice("", "—"), *_choices("responsibility")]
+        self.priority.choices = labels.choices("priority")
+        self.lead_party.choices = labels.choices("party")
+        self.responsibility.choices = [SelectChoice("", "—"), *labels.choices("responsibility")]
         self.assignee.choices = [SelectChoice(0, _l("Assign later")), *people_choices]
         return self
 

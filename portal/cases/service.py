@@ -268,8 +268,9 @@ def check(case, by, *, action, version=None, has_key=False, system=False):
 
 def _require(case, action, **given):
     """Refuses, with the person's message, a step whose needs (workflow.TABLE) are empty."""
-    for need in missing(case.state, action, given):
-        raise Invalid(NEED_MESSAGES[action, need])
+    empty = missing(case.state, action, given)
+    if empty:
+        raise Invalid(NEED_MESSAGES[action, empty[0]])
 
 
 def commit():

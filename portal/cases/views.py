@@ -40,6 +40,7 @@ from portal.cases.forms import (
     UpdateForm,
     WithdrawForm,
     category_choices,
+    people_choices,
     triage_forms,
 )
 from portal.cases.models import Photo, Priority, Responsibility
@@ -57,7 +58,13 @@ from portal.labels import label
 from portal.organisation import queries as org
 from portal.organisation.models import Community, PartyKind
 from portal.permissions import guard, guarded_by_case, public, signed_in
-from portal.web import htmx_target, is_htmx_fragment_request, page_or_fragment, safe_next
+from portal.web import (
+    compound_or_404,
+    htmx_target,
+    is_htmx_fragment_request,
+    page_or_fragment,
+    safe_next,
+)
 
 bp = Blueprint("cases", __name__)
 
@@ -203,17 +210,11 @@ def _viewer(case, found) -> Viewer:
     )
 
 
-def _people_choices(compound_id, people):
-    return [
-        SelectChoice(p.id, f"{p.name} · {label(access.party_of(p, compound_id))}") for p in people
-    ]
-
-
 def _forms(case, viewer: Viewer):
     """Every form the case page may show, filled for this case."""
     may_assign = viewer.actions & {Action.ACCEPT, Action.ASSIGN, Action.REASSIGN}
     people = service.assignable_people(case.compound) if may_assign else []
-    choices = _people_choices(case.compound_id, people)
+    choices = people_choices(case.compound_id, people)
     rule = rule_for(case.category, routing.community_rules(case.compound.community_id))
     forms = triage_forms(case, choices, rule)
     assign = AssignForm(formdata=None)
@@ -523,17 +524,12 @@ def photo(number, photo_id):
 # -- the compound's queue and "my cases" --------------------------------------------------
 
 
-def _compound_for_staff(code):
-    compound = org.compound_by_code(code)
-    if compound is None or not permissions.can(current_user, "see_compound", compound):
-        abort(404)
-    return compound
-
-
 def _filter_form(compound, people):
     form = QueueFilter(request.args)
-    form.state.choices = [SelectChoice("open", _("Open")), SelectChoice("all", _("All"))] + [
-        SelectChoice(value, name) for value, name in label_choices("state")
+    form.state.choices = [
+        SelectChoice("open", _("Open")),
+        SelectChoice("all", _("All")),
+        *label_choices("state"),
     ]
     form.category.choices = category_choices(blank=_("All"))
     form.building.choices = [SelectChoice("", _("All"))] + [
@@ -549,11 +545,21 @@ def _filter_form(compound, people):
 def _row_context(compound, people):
     """What every queue row needs: whether the viewer triages, and the triage forms."""
     rules = routing.community_rules(compound.community_id)
-    choices = _people_choices(compound.id, people)
+    choices = people_choices(compound.id, people)
     triages = permissions.can(current_user, "triage", compound)
+    # Rows of one kind (and urgency) propose the same: their forms are built once per page,
+    # each row drawing them with its own ids and version.
+    made: dict[tuple, dict] = {}
+
+    def triage(case):
+        kind = (case.category, case.urgent)
+        if kind not in made:
+            made[kind] = triage_forms(case, choices, rule_for(case.category, rules))
+        return made[kind]
+
     return {
         "may_triage": lambda case: triages and possible(case.state, Action.ACCEPT),
-        "triage": lambda case: triage_forms(case, choices, rule_for(case.category, rules)),
+        "triage": triage,
         "back": request.full_path.rstrip("?") if request.method == "GET" else "",
     }
 
@@ -570,7 +576,7 @@ def render_row(case, message=None, error=None, status=200):
 @bp.route("/c/<code>/cases")
 @guard(signed_in)
 def queue(code):
-    compound = _compound_for_staff(code)
+    compound = compound_or_404(code)
     moment = now()
     people = service.assignable_people(compound)
     form = _filter_form(compound, people)

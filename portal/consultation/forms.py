@@ -25,7 +25,7 @@ from portal.forms import text_area
 
 
 def party_choices():
-    return [SelectChoice(value, name) for value, name in labels.choices("party")]
+    return labels.choices("party")
 
 
 class ConveneForm(FlaskForm):

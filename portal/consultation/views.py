@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from portal import permissions
 from portal.cases import service as cases
 from portal.cases.access import party_of
+from portal.cases.forms import people_choices
 from portal.cases.models import Case
 from portal.clock import LOCAL_ZONE
 from portal.consultation import queries, service
@@ -46,16 +47,9 @@ from portal.labels import label
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import guard, is_secretary, parties_of, signed_in, signing_parties
-from portal.web import is_htmx_fragment_request, page_or_fragment, safe_next
+from portal.web import compound_or_404, is_htmx_fragment_request, page_or_fragment, safe_next
 
 bp = Blueprint("consultation", __name__)
-
-
-def _compound_for_staff(code):
-    compound = org.compound_by_code(code)
-    if compound is None or not permissions.can(current_user, "see_compound", compound):
-        abort(404)
-    return compound
 
 
 def _load(consultation_id) -> Consultation:
@@ -93,7 +87,7 @@ def _load(consultation_id) -> Consultation:
 @bp.route("/c/<code>/consultations")
 @guard(signed_in)
 def index(code):
-    compound = _compound_for_staff(code)
+    compound = compound_or_404(code)
     consultations = db.session.scalars(
         select(Consultation)
         .where(Consultation.compound_id == compound.id)
@@ -112,7 +106,7 @@ def index(code):
 @bp.route("/c/<code>/consultations/new", methods=["GET", "POST"])
 @guard(signed_in)
 def convene(code):
-    compound = _compound_for_staff(code)
+    compound = compound_or_404(code)
     if not permissions.can(current_user, "convene", compound):
         abort(404)
     candidates = queries.agenda_candidates(compound)
@@ -164,9 +158,7 @@ def _resolution_form(compound, people):
 
 
 def _fill_actions(form, people, compound):
-    choices = [SelectChoice(0, "—")] + [
-        SelectChoice(p.id, f"{p.name} · {label(party_of(p, compound.id))}") for p in people
-    ]
+    choices = [SelectChoice(0, "—"), *people_choices(compound.id, people)]
     for entry in form.actions:
         entry.form.assignee.choices = choices
 
