@@ -125,3 +125,71 @@ def sweep_command():
             **counts,
         )
     )
+
+
+@portal_cli.group("api-key")
+def api_key_cli():
+    """Keys of the client systems that use the Open311 API."""
+
+
+@api_key_cli.command("create")
+@click.option("--name", required=True, help="The client system, e.g. the 12345 hotline platform.")
+@click.option(
+    "--scope",
+    "level",
+    type=click.Choice(["compound", "community", "sub_district"]),
+    required=True,
+    help="What the key covers.",
+)
+@click.option("--code", required=True, help="The code of that compound, community or sub-district.")
+@click.option("--read/--no-read", default=True, help="May read cases (default: yes).")
+@click.option("--file/--no-file", "may_file", default=False, help="May file cases (default: no).")
+@with_appcontext
+@_localised
+def api_key_create_command(name, level, code, read, may_file):
+    """Issue a key and print it once; only its hash is kept."""
+    from portal.open311 import keys
+    from portal.organisation import queries as org
+
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise click.UsageError(_("Name the system in at most 100 characters."))
+    if not (read or may_file):
+        raise click.UsageError(_("Give the key at least one right."))
+    scope = org.scope_by_code(level, code)
+    if scope is None:
+        raise click.UsageError(_("No place with this code at this level."))
+    key, plain = keys.issue(name, scope, may_read=read, may_file=may_file)
+    click.echo(_("Key %(id)d for %(name)s (shown only this once):", id=key.id, name=key.name))
+    click.echo(plain)
+
+
+@api_key_cli.command("list")
+@with_appcontext
+@_localised
+def api_key_list_command():
+    """The keys, their scope and rights, and when each was last used."""
+    from portal.open311 import keys
+
+    for key in keys.everyone():
+        rights = "+".join(r for r, has in (("read", key.may_read), ("file", key.may_file)) if has)
+        used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "-"
+        state = _("revoked") if key.revoked_at else _("active")
+        click.echo(
+            f"{key.id}\t{key.prefix}…\t{key.name}\t{key.scope.code}\t{rights}\t{used}\t{state}"
+        )
+
+
+@api_key_cli.command("revoke")
+@click.argument("key_id", type=int)
+@with_appcontext
+@_localised
+def api_key_revoke_command(key_id):
+    """Revoke a key: every call with it is refused from now on."""
+    from portal.open311 import keys
+
+    key = keys.by_id(key_id)
+    if key is None:
+        raise click.UsageError(_("No key with this number."))
+    keys.revoke(key)
+    click.echo(_("The key of %(name)s no longer works.", name=key.name))

@@ -15,4 +15,5 @@ from portal.consultation.models import (  # noqa: F401
 )
 from portal.feedback.models import Feedback  # noqa: F401
 from portal.notifications.models import Notification, OutboxMessage  # noqa: F401
+from portal.open311.models import ApiKey  # noqa: F401
 from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401

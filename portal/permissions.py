@@ -16,8 +16,9 @@ from portal.organisation.models import PartyKind
 
 PUBLIC = "public"
 CASE = "case"
+API_KEY = "api_key"
 # The declarations the sign-in gate lets through without sign-in.
-OPEN_WITHOUT_SIGN_IN = {PUBLIC, CASE}
+OPEN_WITHOUT_SIGN_IN = {PUBLIC, CASE, API_KEY}
 
 
 def public(view):
@@ -33,6 +34,14 @@ def guarded_by_case(view):
     visitor with the key follows, adds to, withdraws and judges their own case without an
     account, and nobody else gets further than a 404."""
     view.access = CASE
+    return view
+
+
+def guarded_by_api_key(view):
+    """The api_key the request carries decides, never a session: the view answers 403 without
+    a valid key with the right, and 404 for any case or compound outside the key's scope (the
+    Open311 API, portal.open311)."""
+    view.access = API_KEY
     return view
 
 

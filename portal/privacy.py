@@ -1,5 +1,7 @@
 """Personal data masking (PIPL): the one place that decides how a phone or room is shown."""
 
+import re
+
 
 def mask_phone(phone: str | None) -> str:
     """13812345678 → 138****5678; short or odd values keep only their last two characters."""
@@ -26,3 +28,39 @@ def mask_address(address: str | None) -> str:
         name, _, domain = address.partition("@")
         return (name[:1] + "***@" + domain) if name else "***@" + domain
     return mask_phone(address)
+
+
+def mask_name(name: str | None) -> str:
+    """王小明 → 王**, Li Wei → L*****: the family name's first character, enough to say "you"."""
+    if not name:
+        return ""
+    return name[:1] + "*" * (len(name) - 1)
+
+
+# A mainland mobile number inside free text, as people write it: 13711112222, 137 1111 2222,
+# 137-1111-2222, +86 …, in full-width digits too; not part of a longer run of digits.
+_D = "[0-9\uff10-\uff19]"
+_MOBILE_IN_TEXT = re.compile(
+    rf"(?<!{_D})(?:[+\uff0b]?[8\uff18][6\uff16][ -]?)?[1\uff11](?:[ .-]?{_D}){{10}}(?!{_D})"
+)
+_WIDE_DIGITS = str.maketrans({chr(0xFF10 + n): str(n) for n in range(10)})
+
+
+def _mask_found(found: re.Match) -> str:
+    digits = re.sub("[^0-9]", "", found.group().translate(_WIDE_DIGITS))[-11:]
+    return mask_phone(digits)
+
+
+def redact(text: str | None, *, names=(), phones=()) -> str | None:
+    """Free text with the given names and phones masked, and any mobile number in it too: for
+    text that leaves the portal (the Open311 API), where a resident's own words or a worker's
+    update may carry them."""
+    if not text:
+        return text
+    for phone in phones:
+        if phone:
+            text = text.replace(phone, mask_phone(phone))
+    for name in names:
+        if name and len(name.strip()) >= 2:
+            text = text.replace(name.strip(), mask_name(name.strip()))
+    return _MOBILE_IN_TEXT.sub(_mask_found, text)

@@ -103,6 +103,10 @@ def load(app, overrides: dict | None = None) -> None:
         WEBHOOK_SECRET=env("PORTAL_WEBHOOK_SECRET", ""),
         OUTBOX_MAX_ATTEMPTS=int(env("PORTAL_OUTBOX_MAX_ATTEMPTS", "6")),
         OUTBOX_BACKOFF_SECONDS=int(env("PORTAL_OUTBOX_BACKOFF_SECONDS", "60")),
+        # The Open311 API (docs/open311.md): calls per key and minute; what discovery says.
+        OPEN311_CALLS_PER_MINUTE=int(env("PORTAL_OPEN311_CALLS_PER_MINUTE", "120")),
+        OPEN311_CONTACT=env("PORTAL_OPEN311_CONTACT", ""),
+        OPEN311_KEY_SERVICE=env("PORTAL_OPEN311_KEY_SERVICE", ""),
     )
     app.config.update(overrides)
     if "SECRET_KEY" not in overrides:

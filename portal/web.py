@@ -28,6 +28,7 @@ from portal.consultation.models import ConsultationState, Decision, Mode, Resolu
 from portal.extensions import db, login_manager
 from portal.forms import LanguageForm
 from portal.labels import label
+from portal.open311 import formats as api_formats
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import OPEN_WITHOUT_SIGN_IN, can, public
@@ -37,6 +38,15 @@ bp = Blueprint("web", __name__)
 
 # Endpoints outside our blueprints that anyone may reach.
 PUBLIC_ENDPOINTS = {"static"}
+API_PREFIX = "/open311/"
+API_ERRORS = {
+    403: _l("Not allowed."),
+    404: _l("No such resource: see discovery.xml for the addresses this API answers."),
+    405: _l("This address does not take this method."),
+    413: _l("The request is too large."),
+    500: _l("Something went wrong on our side; please try again later."),
+    400: _l("The request could not be understood."),
+}
 
 
 def select_locale() -> str:
@@ -137,6 +147,14 @@ def install(app) -> None:
 
     def page(template, status):
         def handler(error):
+            if request.path.startswith(API_PREFIX):
+                # The API answers in its own format, whatever went wrong.
+                response = api_formats.errors(
+                    api_formats.format_of(request.path), status, [API_ERRORS[status]]
+                )
+                if getattr(error, "valid_methods", None):  # 405: say which methods it takes
+                    response.headers["Allow"] = ", ".join(error.valid_methods)
+                return response
             return render_template(template, error=error), status
 
         return handler

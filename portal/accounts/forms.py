@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 PHONE_RULE = Regexp(
-    r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mobile number, e.g. 13812345678.")
+    r"^1[3-9][0-9]{9}$", message=_l("Enter an 11-digit mobile number, e.g. 13812345678.")
 )
 
 

@@ -25,7 +25,7 @@ from portal.settings import LANGUAGES
 
 REQUIRED = ("name", "phone", "role", "scope")
 OPTIONAL = ("building", "room", "password", "language")
-PHONE = re.compile(r"^1[3-9]\d{9}$")
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: "\d" takes any script's
 RESIDENT = "resident"
 
 

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.forms import phone_field
@@ -38,3 +38,27 @@ class FindPersonForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     phone = StringField(_l("Mobile phone"), validators=[Optional()])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(
+        _l("Client system"),
+        validators=[
+            DataRequired(message=_l("Name the system that will use the key.")),
+            Length(max=100, message=_l("Keep it under 100 characters.")),
+        ],
+    )
+    level = SelectField(
+        _l("Covers"),
+        choices=[
+            SelectChoice("compound", _l("One compound")),
+            SelectChoice("community", _l("A community's compounds")),
+            SelectChoice("sub_district", _l("A sub-district's compounds")),
+        ],
+    )
+    scope = StringField(
+        _l("Code of the compound, community or sub-district"),
+        validators=[DataRequired(message=_l("Enter the code.")), Length(max=32)],
+    )
+    may_read = BooleanField(_l("May read cases"), default=True)
+    may_file = BooleanField(_l("May file cases"))

@@ -1,6 +1,15 @@
 """Administrators add people to a compound's parties and change anyone's roles."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -10,11 +19,12 @@ from portal import labels
 from portal.accounts import service
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import COMPOUND_ROLES, PARTY, SCOPE, Role, Scope
-from portal.admin.forms import EnrolForm, FindPersonForm, GrantForm
+from portal.admin.forms import ApiKeyForm, EnrolForm, FindPersonForm, GrantForm
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.notifications.models import OutboxMessage, OutboxState
+from portal.open311 import keys
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import guard, is_admin
@@ -157,3 +167,50 @@ def outbox():
         select(func.count(OutboxMessage.id)).where(OutboxMessage.state == OutboxState.PENDING)
     )
     return render_template("admin/outbox.html", dead=dead, waiting=waiting)
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@guard(is_admin)
+def api_keys():
+    """Keys of the client systems that use the Open311 API; a new key is shown once, here."""
+    form = ApiKeyForm()
+    issued = None
+    if form.validate_on_submit():
+        scope = org.scope_by_code(form.level.data, form.scope.data)
+        if scope is None:
+            form.scope.errors.append(_("No place with this code at this level."))
+        elif not (form.may_read.data or form.may_file.data):
+            form.may_read.errors.append(_("Give the key at least one right."))
+        else:
+            issued = keys.issue(
+                form.name.data,
+                scope,
+                may_read=form.may_read.data,
+                may_file=form.may_file.data,
+                by=current_user,
+            )
+            form = ApiKeyForm(formdata=None)
+    status = 422 if request.method == "POST" and issued is None else 200
+    response = make_response(
+        render_template(
+            "admin/api_keys.html",
+            form=form,
+            issued=issued,
+            api_keys=keys.everyone(),
+            confirm=ConfirmForm(),
+        ),
+        status,
+    )
+    # The new key is on this page once: no copy in any cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/api-keys/<int:key_id>/revoke", methods=["POST"])
+@guard(is_admin)
+def revoke_api_key(key_id):
+    key = keys.by_id(key_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        keys.revoke(key)
+        flash(_("The key of %(name)s no longer works.", name=key.name), "success")
+    return redirect(url_for("admin.api_keys"))

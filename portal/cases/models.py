@@ -43,6 +43,9 @@ class Case(Model):
     __table_args__ = (
         Index("ix_case_compound_state_due", "compound_id", "state", "due_at"),
         Index("ix_case_state_due", "state", "due_at"),  # the sweep looks across compounds
+        # The Open311 API pages a compound's cases by when they were filed: the ids of a page
+        # come from this index alone, for any number of compounds.
+        Index("ix_case_compound_created", "compound_id", "created_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # <compound-code>-<yyyymmdd>-<nnnn>: printed on receipts, spoken on the phone; never reused.

@@ -172,8 +172,11 @@ def file_case(
     contact_phone: str,
     processed_photos=(),
     by: Person | None = None,
+    channel: str | None = None,
 ) -> tuple[Case, str | None]:
-    """A new case. Returns it and, for a visitor, the private follow-up key (shown once)."""
+    """A new case. Returns it and, for a visitor, the private follow-up key (shown once).
+
+    `channel` names the client system a case came through (the Open311 API), for the record."""
     if building.compound_id != compound.id:
         raise Invalid(_l("Choose a building of this compound."))
     on_behalf = False
@@ -218,7 +221,10 @@ def file_case(
     )
     db.session.add(case)
     db.session.flush()
-    event = _event(case, by, role, EventKind.FILE, body=None, to_state=INITIAL, on_behalf=on_behalf)
+    via = {"via": channel} if channel else {}
+    event = _event(
+        case, by, role, EventKind.FILE, body=None, to_state=INITIAL, on_behalf=on_behalf, **via
+    )
     _attach(case, event, processed_photos, by)
     db.session.commit()
     return case, key

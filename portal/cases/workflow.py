@@ -25,6 +25,9 @@ class State(enum.StrEnum):
 INITIAL = State.FILED
 OPEN_STATES = frozenset({State.FILED, State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING})
 FINISHED_STATES = frozenset({State.CLOSED, State.REJECTED, State.MERGED, State.WITHDRAWN})
+# The work is over: resolved (waiting for the resident's word) or finished. What a city
+# platform calls "closed" (Open311); a reopened case is open again.
+WORK_DONE = FINISHED_STATES | {State.RESOLVED}
 # The states whose deadline counts: open, except while the case waits on a consultation
 # (DESIGN.md section 3: the clock pauses then). Queues, the sweep and the case page read this.
 CLOCK_RUNS = OPEN_STATES - {State.CONSULTING}

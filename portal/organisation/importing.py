@@ -30,7 +30,15 @@ REQUIRED = (
     "compound_name",
     "building_code",
 )
-OPTIONAL = ("building_name", "branch_name", "property_name", "residents_name")
+OPTIONAL = (
+    "building_name",
+    "branch_name",
+    "property_name",
+    "residents_name",
+    # Where the compound is, in WGS84 degrees: both or neither, the same on all its lines.
+    "latitude",
+    "longitude",
+)
 CODE = re.compile(CODE_PATTERN)
 BUILDING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 
@@ -56,8 +64,20 @@ def _party_names(rows) -> dict[tuple[str, str], str]:
     return names
 
 
+def _coordinates(row) -> tuple[float, float] | None:
+    """The compound's position a line gives, or None; raises ValueError when it is not one."""
+    lat, long = row.get("latitude"), row.get("longitude")
+    if not lat and not long:
+        return None
+    position = float(lat or "x"), float(long or "x")
+    if not (-90 <= position[0] <= 90 and -180 <= position[1] <= 180):
+        raise ValueError(position)
+    return position
+
+
 def _check(rows, party_names):
     problems = []
+    positions: dict[str, tuple[float, float]] = {}
     seen: dict[tuple[str, str], tuple[str, str | None]] = {}  # (level, code) → (name, parent code)
 
     def same_as_before(line, level, code, name, parent):
@@ -121,6 +141,23 @@ def _check(rows, party_names):
         same_as_before(
             line, "compound", row["compound_code"], row["compound_name"], row["community_code"]
         )
+        try:
+            position = _coordinates(row)
+        except ValueError:
+            problems.append(
+                (line, _l("latitude and longitude: give both, in degrees (WGS84), or neither"))
+            )
+        else:
+            if position and positions.setdefault(row["compound_code"], position) != position:
+                problems.append(
+                    (
+                        line,
+                        _l(
+                            "compound %(code)s: latitude and longitude differ from an earlier line",
+                            code=row["compound_code"],
+                        ),
+                    )
+                )
         if ("building", f"{row['compound_code']}/{row['building_code']}") in seen:
             problems.append(
                 (
@@ -212,12 +249,14 @@ def import_org(raw: bytes) -> dict[str, int]:
                 sub_district_id=sub.id,
             )
             db.session.flush()
+            position = _coordinates(row)
             compound = _upsert(
                 Compound,
                 row["compound_code"],
                 changes,
                 name=row["compound_name"],
                 community_id=community.id,
+                **({"latitude": position[0], "longitude": position[1]} if position else {}),
             )
             db.session.flush()
             _ensure_parties(compound, party_names, changes)

@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import Model, enum_type
@@ -46,6 +46,10 @@ class Compound(Model):
     name: Mapped[str] = mapped_column(String(100))
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     community: Mapped[Community] = relationship(back_populates="compounds")
+    # Where the compound is (WGS84), when the organisation file gives it: the Open311 API
+    # reports it as the place of the compound's cases.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="compound", order_by="Building.sort_key"
     )

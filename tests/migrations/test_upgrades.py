@@ -4,8 +4,9 @@ after the upgrade to its revision reads them back (`check_upgrade`): every row i
 with the same values, and the columns the revision adds read as their defaults. On SQLite and,
 with TEST_DATABASE_URL, on PostgreSQL.
 
-No revision so far changes data: each one adds tables, and 53cc2678d302 and da658a649f98 add
-columns to tables that already hold rows (`case`, `person`), with a server default or NULL. So
+No revision so far changes data: each one adds tables, and 53cc2678d302, da658a649f98 and
+1e325e52a5aa add columns to tables that already hold rows (`case`, `person`, `compound`), with a
+server default or NULL. So
 the testers check that nothing is lost and the new columns are filled in. A revision that moves
 or rewrites data must bring a tester that checks exactly that; a revision without a tester
 fails test_every_revision_after_the_first_has_an_upgrade_tester."""
@@ -334,9 +335,26 @@ class FeedbackAndNotifications(UpgradeTester):
         assert all(rows(conn, t) == [] for t in self.new_tables(conn))
 
 
+class ApiKeysAndCoordinates(UpgradeTester):
+    revision = "1e325e52a5aa"
+    load_data = FeedbackAndNotifications.load_data  # every table there is, with rows
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        # Compounds imported before have no coordinates: the API leaves lat/long out.
+        assert [(c["latitude"], c["longitude"]) for c in rows(conn, "compound")] == [(None, None)]
+        assert self.new_tables(conn) == {"api_key"}
+        assert rows(conn, "api_key") == []
+
+
 TESTERS = {
     tester.revision: tester
-    for tester in (CasesArrive, ConsultationsAndEscalation, FeedbackAndNotifications)
+    for tester in (
+        CasesArrive,
+        ConsultationsAndEscalation,
+        FeedbackAndNotifications,
+        ApiKeysAndCoordinates,
+    )
 }
 
 

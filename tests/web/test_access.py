@@ -5,7 +5,7 @@ import pytest
 from portal.accounts.roles import Role
 from portal.cases import service
 from portal.cases.categories import Category
-from portal.permissions import CASE, OPEN_WITHOUT_SIGN_IN, PUBLIC
+from portal.permissions import API_KEY, CASE, OPEN_WITHOUT_SIGN_IN, PUBLIC
 from portal.web import PUBLIC_ENDPOINTS
 from tests import factories
 from tests.conftest import sign_in
@@ -31,8 +31,14 @@ def _declared(app, access) -> set[str]:
 
 
 def test_only_what_anyone_may_open_is_public(app):
-    # Filing, sign-in and sign-up, the language switch, the privacy notice, health.
+    # Filing, sign-in and sign-up, the language switch, the privacy notice, health; the
+    # Open311 discovery and services (what may be filed, not what was), and the photos behind
+    # a key's signed addresses.
     assert _declared(app, PUBLIC) == {
+        "open311.discovery",
+        "open311.services",
+        "open311.service_definition",
+        "open311.media",
         "web.index",
         "web.language",
         "accounts.login",
@@ -41,6 +47,16 @@ def test_only_what_anyone_may_open_is_public(app):
         "accounts.signup",
         "cases.report",
         "health.healthz",
+    }
+
+
+def test_cases_through_the_api_are_guarded_by_the_api_key(app):
+    # The view checks the key (403) and its scope (404); a session counts for nothing there.
+    assert _declared(app, API_KEY) == {
+        "open311.requests_list",
+        "open311.request_one",
+        "open311.token",
+        "open311.file_request",
     }
 
 
