@@ -193,3 +193,39 @@ def api_key_revoke_command(key_id):
         raise click.UsageError(_("No key with this number."))
     keys.revoke(key)
     click.echo(_("The key of %(name)s no longer works.", name=key.name))
+
+
+@portal_cli.command("city")
+@click.option("--compounds", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--cases", type=click.IntRange(min=0), required=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@with_appcontext
+@_localised
+def city_command(compounds, cases, seed):
+    """Build a synthetic city for benchmarks, with a share of its cases in the demo world."""
+    from portal import city
+    from portal.errors import ServiceError
+
+    with click.progressbar(length=cases, label=_("Building the city")) as bar:
+        try:
+            built = city.build(compounds, cases, seed, progress=bar.update)
+        except ServiceError as error:
+            raise click.UsageError(str(error.message)) from None
+    rows = built["rows"]
+    click.echo(
+        _(
+            "Built %(compounds)d compounds, %(people)d people, %(cases)d cases (%(demo)d of them "
+            "in %(code)s), %(events)d events, %(feedback)d feedback, %(consultations)d "
+            "consultations, %(photos)d photos in %(seconds)s s.",
+            compounds=rows.get("compound", 0),
+            people=rows.get("person", 0),
+            cases=rows.get("case", 0),
+            demo=built["demo_cases"],
+            code=built["demo_compound"],
+            events=rows.get("case_event", 0),
+            feedback=rows.get("feedback", 0),
+            consultations=rows.get("consultation", 0),
+            photos=rows.get("photo", 0),
+            seconds=f"{built['seconds']:.1f}",
+        )
+    )
