@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -60,6 +61,38 @@ def by_id(key_id: int) -> ApiKey | None:
     return db.session.get(ApiKey, key_id)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """What a call needs of its key, read in one plain statement: the rate limit's commit
+    leaves it as it is (an ORM row would be read again after it), and no scope is joined."""
+
+    id: int
+    name: str
+    compound_id: int | None
+    community_id: int | None
+    sub_district_id: int | None
+    may_read: bool
+    may_file: bool
+
+
+def caller(plain: str | None) -> Caller | None:
+    """The active key given, as a Caller, or None (unknown, revoked or empty alike)."""
+    if not plain:
+        return None
+    found = db.session.execute(
+        select(
+            ApiKey.id,
+            ApiKey.name,
+            ApiKey.compound_id,
+            ApiKey.community_id,
+            ApiKey.sub_district_id,
+            ApiKey.may_read,
+            ApiKey.may_file,
+        ).where(ApiKey.key_hash == _hash(plain), ApiKey.revoked_at.is_(None))
+    ).first()
+    return Caller(*found) if found else None
+
+
 def find(plain: str | None) -> ApiKey | None:
     """The active key given, or None (unknown, revoked or empty alike)."""
     if not plain:
@@ -68,7 +101,7 @@ def find(plain: str | None) -> ApiKey | None:
     return key if key is not None and key.active else None
 
 
-def spend(key: ApiKey) -> int | None:
+def spend(key: ApiKey | Caller) -> int | None:
     """Counts one call against the key's limit and notes when it was last used, in one
     statement that holds across workers. Returns None when the call may go ahead, or the
     seconds until the next window when the limit is reached."""
@@ -91,7 +124,7 @@ def spend(key: ApiKey) -> int | None:
     return None
 
 
-def compound_ids(key: ApiKey):
+def compound_ids(key: ApiKey | Caller):
     """The compounds a key covers, as a subquery for `Case.compound_id.in_(…)`."""
     if key.compound_id is not None:
         return select(Compound.id).where(Compound.id == key.compound_id)
@@ -104,7 +137,7 @@ def compound_ids(key: ApiKey):
     )
 
 
-def covers(key: ApiKey, compound: Compound) -> bool:
+def covers(key: ApiKey | Caller, compound: Compound) -> bool:
     if key.compound_id is not None:
         return compound.id == key.compound_id
     if key.community_id is not None:

@@ -13,7 +13,6 @@ from portal.cases.models import Case, CaseEvent, Photo
 from portal.cases.workflow import State
 from portal.extensions import db
 from portal.open311 import keys
-from portal.open311.models import ApiKey
 from portal.organisation.models import Building, Compound, Party, PartyKind
 
 # Events the resident wrote themself: never a status note (they may carry their own details).
@@ -88,7 +87,7 @@ def _select():
     )
 
 
-def requests(key: ApiKey, filters: Filters) -> list[Row]:
+def requests(key: keys.Caller, filters: Filters) -> list[Row]:
     """The cases in the key's scope that match, newest first.
 
     The page's ids are chosen first, from the index on (compound, filing time, id) alone, and

@@ -10,6 +10,7 @@ from portal.cases.categories import Category, rule_for
 from portal.cases.workflow import WORK_DONE, State
 from portal.labels import label
 from portal.open311.formats import w3c
+from portal.open311.keys import Caller
 from portal.open311.models import ApiKey
 from portal.open311.queries import Row
 from portal.organisation.models import Compound
@@ -119,7 +120,7 @@ def _media_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="open311-media")
 
 
-def media_token(photo_id: int, key: ApiKey) -> str:
+def media_token(photo_id: int, key: ApiKey | Caller) -> str:
     """A photo's address for one key: it works for a day, and not once the key is revoked."""
     return _media_signer().dumps([photo_id, key.id])
 
@@ -149,7 +150,7 @@ def status_notes(row: Row, named: dict) -> str:
     return _("%(state)s: %(note)s", state=state, note=row.note)
 
 
-def service_request(row: Row, key: ApiKey, named: dict) -> dict:
+def service_request(row: Row, key: ApiKey | Caller, named: dict) -> dict:
     def clean(text):
         return redact(text, names=(row.contact_name,), phones=(row.contact_phone,))
 

@@ -16,7 +16,6 @@ from portal.cases.workflow import WORK_DONE, State
 from portal.clock import LOCAL_ZONE, now
 from portal.extensions import csrf
 from portal.open311 import filing, formats, keys, queries, records
-from portal.open311.models import ApiKey
 from portal.organisation import queries as org
 from portal.organisation.models import Compound
 from portal.permissions import guarded_by_api_key, public
@@ -80,8 +79,8 @@ def _api_key() -> str:
     return formats.clean(request.headers.get("X-Api-Key", "")) or _value("api_key")
 
 
-def _key(*, files: bool = False) -> ApiKey:
-    key = keys.find(_api_key())
+def _key(*, files: bool = False) -> keys.Caller:
+    key = keys.caller(_api_key())
     if key is None:
         raise ApiError(403, _("api_key is missing or not valid."))
     if files and not key.may_file:
@@ -105,13 +104,13 @@ def _compound(code: str) -> Compound:
     return compound
 
 
-def _jurisdiction(key: ApiKey) -> Compound | None:
+def _jurisdiction(key: keys.Caller) -> Compound | None:
     """The compound jurisdiction_id names within the key's scope (404 outside it), or None."""
     code = _value("jurisdiction_id")
     if not code:
         return None
-    compound = org.scope_by_code("compound", code)
-    if compound is None or not keys.covers(key, compound):
+    compound = _compound(code)
+    if not keys.covers(key, compound):
         raise ApiError(404, _("jurisdiction_id %(code)s was not found.", code=code))
     return compound
 
@@ -207,7 +206,7 @@ def _window(start: datetime | None, end: datetime | None) -> tuple[datetime, dat
     return end - WINDOW, end
 
 
-def _filters(key: ApiKey) -> queries.Filters:
+def _filters(key: keys.Caller) -> queries.Filters:
     numbers = _listed("service_request_id")
     if numbers:
         # The specification: service_request_id overrides all other arguments.
@@ -253,7 +252,7 @@ def _filters(key: ApiKey) -> queries.Filters:
     )
 
 
-def _documents(key: ApiKey, rows):
+def _documents(key: keys.Caller, rows):
     named = records.names()
     return [records.service_request(row, key, named) for row in rows]
 
@@ -303,8 +302,7 @@ def file_request(fmt):
             raise ApiError(
                 400, _("jurisdiction_id is required: this api_key covers several compounds.")
             )
-        compound = key.compound
-    assert compound is not None
+        [compound] = org.compounds_by_ids([key.compound_id])
     code = _value("service_code")
     if not code:
         raise ApiError(400, _("service_code is required."))

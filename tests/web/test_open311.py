@@ -9,7 +9,7 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
-from portal import clock
+from portal import clock, demo
 from portal.accounts.roles import Role
 from portal.cases import service
 from portal.cases.models import Case, CaseEvent, Photo
@@ -17,10 +17,13 @@ from portal.cases.photos import process
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.open311 import keys
-from portal.organisation.models import PartyKind
+from portal.open311.records import media_token
+from portal.organisation.models import Compound, PartyKind
 from tests import factories
 from tests.conftest import texts
 from tests.web.test_case_flow import jpeg
+from tests.web.test_case_queries import counted
+from tests.web.test_imports import ORG_HEADER, run, write
 
 FORMATS = ("xml", "json")
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
@@ -424,8 +427,6 @@ def test_a_key_reads_only_the_cases_of_its_own_scope(client, world, key):
 
 def test_no_answer_carries_a_reporters_name_or_phone_or_an_internal_note(client, app):
     """Over every case of the demo world, in both formats, one by one and in lists."""
-    from portal import demo
-
     app.config["OPEN311_CALLS_PER_MINUTE"] = 10_000
     g.pop("_flask_babel", None)
     demo.build()
@@ -502,8 +503,6 @@ def test_only_public_photos_are_shown_and_their_address_ends_with_the_key(
     response.close()
 
     another = keys.issue("另一系统", world.czy, may_read=True, may_file=False)
-    from portal.open311.records import media_token
-
     with client.application.test_request_context():
         outside = media_token(public_photo.id, another[0])
         hidden = media_token(internal_photo.id, keys.find(key))
@@ -570,8 +569,6 @@ def test_lists_come_in_pages_newest_first_within_the_window(client, world, key):
 
 
 def test_the_statements_for_a_page_do_not_grow_with_the_cases(client, world, key):
-    from tests.web.test_case_queries import counted
-
     people = factories.cast(world, "secretary", "fitter")
 
     def statements():
@@ -662,8 +659,6 @@ def test_keys_are_issued_listed_and_revoked_on_the_command_line(app, world):
 def test_compound_coordinates_come_from_the_organisation_file_and_go_out_as_lat_long(
     app, client, tmp_path
 ):
-    from tests.web.test_imports import ORG_HEADER, run, write
-
     good = write(
         tmp_path,
         "org.csv",
@@ -689,8 +684,6 @@ def test_compound_coordinates_come_from_the_organisation_file_and_go_out_as_lat_
     assert "第 2 行：latitude 与 longitude：须同时填写" in result.output
     assert "第 3 行" not in result.output
     assert "第 4 行：小区 ymn：经纬度与前面的行不一致" in result.output
-    from portal.organisation.models import Compound
-
     compound = db.session.scalars(select(Compound)).one()
     plain = keys.issue("12345热线", compound, may_read=True, may_file=True)[1]
     post(client, "json", plain, **filing(building="1"))
