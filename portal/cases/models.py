@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
@@ -38,11 +38,30 @@ class Closure(enum.StrEnum):
     NO_FEEDBACK = "no_feedback"
 
 
+# A case whose current deadline nobody has been reminded of yet (see the sweep).
+UNREMINDED = "due_at IS NOT NULL AND (reminded_for IS NULL OR reminded_for <> due_at)"
+
+
 class Case(Model):
     __tablename__ = "case"
     __table_args__ = (
-        Index("ix_case_compound_state_due", "compound_id", "state", "due_at"),
-        Index("ix_case_state_due", "state", "due_at"),  # the sweep looks across compounds
+        # Queue order is read as one ordered range per state (cases.queries.page): the id
+        # breaks ties in the index itself, so no page sorts more rows than it shows.
+        Index("ix_case_compound_state_due", "compound_id", "state", "due_at", "id"),
+        Index("ix_case_assignee_state_due", "assignee_id", "state", "due_at", "id"),
+        # The sweep looks across compounds; each of its look-ups reads only what it acts on:
+        # deadlines not yet reminded of (a partial index: once reminded, a case leaves it),
+        # escalation by level, and the resolved cases by feedback deadline.
+        Index(
+            "ix_case_state_due_unreminded",
+            "state",
+            "due_at",
+            sqlite_where=text(UNREMINDED),
+            postgresql_where=text(UNREMINDED),
+        ),
+        Index("ix_case_state_level_due", "state", "escalation_level", "due_at"),
+        Index("ix_case_state_level_escalated", "state", "escalation_level", "escalated_at"),
+        Index("ix_case_state_feedback_due", "state", "feedback_due_at"),
         # The Open311 API pages a compound's cases by when they were filed: the ids of a page
         # come from this index alone, for any number of compounds.
         Index("ix_case_compound_created", "compound_id", "created_at", "id"),
@@ -71,13 +90,14 @@ class Case(Model):
     needs_consultation: Mapped[bool] = mapped_column(default=False)
     responsibility: Mapped[Responsibility | None] = mapped_column(enum_type(Responsibility))
     referred_to: Mapped[str | None] = mapped_column(String(200))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # Indexed: deleting or anonymising a case checks who was merged into it.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
     # Closure: when the resident's feedback is due, when and how the case closed, and how
     # often it reopened.
-    feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closure: Mapped[Closure | None] = mapped_column(enum_type(Closure, 20))
     reopen_count: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, literal, select, tuple_
+from sqlalchemy import Select, and_, func, literal, select, tuple_, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +19,14 @@ from portal.extensions import db
 
 PAGE = 25
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A list of cases for page() and count(): its statement, and the states it can hold."""
+
+    statement: Select
+    states: frozenset[State] = frozenset(State)
 
 
 def _values(states) -> list[str]:
@@ -41,25 +49,16 @@ def case_by_number(number: str) -> Case | None:
     )
 
 
-def _bucket(moment):
-    """0: awaiting triage or overdue, 1: other open cases, 2: awaiting feedback, 3: finished."""
-    return when(
-        (
-            and_(
-                Case.state.in_(_values(CLOCK_RUNS)),
-                Case.due_at < literal(moment, UTCDateTime()),
-            ),
-            0,
-        ),
-        (Case.state.in_(_values(states_allowing(Action.ACCEPT))), 0),
-        (Case.state.in_(_values(OPEN_STATES)), 1),
-        (Case.state.in_(_values(states_allowing(Action.CLOSE_SOLVED))), 2),
-        else_=3,
-    )
-
-
-def _due():
-    return func.coalesce(Case.due_at, literal(FAR_FUTURE, UTCDateTime()))
+def bucket_of(state: State, overdue: bool) -> int:
+    """Where a case stands in queue order: 0 awaiting triage or overdue, 1 other open cases,
+    2 awaiting feedback, 3 finished."""
+    if (state in CLOCK_RUNS and overdue) or state in states_allowing(Action.ACCEPT):
+        return 0
+    if state in OPEN_STATES:
+        return 1
+    if state in states_allowing(Action.CLOSE_SOLVED):
+        return 2
+    return 3
 
 
 def _encode(bucket, due, case_id) -> str:
@@ -75,31 +74,99 @@ def _decode(cursor: str):
         return None
 
 
-def page(statement, after: str | None, moment) -> tuple[list[Case], str | None]:
+def _open_bucket(states, at):
+    """The bucket of an open case, in SQL (bucket_of's rule)."""
+    whens = []
+    for state in sorted(states, key=lambda s: s.value):
+        late, on_time = bucket_of(state, True), bucket_of(state, False)
+        if state in CLOCK_RUNS and late != on_time:
+            whens.append((and_(Case.state == state, Case.due_at < at), late))
+        whens.append((Case.state == state, on_time))
+    return when(*whens, else_=1)
+
+
+def _runs(statement, states, cursor, moment):
+    """The page's candidates, each run in queue order, after the cursor and cut to a page.
+
+    Open cases are one run ordered by their bucket: they are few whatever the history (a
+    compound's or a person's current work), so reading all of them costs little. Cases that
+    are finished or awaiting feedback pile up month after month: each such state is read as an
+    ordered index range of `(compound_id | assignee_id, state, due_at, id)`, with and without a
+    deadline, so a later page reads no more of them than it shows (a CASE or coalesce() in the
+    order would make the database sort every one)."""
+    at = literal(moment, UTCDateTime())
+    narrowed = [statement.whereclause] if statement.whereclause is not None else []
+    open_states = states & OPEN_STATES
+    if open_states and not (cursor and cursor[0] > 1):
+        bucket = _open_bucket(open_states, at)
+        due = func.coalesce(Case.due_at, literal(FAR_FUTURE, UTCDateTime()))
+        run = select(Case.id, bucket.label("bucket"), Case.due_at.label("due")).where(
+            *narrowed, Case.state.in_(_values(open_states))
+        )
+        if cursor:
+            run = run.where(
+                tuple_(bucket, due, Case.id)
+                > tuple_(literal(cursor[0]), literal(cursor[1], UTCDateTime()), literal(cursor[2]))
+            )
+        yield run.order_by(bucket, due, Case.id).limit(PAGE + 1).subquery()
+    for state in sorted(states - OPEN_STATES, key=lambda s: s.value):
+        bucket_here = bucket_of(state, False)
+        if cursor and bucket_here < cursor[0]:
+            continue
+        for with_due in (True, False):
+            run = select(Case.id, literal(bucket_here).label("bucket"), Case.due_at.label("due"))
+            run = run.where(
+                *narrowed,
+                Case.state == state,
+                Case.due_at.is_not(None) if with_due else Case.due_at.is_(None),
+            )
+            if cursor and bucket_here == cursor[0]:
+                after_due, after_id = cursor[1], cursor[2]
+                if with_due:
+                    run = run.where(
+                        tuple_(Case.due_at, Case.id)
+                        > tuple_(literal(after_due, UTCDateTime()), literal(after_id))
+                    )
+                elif after_due >= FAR_FUTURE:  # the cursor is among the cases without one
+                    run = run.where(Case.id > after_id)
+            yield run.order_by(Case.due_at, Case.id).limit(PAGE + 1).subquery()
+
+
+def page(listing: Listing, after: str | None, moment) -> tuple[list[Case], str | None]:
     """One page of cases in queue order and the cursor of the next page (or None)."""
-    bucket, due = _bucket(moment), _due()
-    statement = statement.add_columns(bucket.label("bucket"))
     cursor = _decode(after) if after else None
-    if cursor:
-        statement = statement.where(
-            tuple_(bucket, due, Case.id)
-            > tuple_(literal(cursor[0]), literal(cursor[1], UTCDateTime()), literal(cursor[2]))
+    runs = [select(run) for run in _runs(listing.statement, listing.states, cursor, moment)]
+    if not runs:
+        return [], None
+    ordered = union_all(*runs).subquery()
+    rows = db.session.execute(
+        select(ordered.c.id, ordered.c.bucket, ordered.c.due)
+        .order_by(
+            ordered.c.bucket,
+            ordered.c.due.is_(None),
+            ordered.c.due,
+            ordered.c.id,
         )
-    statement = (
-        statement.order_by(bucket, due, Case.id)
         .limit(PAGE + 1)
-        .options(
-            selectinload(Case.building),
-            selectinload(Case.assignee).selectinload(Person.memberships),
-            selectinload(Case.compound),
+    ).all()
+    shown = [row.id for row in rows[:PAGE]]
+    loaded = {
+        case.id: case
+        for case in db.session.scalars(
+            select(Case)
+            .where(Case.id.in_(shown))
+            .options(
+                selectinload(Case.building),
+                selectinload(Case.assignee).selectinload(Person.memberships),
+                selectinload(Case.compound),
+            )
         )
-    )
-    rows = db.session.execute(statement).all()
-    cases = [row[0] for row in rows[:PAGE]]
+    }
+    cases = [loaded[case_id] for case_id in shown]
     following = None
     if len(rows) > PAGE:
-        last_case, last_bucket = rows[PAGE - 1][0], rows[PAGE - 1][1]
-        following = _encode(last_bucket, last_case.due_at or FAR_FUTURE, last_case.id)
+        last = rows[PAGE - 1]
+        following = _encode(last.bucket, last.due or FAR_FUTURE, last.id)
     return cases, following
 
 
@@ -115,14 +182,19 @@ class QueueFilters:
     overdue: bool = False
 
 
-def in_queue(compound, filters: QueueFilters, moment):
-    """The statement of a compound's cases narrowed by `filters` (for page() and counting)."""
+def in_queue(compound, filters: QueueFilters, moment) -> Listing:
+    """A compound's cases narrowed by `filters`."""
     statement = select(Case).where(Case.compound_id == compound.id)
+    states = frozenset(State)
     state = filters.state or "open"
     if state == "open":
-        statement = statement.where(Case.state.in_(_values(OPEN_STATES)))
+        states = OPEN_STATES
     elif state in {s.value for s in State}:
-        statement = statement.where(Case.state == state)
+        states = frozenset({State(state)})
+    if filters.overdue:
+        states = states & CLOCK_RUNS
+    if states != frozenset(State):
+        statement = statement.where(Case.state.in_(_values(states)))
     if filters.category in {c.value for c in Category}:
         statement = statement.where(Case.category == filters.category)
     if filters.building and filters.building.isdigit():
@@ -134,22 +206,21 @@ def in_queue(compound, filters: QueueFilters, moment):
     if filters.urgent:
         statement = statement.where(Case.urgent.is_(True))
     if filters.overdue:
-        statement = statement.where(
-            Case.due_at < literal(moment, UTCDateTime()), Case.state.in_(_values(CLOCK_RUNS))
-        )
-    return statement
+        statement = statement.where(Case.due_at < literal(moment, UTCDateTime()))
+    return Listing(statement, states)
 
 
-def count(statement) -> int:
-    return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+def count(listing: Listing) -> int:
+    subquery = listing.statement.with_only_columns(Case.id).subquery()
+    return db.session.scalar(select(func.count()).select_from(subquery)) or 0
 
 
-def assigned_to(person, show_all: bool = False):
-    """The statement of the cases assigned to a person: open ones, or all."""
+def assigned_to(person, show_all: bool = False) -> Listing:
+    """The cases assigned to a person: open ones, or all."""
     statement = select(Case).where(Case.assignee_id == person.id)
-    if not show_all:
-        statement = statement.where(Case.state.in_(_values(OPEN_STATES)))
-    return statement
+    if show_all:
+        return Listing(statement)
+    return Listing(statement.where(Case.state.in_(_values(OPEN_STATES))), OPEN_STATES)
 
 
 def reported_by(person, limit=50):

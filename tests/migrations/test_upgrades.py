@@ -6,7 +6,7 @@ with TEST_DATABASE_URL, on PostgreSQL.
 
 No revision so far changes data: each one adds tables, and 53cc2678d302, da658a649f98 and
 1e325e52a5aa add columns to tables that already hold rows (`case`, `person`, `compound`), with a
-server default or NULL. So
+server default or NULL; 84110a83bb92 only changes indexes. So
 the testers check that nothing is lost and the new columns are filled in. A revision that moves
 or rewrites data must bring a tester that checks exactly that; a revision without a tester
 fails test_every_revision_after_the_first_has_an_upgrade_tester."""
@@ -347,6 +347,20 @@ class ApiKeysAndCoordinates(UpgradeTester):
         assert rows(conn, "api_key") == []
 
 
+class IndexesThatMatchTheLookUps(UpgradeTester):
+    revision = "84110a83bb92"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == set()
+        indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("case")}
+        assert indexes["ix_case_compound_state_due"] == ["compound_id", "state", "due_at", "id"]
+        assert indexes["ix_case_assignee_state_due"] == ["assignee_id", "state", "due_at", "id"]
+        assert indexes["ix_case_merged_into_id"] == ["merged_into_id"]
+        assert {"ix_case_state_due", "ix_case_assignee_id"}.isdisjoint(indexes)
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -354,6 +368,7 @@ TESTERS = {
         ConsultationsAndEscalation,
         FeedbackAndNotifications,
         ApiKeysAndCoordinates,
+        IndexesThatMatchTheLookUps,
     )
 }
 

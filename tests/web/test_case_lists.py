@@ -10,9 +10,10 @@ from flask import g
 from sqlalchemy import func, select
 
 from portal.accounts.roles import Role
-from portal.cases import service
+from portal.cases import queries, service
 from portal.cases.categories import DEFAULT_RULES, Category
 from portal.cases.models import Case, CategoryRule, Priority
+from portal.cases.workflow import State
 from portal.clock import LOCAL_ZONE, fixed
 from portal.extensions import db
 from portal.organisation.models import PartyKind
@@ -196,6 +197,59 @@ def test_paging_through_finished_cases_with_no_deadline_misses_none(app, world, 
         second = client.get(more_link(first))  # the cursor sits on a case with no deadline
     assert row_ids(first) + row_ids(second) == waiting + finished
     assert more_link(second) is None
+
+
+def pages(client, address) -> list[list[str]]:
+    """The case numbers on every page, in order, following "more" links to the end."""
+    found: list[list[str]] = []
+    while address:
+        assert len(found) < 20, "the cursor does not move on"
+        response = client.get(address)
+        assert response.status_code == 200
+        linked = re.findall(r'href="/cases/([a-z]+-\d{8}-\d{4})"', response.get_data(as_text=True))
+        found.append(list(dict.fromkeys(linked)))
+        address = more_link(response)
+    return found
+
+
+@pytest.mark.parametrize("address", ["/c/ymn/cases?state=all", "/cases/mine?show=all"])
+def test_paging_through_every_state_and_deadline_gives_queue_order(app, world, crew, address):
+    """Queue order across pages: awaiting triage and overdue first, then the other open cases,
+    then those awaiting feedback, then the finished ones; by deadline (none last), then id."""
+    walk = [State.FILED, State.ACCEPTED, State.IN_PROGRESS, State.RESOLVED, State.CLOSED]
+    walk += [State.REJECTED, State.WITHDRAWN]
+    for n in range(63):
+        state = walk[n % len(walk)]
+        factories.case(
+            world,
+            state,
+            by=crew.reporter,
+            secretary=crew.secretary,
+            assignee=crew.fitter,
+            category=[Category.REPAIR, Category.GREENERY, Category.NOISE][n % 3],
+            urgent=n % 5 == 0,
+            at=T0 + timedelta(hours=7 * n),
+        )
+    moment = T0 + timedelta(days=12)
+    who = crew.secretary if address.startswith("/c/") else crew.fitter
+    with fixed(moment):
+        found = pages(signed_in(app, who), address)
+        overdue = {c.id: c.is_overdue for c in db.session.scalars(select(Case))}
+    everything = db.session.scalars(select(Case)).all()
+    if who is crew.fitter:
+        everything = [c for c in everything if c.assignee_id == crew.fitter.id]
+    expected = sorted(
+        everything,
+        key=lambda c: (
+            queries.bucket_of(c.state, overdue[c.id]),
+            c.due_at is None,
+            c.due_at or T0,
+            c.id,
+        ),
+    )
+    assert [len(p) for p in found][:-1] == [25] * (len(found) - 1)
+    assert [n for p in found for n in p] == [c.number for c in expected]
+    assert len({queries.bucket_of(c.state, overdue[c.id]) for c in expected}) >= 3
 
 
 def test_a_tampered_page_cursor_starts_from_the_top(app, world, crew):
