@@ -9,6 +9,8 @@ import json
 import re
 import socket
 import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -507,6 +509,7 @@ class Hook(BaseHTTPRequestHandler):
         self.server.calls.append(
             SimpleNamespace(path=self.path, headers=dict(self.headers), body=body)
         )
+        time.sleep(self.server.delay)  # a slow gateway, for the tests that want one
         self.send_response(self.server.status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -518,7 +521,7 @@ class Hook(BaseHTTPRequestHandler):
 @pytest.fixture
 def hook():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    server.calls, server.status = [], 200
+    server.calls, server.status, server.delay = [], 200, 0
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -622,3 +625,77 @@ class TestBothChannels:
             for p in calls_to(hook, team.reporter.phone)
             if case.number in p["text"] and "已办结" in p["text"]
         ]
+
+
+# -- two deliverers at once --------------------------------------------------------------------
+
+
+def deliver_twice_at_once(app) -> list:
+    """Two deliverers, each in its own thread, app context and session, starting together.
+    Returns what each deliver() returned (or the error it raised)."""
+    db.session.commit()  # nothing of the test's own transaction in the way
+    start = threading.Barrier(2, timeout=30)
+    results: list = [None, None]
+
+    def run(index):
+        with app.app_context():
+            try:
+                start.wait()
+                results[index] = deliver()
+            except Exception as error:
+                results[index] = repr(error)
+                start.abort()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a deliverer is stuck"
+    return results
+
+
+class TestTwoDeliverersAtOnce:
+    MESSAGES = 60
+
+    @pytest.fixture
+    def settings(self, hook):
+        hook.delay = 0.02  # 20 ms a message: both deliverers are still sending at the same time
+        return {"WEBHOOK_URL": hook_url(hook)}
+
+    def test_two_deliverers_at_once_send_every_message_exactly_once(
+        self, app, world, team, hook, database
+    ):
+        told = Notification(person_id=team.reporter.id, kind="file", params={}, link="")
+        db.session.add(told)
+        db.session.add_all(
+            OutboxMessage(
+                notification=told,
+                channel="webhook",
+                address=team.reporter.phone,
+                subject=f"第{n}条",
+                body=f"第{n}条消息",
+            )
+            for n in range(self.MESSAGES)
+        )
+        db.session.commit()
+        assert outbox_size() == self.MESSAGES
+
+        results = deliver_twice_at_once(app)
+        assert all(isinstance(r, dict) for r in results), results
+        assert sum(r["sent"] for r in results) == self.MESSAGES, results
+        assert sum(r["retried"] + r["dead"] for r in results) == 0, results
+
+        received = Counter(json.loads(call.body)["subject"] for call in hook.calls)
+        assert set(received) == {f"第{n}条" for n in range(self.MESSAGES)}
+        assert [s for s, times in received.items() if times > 1] == [], "sent more than once"
+
+        db.session.expire_all()
+        rows = db.session.scalars(select(OutboxMessage)).all()
+        assert {(m.state, m.attempts) for m in rows} == {(OutboxState.SENT, 1)}
+        if database.dialect == "postgresql":
+            # SKIP LOCKED: each takes a batch the other is not claiming, and both do work.
+            # (SQLite has one writer at a time; there the claims only keep the sends apart.)
+            assert all(r["sent"] > 0 for r in results), results
