@@ -5,17 +5,26 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import settings
 from portal.extensions import babel, csrf, db, login_manager, migrate
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# A checkout keeps the Alembic revisions beside the package; a wheel carries a copy inside it
+# (setup.py), so that an installed portal can `flask db upgrade` too.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+if not MIGRATIONS.is_dir():
+    MIGRATIONS = MIGRATIONS.parent.parent / "migrations"
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.jinja_env.add_extension("jinja2.ext.do")
     settings.load(app, overrides)
+    if app.config["PROXY_HOPS"]:
+        # The scheme, host and client address the TLS proxy saw, not the proxy's own.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)

@@ -1,8 +1,11 @@
 """Settings: laptop defaults first, then what the environment overrides."""
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # htmx is pinned: the address and its Subresource Integrity hash move together.
 HTMX_VERSION = "2.0.11"
@@ -10,6 +13,7 @@ HTMX_CDN_URL = f"https://unpkg.com/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
 LANGUAGES = ("zh_CN", "en")
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
 
 
 MISSING_KEY = (
@@ -39,6 +43,53 @@ def _secret_key(instance_path: str, local: bool) -> str | None:
     return path.read_text().strip()
 
 
+def base_url_problem(base_url: str) -> str | None:
+    """Why people elsewhere could not open links built on this address, or None if they can."""
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        return "it is not a well-formed address"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "it is not an http:// or https:// address"
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost"):
+        return "it names this machine"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None  # a domain name: whether it resolves is the DNS's business
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_unspecified:
+        return "it names this machine"
+    return None
+
+
+def public_base_url(config: Mapping) -> str | None:
+    """The address to print on posters, receipts and messages, or None while it would lead
+    nowhere: outside local runs a loopback (or malformed) PORTAL_BASE_URL is never handed out.
+    The one rule every printed or sent link follows; read at call time, so that a changed
+    BASE_URL counts at once."""
+    base_url = config["BASE_URL"]
+    if config.get("LOCAL_RUN") or base_url_problem(base_url) is None:
+        return base_url
+    return None
+
+
+def engine_options(database_url: str) -> dict:
+    """The connection pool of one worker process, and on PostgreSQL a statement timeout, so
+    that one runaway query cannot hold a worker (and a connection) for ever."""
+    options: dict = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        env = os.environ.get
+        options["pool_size"] = int(env("PORTAL_DB_POOL_SIZE", "5"))
+        options["max_overflow"] = int(env("PORTAL_DB_MAX_OVERFLOW", "5"))
+        timeout = int(env("PORTAL_DB_STATEMENT_TIMEOUT_MS", "30000"))
+        if timeout:
+            options["connect_args"] = {"options": f"-c statement_timeout={timeout}"}
+    return options
+
+
 def load(app, overrides: dict | None = None) -> None:
     """Fill app.config: defaults, then environment, then explicit overrides (tests)."""
     overrides = overrides or {}
@@ -55,7 +106,9 @@ def load(app, overrides: dict | None = None) -> None:
     htmx_url = os.environ.get("HTMX_URL") or HTMX_CDN_URL
     app.config.update(
         SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(database_url),
+        # Behind a TLS proxy: how many proxies set X-Forwarded-For/-Proto/-Host (ProxyFix).
+        PROXY_HOPS=int(os.environ.get("PORTAL_PROXY_HOPS", "0")),
         HTMX_URL=htmx_url,
         # The pinned hash fits the pinned file only; another URL brings its own (or none).
         HTMX_INTEGRITY=os.environ.get("HTMX_INTEGRITY")
@@ -91,7 +144,8 @@ def load(app, overrides: dict | None = None) -> None:
         ESCALATE_AFTER_HOURS=int(env("PORTAL_ESCALATE_AFTER_HOURS", "24")),
         ESCALATE_AGAIN_AFTER_HOURS=int(env("PORTAL_ESCALATE_AGAIN_AFTER_HOURS", "72")),
         # Notifications: in-app always; e-mail and webhook only when configured.
-        BASE_URL=env("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Links in receipts, posters and messages; see public_base_url() for when it is used.
+        BASE_URL=(env("PORTAL_BASE_URL") or LOCAL_BASE_URL).rstrip("/"),
         INBOX_POLL_SECONDS=int(env("PORTAL_INBOX_POLL_SECONDS", "30")),
         SMTP_HOST=env("PORTAL_SMTP_HOST", ""),
         SMTP_PORT=int(env("PORTAL_SMTP_PORT", "25")),
@@ -108,7 +162,21 @@ def load(app, overrides: dict | None = None) -> None:
         OPEN311_CONTACT=env("PORTAL_OPEN311_CONTACT", ""),
         OPEN311_KEY_SERVICE=env("PORTAL_OPEN311_KEY_SERVICE", ""),
     )
+    # Local runs (tests, debug, PORTAL_ENV=development) may hand out links to this machine.
+    app.config["LOCAL_RUN"] = local
     app.config.update(overrides)
+    if not local:
+        problem = base_url_problem(app.config["BASE_URL"])
+        if problem:
+            # Operators read this in the service's log, in English like every log line.
+            app.logger.warning(
+                "The portal's public address %r (PORTAL_BASE_URL, %s) will not do: %s. Until "
+                "PORTAL_BASE_URL is the address people reach the portal at, QR posters are "
+                "refused, and receipts, Open311 filings and notifications give no links to follow.",
+                app.config["BASE_URL"],
+                "set" if env("PORTAL_BASE_URL") else "unset",
+                problem,
+            )
     if "SECRET_KEY" not in overrides:
         app.config["SECRET_KEY"] = _secret_key(app.instance_path, local)
         if app.config["SECRET_KEY"] is None:

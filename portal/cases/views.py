@@ -58,6 +58,7 @@ from portal.labels import label
 from portal.organisation import queries as org
 from portal.organisation.models import Community, PartyKind
 from portal.permissions import guard, guarded_by_case, public, signed_in
+from portal.settings import public_base_url
 from portal.web import (
     compound_or_404,
     htmx_target,
@@ -154,13 +155,17 @@ def report(code):
 def receipt(number):
     case, _found = _load(number)
     key = session.get("receipt_keys", {}).get(number)
-    # Printed and handed on: built from BASE_URL, not from whatever host a proxy passed on.
+    # Printed and handed on: built from BASE_URL, not from whatever host a proxy passed on, and
+    # withheld (the receipt says so) while BASE_URL would lead nowhere.
+    base_url = public_base_url(current_app.config)
     follow = (
-        current_app.config["BASE_URL"] + url_for("cases.detail", number=number, key=key)
-        if key
+        base_url + url_for("cases.detail", number=number, key=key)
+        if key and base_url is not None
         else None
     )
-    return render_template("cases/receipt.html", case=case, follow=follow)
+    return render_template(
+        "cases/receipt.html", case=case, follow=follow, follow_withheld=bool(key) and not follow
+    )
 
 
 # -- loading and showing a case -----------------------------------------------------------
@@ -640,8 +645,22 @@ def poster(code):
         if building is None:
             abort(404)
     # The address printed in the lobby must outlive any proxy set-up: BASE_URL, not the request.
+    base_url = public_base_url(current_app.config)
+    if base_url is None:
+        # A poster pointing at this machine would hang in the lobby and open nothing. 503: the
+        # page works again as soon as the administrator configures the address.
+        return render_template(
+            "errors/_error.html",
+            heading=_("No poster until the portal's public address is set"),
+            text=_(
+                "The portal does not know the address residents reach it at, so a QR code "
+                "printed now would open nothing. Ask the portal's administrator to set "
+                "PORTAL_BASE_URL to the portal's public address (for example "
+                "https://portal.example.cn); then print the poster again."
+            ),
+        ), 503
     where: dict[str, Any] = {"building": building.code} if building else {}
-    address = current_app.config["BASE_URL"] + url_for("cases.report", code=compound.code, **where)
+    address = base_url + url_for("cases.report", code=compound.code, **where)
     return render_template(
         "cases/poster.html",
         compound=compound,

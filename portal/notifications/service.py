@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.notifications import channels
 from portal.notifications.messages import MESSAGES
 from portal.notifications.models import Notification, OutboxMessage
+from portal.settings import public_base_url
 
 # A reassignment is told in the words of an assignment.
 KIND_FOR = {EventKind.REASSIGN: EventKind.ASSIGN}
@@ -103,7 +104,10 @@ def notify(person: Person, kind: str, params: dict, link: str, case_id: int | No
     with force_locale(person.locale or "zh_CN"):
         text = render(row)
         subject = text if len(text) <= 120 else text[:117] + "…"
-        body = f"{text}\n\n{current_app.config['BASE_URL']}{link}"
+        # The link only where it leads somewhere: a path alone opens nothing in an SMS or a
+        # mail, and a loopback address would send the reader to their own phone.
+        base_url = public_base_url(current_app.config)
+        body = f"{text}\n\n{base_url}{link}" if base_url is not None else text
     for channel in ready:
         address = channel.address_for(person)
         if address:

@@ -19,6 +19,7 @@ from portal.open311 import filing, formats, keys, queries, records
 from portal.organisation import queries as org
 from portal.organisation.models import Compound
 from portal.permissions import guarded_by_api_key, public
+from portal.settings import public_base_url
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 # Clients authenticate with an api_key, never with a cookie: no session, so nothing to forge.
@@ -311,12 +312,12 @@ def file_request(fmt):
         raise ApiError(400, *[str(p) for p in problems])
     filed = filing.file(compound, fields, channel=key.name)
     case = filed.case
+    # Built from BASE_URL, as the receipt's link is: it is handed on to the resident. While
+    # BASE_URL would lead nowhere the answer leaves the extension out, as the receipt does.
+    base_url = public_base_url(current_app.config)
     follow = None
-    if filed.follow_key:
-        # Built from BASE_URL, as the receipt's link is: it is handed on to the resident.
-        follow = current_app.config["BASE_URL"] + url_for(
-            "cases.detail", number=case.number, key=filed.follow_key
-        )
+    if filed.follow_key and base_url is not None:
+        follow = base_url + url_for("cases.detail", number=case.number, key=filed.follow_key)
     notice = (
         _(
             "Filed as %(number)s. The compound's party-branch secretary answers by %(due)s.",
@@ -335,7 +336,7 @@ def file_request(fmt):
                 "service_notice": notice,
                 "account_id": None,
                 # Extension: the resident's private link to follow the case (pass it on once).
-                "follow_url": follow,
+                **({"follow_url": follow} if base_url is not None else {}),
             }
         ],
     )

@@ -73,3 +73,55 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch
         == f"sqlite:///{tmp_path / 'instance' / 'portal.sqlite3'}"
     )
     assert app.config["HTMX_URL"].startswith("https://") and app.config["HTMX_INTEGRITY"]
+
+
+def test_each_worker_keeps_a_bounded_pool_with_a_statement_timeout_on_postgresql(monkeypatch):
+    monkeypatch.setenv("PORTAL_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("PORTAL_DB_STATEMENT_TIMEOUT_MS", "5000")
+    options = settings.engine_options("postgresql+psycopg://portal@db/portal")
+    assert options["pool_size"] == 3 and options["max_overflow"] == 5
+    assert options["connect_args"] == {"options": "-c statement_timeout=5000"}
+    monkeypatch.setenv("PORTAL_DB_STATEMENT_TIMEOUT_MS", "0")
+    assert "connect_args" not in settings.engine_options("postgresql+psycopg://portal@db/portal")
+    assert settings.engine_options("sqlite:///portal.sqlite3") == {"pool_pre_ping": True}
+
+
+def test_a_statement_past_the_timeout_is_ended_by_postgresql(monkeypatch):
+    import os
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting: runs when TEST_DATABASE_URL names PostgreSQL")
+    monkeypatch.setenv("PORTAL_DB_STATEMENT_TIMEOUT_MS", "200")
+    url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    engine = create_engine(url, **settings.engine_options(url))
+    try:
+        with engine.connect() as conn, pytest.raises(OperationalError, match="statement timeout"):
+            conn.execute(text("SELECT pg_sleep(2)"))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("hops", ["0", "1"])
+def test_behind_a_proxy_the_forwarded_scheme_and_client_count_only_when_configured(
+    tmp_path, monkeypatch, hops
+):
+    from flask import request
+
+    from portal import create_app
+    from portal.permissions import public
+
+    monkeypatch.setenv("PORTAL_PROXY_HOPS", hops)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'proxy.sqlite3'}")
+    app = create_app({"TESTING": True, "SECRET_KEY": "proxy"})
+    app.add_url_rule("/seen", "seen", public(lambda: f"{request.scheme} {request.remote_addr}"))
+    seen = app.test_client().get(
+        "/seen",
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    trusted = hops == "1"
+    assert seen.get_data(as_text=True) == ("https 203.0.113.7" if trusted else "http 10.0.0.2")
