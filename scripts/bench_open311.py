@@ -15,99 +15,14 @@ for a sub-district (the widest scope) and one for a compound. Needs gunicorn
 import argparse
 import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import HELLO, load, serve  # the same server, load generator and hello app
+
 ROOT = Path(__file__).resolve().parent.parent
-HELLO = """
-from flask import Flask
-app = Flask(__name__)
-
-@app.get("/")
-def hello():
-    return "hello"
-"""
-
-
-def serve(app_spec, port, workers, env, cwd):
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        app_spec,
-    ]
-    process = subprocess.Popen(command, cwd=cwd, env=env)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            break
-        except OSError as error:
-            if getattr(error, "code", None):  # an HTTP answer (404): it is up
-                break
-            time.sleep(0.2)
-    return process
-
-
-def load(urls, seconds, connections):
-    """Each connection sends one request after another for `seconds`."""
-    latencies: list[float] = []
-    sizes: list[int] = []
-    failures = [0]
-    stop = time.monotonic() + seconds
-    lock = threading.Lock()
-
-    def worker():
-        while time.monotonic() < stop:
-            url = random.choice(urls)
-            started = time.perf_counter()
-            try:
-                with urllib.request.urlopen(url, timeout=30) as response:
-                    body = response.read()
-                    ok = response.status == 200
-            except OSError:
-                ok, body = False, b""
-            spent = time.perf_counter() - started
-            with lock:
-                if ok:
-                    latencies.append(spent)
-                    sizes.append(len(body))
-                else:
-                    failures[0] += 1
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    began = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - began
-    latencies.sort()
-
-    def pct(p):
-        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
-
-    return {
-        "requests": len(latencies),
-        "failures": failures[0],
-        "rps": len(latencies) / elapsed,
-        "p50": pct(50),
-        "p95": pct(95),
-        "p99": pct(99),
-        "bytes": statistics.mean(sizes) if sizes else 0,
-    }
 
 
 def issue_keys():
@@ -149,16 +64,19 @@ def issue_keys():
         }
 
 
-def urls_for(port, key, now, count=200):
+def urls_for(key, now, count=200):
+    """(method, path, body, headers) of `count` calls, each a 90-day window ending on a random
+    day of the last 24 months."""
     urls = []
     for _ in range(count):
         end = now - timedelta(days=random.randint(0, 700))
         start = end - timedelta(days=90)
         stamp = "%Y-%m-%dT%H:%M:%SZ"
-        urls.append(
-            f"http://127.0.0.1:{port}/open311/v2/requests.json?api_key={key}"
+        path = (
+            f"/open311/v2/requests.json?api_key={key}"
             f"&start_date={start.strftime(stamp)}&end_date={end.strftime(stamp)}&page_size=100"
         )
+        urls.append(("GET", path, None, {}))
     return urls
 
 
@@ -183,15 +101,14 @@ def main():
         rows = []
         for connections in args.connections:
             hello = serve("hello:app", 8601, args.workers, env, folder)
-            result = load(["http://127.0.0.1:8601/"], args.seconds, connections)
+            result = load(8601, [("GET", "/", None, {})], args.seconds, connections)
             hello.terminate()
             hello.wait()
             rows.append(("hello", connections, result, result["rps"]))
             base = result["rps"]
             portal = serve("wsgi:app", 8602, args.workers, env, ROOT)
             for scope in ("sub_district", "compound"):
-                urls = urls_for(8602, found[scope], now)
-                result = load(urls, args.seconds, connections)
+                result = load(8602, urls_for(found[scope], now), args.seconds, connections)
                 rows.append((f"requests.json, {scope} key", connections, result, base))
             portal.terminate()
             portal.wait()
@@ -201,7 +118,7 @@ def main():
         print(
             f"| {name} | {connections} | {r['rps']:.0f} | {100 * r['rps'] / base:.1f} % | "
             f"{r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['bytes']:.0f} | "
-            f"{r['failures']} |"
+            f"{sum(r['failures'].values())} |"
         )
 
 
