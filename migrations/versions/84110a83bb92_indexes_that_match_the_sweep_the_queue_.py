@@ -9,9 +9,8 @@ each look-up of the sweep has an index that holds only what it may act on (the p
 keeps the deadlines nobody has been reminded of); merged_into_id gets the index its foreign key
 needs when a case is deleted. No data changes.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '84110a83bb92'
