@@ -23,7 +23,8 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Listing:
-    """A list of cases for page() and count(): its statement, and the states it can hold."""
+    """A list of cases for page() and count(): a statement narrowing the cases by anything but
+    their state, and the states the list holds (applied by page() and count(), run by run)."""
 
     statement: Select
     states: frozenset[State] = frozenset(State)
@@ -193,8 +194,6 @@ def in_queue(compound, filters: QueueFilters, moment) -> Listing:
         states = frozenset({State(state)})
     if filters.overdue:
         states = states & CLOCK_RUNS
-    if states != frozenset(State):
-        statement = statement.where(Case.state.in_(_values(states)))
     if filters.category in {c.value for c in Category}:
         statement = statement.where(Case.category == filters.category)
     if filters.building and filters.building.isdigit():
@@ -211,16 +210,17 @@ def in_queue(compound, filters: QueueFilters, moment) -> Listing:
 
 
 def count(listing: Listing) -> int:
-    subquery = listing.statement.with_only_columns(Case.id).subquery()
+    statement = listing.statement.with_only_columns(Case.id)
+    if listing.states != frozenset(State):
+        statement = statement.where(Case.state.in_(_values(listing.states)))
+    subquery = statement.subquery()
     return db.session.scalar(select(func.count()).select_from(subquery)) or 0
 
 
 def assigned_to(person, show_all: bool = False) -> Listing:
     """The cases assigned to a person: open ones, or all."""
     statement = select(Case).where(Case.assignee_id == person.id)
-    if show_all:
-        return Listing(statement)
-    return Listing(statement.where(Case.state.in_(_values(OPEN_STATES))), OPEN_STATES)
+    return Listing(statement, frozenset(State) if show_all else OPEN_STATES)
 
 
 def reported_by(person, limit=50):

@@ -585,7 +585,7 @@ def queue(code):
     moment = now()
     people = service.assignable_people(compound)
     form = _filter_form(compound, people)
-    statement = queries.in_queue(
+    listing = queries.in_queue(
         compound,
         queries.QueueFilters(
             state=form.state.data or "open",
@@ -597,7 +597,7 @@ def queue(code):
         ),
         moment,
     )
-    cases, following = queries.page(statement, form.after.data, moment)
+    cases, following = queries.page(listing, form.after.data, moment)
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("cases.queue", code=code, after=following, **args) if following else None
     return page_or_fragment(
@@ -607,7 +607,7 @@ def queue(code):
         compound=compound,
         form=form,
         cases=cases,
-        total=queries.count(statement),
+        total=queries.count(listing),
         next_url=next_url,
         **_row_context(compound, people),
     )
