@@ -21,6 +21,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.jinja_env.add_extension("jinja2.ext.do")
     settings.load(app, overrides)
+    from portal.cases import photo_store
+
+    problem = photo_store.settings_problem(app.config)
+    if problem:
+        # Refused at start-up rather than at the first photo a resident sends.
+        raise RuntimeError(f"The photo store settings will not do: {problem}.")
     if app.config["PROXY_HOPS"]:
         # The scheme, host and client address the TLS proxy saw, not the proxy's own.
         hops = app.config["PROXY_HOPS"]

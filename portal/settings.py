@@ -133,7 +133,13 @@ def load(app, overrides: dict | None = None) -> None:
         PASSWORD_HASH_METHOD=os.environ.get("PORTAL_PASSWORD_HASH_METHOD", "scrypt"),
         # Four photos of up to 10 MB each, plus the form.
         MAX_CONTENT_LENGTH=45 * 1024 * 1024,
+        # Where photos are kept (cases/photo_store.py): a folder, or an S3-compatible store.
         UPLOAD_FOLDER=os.environ.get("PORTAL_UPLOAD_FOLDER") or str(instance / "uploads"),
+        PHOTO_STORE=os.environ.get("PORTAL_PHOTO_STORE") or "folder",
+        S3_BUCKET=os.environ.get("PORTAL_S3_BUCKET", ""),
+        S3_PREFIX=os.environ.get("PORTAL_S3_PREFIX", ""),
+        S3_ENDPOINT_URL=os.environ.get("PORTAL_S3_ENDPOINT_URL", ""),
+        S3_REGION=os.environ.get("PORTAL_S3_REGION", ""),
     )
     env = os.environ.get
     app.config.update(

@@ -1,15 +1,17 @@
 """Photos: checked by decoding (not by name or declared type), guarded against decompression
-bombs, re-encoded without any metadata (EXIF, GPS), stored under the upload folder."""
+bombs, re-encoded without any metadata (EXIF, GPS), kept in the photo store (photo_store)."""
 
 import io
 import secrets
 import warnings
+import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
+from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from portal.cases import photo_store
 from portal.errors import Invalid
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -91,12 +93,42 @@ def check_all(files) -> list[Processed]:
     return [process(f.stream, f.filename) for f in chosen]
 
 
-def save(folder: str, case_id: int, processed: Processed) -> tuple[str, str]:
-    """Write the photo and its thumbnail; returns their paths relative to the folder."""
+def save(case_id: int, processed: Processed) -> tuple[str, str]:
+    """Store the photo and its thumbnail; returns their keys. If the store cannot take them,
+    the person is asked to try again (and the caller's transaction rolls back)."""
     name = secrets.token_hex(16)
-    relative = Path("cases") / str(case_id)
-    target = Path(folder) / relative
-    target.mkdir(parents=True, exist_ok=True)
-    (target / f"{name}.jpg").write_bytes(processed.image)
-    (target / f"{name}.thumb.jpg").write_bytes(processed.thumb)
-    return str(relative / f"{name}.jpg"), str(relative / f"{name}.thumb.jpg")
+    keys = f"cases/{case_id}/{name}.jpg", f"cases/{case_id}/{name}.thumb.jpg"
+    store = photo_store.current()
+    try:
+        store.put(keys[0], processed.image)
+        store.put(keys[1], processed.thumb)
+    except photo_store.StoreUnavailable as error:
+        current_app.logger.error("A photo could not be stored: %s", error)
+        discard(keys)
+        raise Invalid(
+            _l("The photos could not be saved just now. Please try again in a minute.")
+        ) from error
+    return keys
+
+
+def discard(keys) -> None:
+    """Take stored photos back (best effort: what cannot be deleted is only logged)."""
+    store = photo_store.current()
+    for key in keys:
+        try:
+            store.delete(key)
+        except photo_store.StoreUnavailable as error:
+            current_app.logger.warning("A stored photo could not be taken back: %s", error)
+
+
+def response(key: str) -> Response | None:
+    """The stored photo under the key as a private, cacheable JPEG; None if it is not there.
+    What a key names never changes, so its ETag is the key's checksum."""
+    data = photo_store.current().get(key)
+    if data is None:
+        return None
+    served = Response(data, mimetype="image/jpeg")
+    served.set_etag(format(zlib.crc32(key.encode()), "08x"))
+    served.headers["Cache-Control"] = "private, max-age=3600"
+    served.make_conditional(request)  # answers 304 in place when the browser has it
+    return served

@@ -142,9 +142,17 @@ def _event(
 
 
 def _attach(case, event, processed, by):
-    folder = current_app.config["UPLOAD_FOLDER"]
+    stored: list[str] = []
     for item in processed:
-        path, thumb = photos.save(folder, case.id, item)
+        try:
+            path, thumb = photos.save(case.id, item)
+        except Invalid:
+            # The store refused: the whole operation is undone, the case (if it was being
+            # filed) included, and the photos already stored for it are taken back.
+            db.session.rollback()
+            photos.discard(stored)
+            raise
+        stored += (path, thumb)
         db.session.add(
             Photo(
                 case=case,

@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -518,12 +517,8 @@ def photo(number, photo_id):
         abort(404)
     if item.event is not None and not item.event.public and not access.sees_internal(found):
         abort(404)
-    path = item.thumb_path if request.endpoint == "cases.photo_thumb" else item.path
-    response = send_file(
-        f"{current_app.config['UPLOAD_FOLDER']}/{path}", mimetype="image/jpeg", max_age=3600
-    )
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    key = item.thumb_path if request.endpoint == "cases.photo_thumb" else item.path
+    return photos.response(key) or abort(404)
 
 
 # -- the compound's queue and "my cases" --------------------------------------------------

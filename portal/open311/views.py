@@ -3,13 +3,13 @@ all; every call about cases needs an api_key and sees only the cases in the key'
 
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from flask import Blueprint, current_app, request, send_file, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.cases import photos
 from portal.cases.categories import Category
 from portal.cases.routing import community_rules
 from portal.cases.workflow import WORK_DONE, State
@@ -355,9 +355,7 @@ def media(token):
     photo = queries.public_photo(found[0]) if found and key and key.active else None
     if key is None or photo is None or not keys.covers(key, photo[1].compound):
         raise ApiError(404, _l("No such photo."))
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / photo[0].path
-    if not path.is_file():
+    served = photos.response(photo[0].path)
+    if served is None:
         raise ApiError(404, _l("No such photo."))
-    response = send_file(path, mimetype="image/jpeg", max_age=3600)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return served
