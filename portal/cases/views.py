@@ -542,11 +542,25 @@ def _filter_form(compound, people):
     return form
 
 
-def _row_context(compound, people):
-    """What every queue row needs: whether the viewer triages, and the triage forms."""
+# What a queue address may carry besides the compound: its filters and the page's cursor.
+QUEUE_ARGS = ("state", "category", "building", "assignee", "urgent", "overdue")
+
+
+def _queue_args(*, keep_after: bool) -> dict[str, str]:
+    """The request's queue filters (and its cursor), to build another address of the queue;
+    anything else in the query is left out."""
+    names = (*QUEUE_ARGS, "after") if keep_after else QUEUE_ARGS
+    return {name: request.args[name] for name in names if request.args.get(name)}
+
+
+def _row_context(compound, people, shown=None):
+    """What every queue row needs: whether the viewer triages, and the triage forms of the
+    rows that show them (`shown`: True for all, else the one named by ?triage=)."""
     rules = routing.community_rules(compound.community_id)
     choices = people_choices(compound.id, people)
     triages = permissions.can(current_user, "triage", compound)
+    named = request.args.get("triage", "")
+    args = _queue_args(keep_after=True)
     # Rows of one kind (and urgency) propose the same: their forms are built once per page,
     # each row drawing them with its own ids and version.
     made: dict[tuple, dict] = {}
@@ -560,17 +574,44 @@ def _row_context(compound, people):
     return {
         "may_triage": lambda case: triages and possible(case.state, Action.ACCEPT),
         "triage": triage,
-        "back": request.full_path.rstrip("?") if request.method == "GET" else "",
+        "triage_shown": lambda case: shown if shown is not None else named == str(case.id),
+        "triage_link": lambda case: url_for(
+            "cases.queue", code=compound.code, **args, triage=case.id, _anchor=f"row-{case.id}"
+        ),
+        # Where a row's forms return to: the queue as it is filtered, without ?triage=.
+        "back": url_for("cases.queue", code=compound.code, **args)
+        if request.method == "GET"
+        else "",
     }
 
 
 def render_row(case, message=None, error=None, status=200):
-    """One queue row after an inline action (htmx)."""
-    context = _row_context(case.compound, service.assignable_people(case.compound))
+    """One queue row after an inline action (htmx), its triage forms drawn if it has any."""
+    context = _row_context(case.compound, service.assignable_people(case.compound), shown=True)
     context["back"] = request.form.get("next", "")
     return render_template(
         "cases/_queue_row.html", c=case, message=message, error=error, **context
     ), status
+
+
+@bp.route("/cases/<number>/triage")
+@guarded_by_case
+def triage(number):
+    """A queue row's triage forms, fetched when the secretary opens them (htmx). Anything else
+    asking gets the queue with that row's forms drawn."""
+    case, _found = _load(number)
+    compound = case.compound
+    if not permissions.can(current_user, "triage", compound):
+        abort(404)
+    queue_url = url_for("cases.queue", code=compound.code)
+    back = safe_next(request.args.get("next"), queue_url)
+    if not is_htmx_fragment_request():
+        return redirect(url_for("cases.queue", code=compound.code, triage=case.id))
+    if not possible(case.state, Action.ACCEPT):
+        return render_template("cases/_triaged_meanwhile.html", c=case, back=back)
+    context = _row_context(compound, service.assignable_people(compound), shown=True)
+    context["back"] = back
+    return render_template("cases/_triage.html", c=case, **context)
 
 
 @bp.route("/c/<code>/cases")
@@ -593,7 +634,7 @@ def queue(code):
         moment,
     )
     cases, following = queries.page(listing, form.after.data, moment)
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
+    args = _queue_args(keep_after=False)
     next_url = url_for("cases.queue", code=code, after=following, **args) if following else None
     return page_or_fragment(
         "cases/queue.html",

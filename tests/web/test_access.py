@@ -68,6 +68,7 @@ def test_a_case_and_every_step_on_it_are_guarded_by_the_case_itself(app):
         for name in (
             "receipt",
             "detail",
+            "triage",
             "photo",
             "photo_thumb",
             "accept",

@@ -366,7 +366,12 @@ def test_overseer_routes_repairs_to_the_branch_and_the_next_accept_proposes_it(a
 
     case = filed(world, crew.reporter, Category.REPAIR)
     assert proposed_lead(secretary.get(f"/cases/{case.number}").get_data(as_text=True)) == "branch"
-    row = secretary.get("/c/ymn/cases").get_data(as_text=True)
+    # The queue row proposes it too: in the forms htmx fetches, and in the queue without it.
+    fetched = secretary.get(
+        f"/cases/{case.number}/triage", headers={"HX-Request": "true", "HX-Target": "x"}
+    )
+    assert proposed_lead(fetched.get_data(as_text=True), f"lead_party-{case.id}") == "branch"
+    row = secretary.get(f"/c/ymn/cases?triage={case.id}").get_data(as_text=True)
     assert proposed_lead(row, f"lead_party-{case.id}") == "branch"
     accepted_case = factories.accept(case, crew.secretary, lead_party=PartyKind.BRANCH)
     # Five days to resolve: by the end of the fifth local day after acceptance.

@@ -515,6 +515,61 @@ def test_htmx_action_aimed_at_a_queue_row_answers_with_that_row(app, world, peop
     assert "<html" not in html and stored(case.id).state is State.REJECTED
 
 
+def test_the_queue_draws_a_rows_triage_forms_only_when_they_are_opened(app, world, people):
+    first, second = new_case(world, people), new_case(world, people)
+    secretary = client_of(app, people.secretary)
+    queue = secretary.get("/c/ymn/cases?category=lift").get_data(as_text=True)
+    assert "action-accept" not in queue  # no row's forms drawn up front
+    for case in (first, second):
+        fetch = f'hx-get="/cases/{case.number}/triage?next=/c/ymn/cases?category%3Dlift"'
+        assert fetch in queue and 'hx-trigger="toggle once"' in queue
+        # Without JavaScript, the link draws the queue again with this row's forms open.
+        link = f"/c/ymn/cases?category=lift&amp;triage={case.id}#row-{case.id}"
+        assert link in queue
+
+    # htmx, on opening the row: the three forms, with the row's ids and version, and the way
+    # back to the queue as it was filtered.
+    fragment = secretary.get(
+        f"/cases/{first.number}/triage?next=/c/ymn/cases?category%3Dlift",
+        headers={"HX-Request": "true", "HX-Target": f"triage-{first.id}"},
+    )
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and "<li" not in body
+    for action in ("accept", "reject", "merge"):
+        assert f'action="/cases/{first.number}/{action}"' in body
+    assert f'id="assignee-{first.id}"' in body and f'value="{first.version}"' in body
+    assert 'name="next" value="/c/ymn/cases?category=lift"' in body
+
+    # No JavaScript: the queue with the first row's forms open, the second's still a link.
+    shown = secretary.get(f"/c/ymn/cases?category=lift&triage={first.id}").get_data(as_text=True)
+    assert f'action="/cases/{first.number}/accept"' in shown
+    assert f'action="/cases/{second.number}/accept"' not in shown
+    assert re.search(
+        rf'<details class="triage" open>\s*<summary>Triage</summary>\s*<div id="triage-{first.id}"',
+        shown,
+    )
+    # The fragment's address asked for without htmx is that same queue.
+    plain = secretary.get(f"/cases/{first.number}/triage")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == f"/c/ymn/cases?triage={first.id}"
+
+    # Triaged by someone else meanwhile: said so, with the ways on.
+    factories.accept(first, people.secretary)
+    late = secretary.get(
+        f"/cases/{first.number}/triage", headers={"HX-Request": "true", "HX-Target": "x"}
+    )
+    assert "is no longer waiting for triage" in texts(late) and "action-accept" not in late.text
+    # Whoever does not triage the compound's cases gets nothing.
+    staff = client_of(app, people.staff)
+    assert staff.get(f"/cases/{second.number}/triage").status_code == 404
+    assert (
+        staff.get(
+            f"/cases/{second.number}/triage", headers={"HX-Request": "true", "HX-Target": "x"}
+        ).status_code
+        == 404
+    )
+
+
 def test_htmx_refusal_aimed_at_the_case_comes_back_as_the_case_region_with_409(app, world, people):
     case = new_case(world, people)
     response = client_of(app, people.staff).post(
