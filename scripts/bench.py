@@ -400,8 +400,8 @@ def sweep_times(root, env) -> dict:
 
 
 def explain(root):
-    """EXPLAIN (ANALYZE, BUFFERS) of the statements that read cases on a later queue page and
-    on "my cases", and of the sweep's look-ups: the plans show how many rows each reads."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements that read cases on the queue's first and a
+    later page and on "my cases", and of the sweep's look-ups: the plans show how many rows each reads."""
     sys.path.insert(0, str(root))
     from sqlalchemy import event, text
 
@@ -442,6 +442,7 @@ def explain(root):
             conn.execute(text("SELECT 1"))
 
     clients = found["clients"]
+    show("/c/ymn/cases", lambda: clients["secretary"].get("/c/ymn/cases"))
     show(found["later"], lambda: clients["secretary"].get(found["later"]))
     show("/cases/mine", lambda: clients["staff"].get("/cases/mine"))
 

@@ -51,7 +51,9 @@ class Case(Model):
         Index("ix_case_assignee_state_due", "assignee_id", "state", "due_at", "id"),
         # The sweep looks across compounds; each of its look-ups reads only what it acts on:
         # deadlines not yet reminded of (a partial index: once reminded, a case leaves it),
-        # escalation by level, and the resolved cases by feedback deadline.
+        # escalation by level (the second escalation asks for an overdue case escalated long
+        # enough ago: escalated_at is checked in the index, so no row is read to be dropped),
+        # and the resolved cases by feedback deadline.
         Index(
             "ix_case_state_due_unreminded",
             "state",
@@ -59,8 +61,13 @@ class Case(Model):
             sqlite_where=text(UNREMINDED),
             postgresql_where=text(UNREMINDED),
         ),
-        Index("ix_case_state_level_due", "state", "escalation_level", "due_at"),
-        Index("ix_case_state_level_escalated", "state", "escalation_level", "escalated_at"),
+        Index(
+            "ix_case_state_level_due_escalated",
+            "state",
+            "escalation_level",
+            "due_at",
+            "escalated_at",
+        ),
         Index("ix_case_state_feedback_due", "state", "feedback_due_at"),
         # The Open311 API pages a compound's cases by when they were filed: the ids of a page
         # come from this index alone, for any number of compounds.

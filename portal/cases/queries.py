@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, func, literal, select, tuple_, union_all
+from sqlalchemy import Select, func, literal, select, tuple_, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import selectinload
 
@@ -75,34 +75,34 @@ def _decode(cursor: str):
         return None
 
 
-def _open_bucket(states, at):
-    """The bucket of an open case, in SQL (bucket_of's rule)."""
-    whens = []
-    for state in sorted(states, key=lambda s: s.value):
-        late, on_time = bucket_of(state, True), bucket_of(state, False)
-        if state in CLOCK_RUNS and late != on_time:
-            whens.append((and_(Case.state == state, Case.due_at < at), late))
-        whens.append((Case.state == state, on_time))
-    return when(*whens, else_=1)
+def _bucket_in(state, at):
+    """The bucket of a case in `state`, in SQL (bucket_of's rule): it turns on the deadline
+    only where the clock runs."""
+    late, on_time = bucket_of(state, True), bucket_of(state, False)
+    if state in CLOCK_RUNS and late != on_time:
+        return when((Case.due_at < at, late), else_=on_time)
+    return literal(on_time)
 
 
 def _runs(statement, states, cursor, moment):
     """The page's candidates, each run in queue order, after the cursor and cut to a page.
 
-    Open cases are one run ordered by their bucket: they are few whatever the history (a
-    compound's or a person's current work), so reading all of them costs little. Cases that
-    are finished or awaiting feedback pile up month after month: each such state is read as an
-    ordered index range of `(compound_id | assignee_id, state, due_at, id)`, with and without a
-    deadline, so a later page reads no more of them than it shows (a CASE or coalesce() in the
-    order would make the database sort every one)."""
+    Every state is its own run, an equality on `state` so that the index
+    `(compound_id | assignee_id, state, due_at, id)` gives its rows and nothing else. Open
+    cases are few whatever the history (a compound's or a person's current work): each open
+    state is read whole and ordered by bucket (late or on time). Cases that are finished or
+    awaiting feedback pile up month after month: each such state is read as an ordered index
+    range, with and without a deadline, so a later page reads no more of them than it shows
+    (a CASE or coalesce() in the order would make the database sort every one)."""
     at = literal(moment, UTCDateTime())
     narrowed = [statement.whereclause] if statement.whereclause is not None else []
-    open_states = states & OPEN_STATES
-    if open_states and not (cursor and cursor[0] > 1):
-        bucket = _open_bucket(open_states, at)
-        due = func.coalesce(Case.due_at, literal(FAR_FUTURE, UTCDateTime()))
+    due = func.coalesce(Case.due_at, literal(FAR_FUTURE, UTCDateTime()))
+    for state in sorted(states & OPEN_STATES, key=lambda s: s.value):
+        bucket = _bucket_in(state, at)
+        if cursor and bucket_of(state, True) < cursor[0] and bucket_of(state, False) < cursor[0]:
+            continue
         run = select(Case.id, bucket.label("bucket"), Case.due_at.label("due")).where(
-            *narrowed, Case.state.in_(_values(open_states))
+            *narrowed, Case.state == state
         )
         if cursor:
             run = run.where(

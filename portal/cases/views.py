@@ -546,7 +546,7 @@ def _filter_form(compound, people):
 QUEUE_ARGS = ("state", "category", "building", "assignee", "urgent", "overdue")
 
 
-def _queue_args(*, keep_after: bool) -> dict[str, str]:
+def _queue_args(*, keep_after: bool) -> dict[str, Any]:
     """The request's queue filters (and its cursor), to build another address of the queue;
     anything else in the query is left out."""
     names = (*QUEUE_ARGS, "after") if keep_after else QUEUE_ARGS

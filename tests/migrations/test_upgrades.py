@@ -361,6 +361,23 @@ class IndexesThatMatchTheLookUps(UpgradeTester):
         assert {"ix_case_state_due", "ix_case_assignee_id"}.isdisjoint(indexes)
 
 
+class EscalationLookUpsInOneIndex(UpgradeTester):
+    revision = "8f5d6468a2b6"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == set()
+        indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("case")}
+        assert indexes["ix_case_state_level_due_escalated"] == [
+            "state",
+            "escalation_level",
+            "due_at",
+            "escalated_at",
+        ]
+        assert {"ix_case_state_level_due", "ix_case_state_level_escalated"}.isdisjoint(indexes)
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -369,6 +386,7 @@ TESTERS = {
         FeedbackAndNotifications,
         ApiKeysAndCoordinates,
         IndexesThatMatchTheLookUps,
+        EscalationLookUpsInOneIndex,
     )
 }
 
