@@ -401,7 +401,8 @@ def sweep_times(root, env) -> dict:
 
 def explain(root):
     """EXPLAIN (ANALYZE, BUFFERS) of the statements that read cases on the queue's first and a
-    later page and on "my cases", and of the sweep's look-ups: the plans show how many rows each reads."""
+    later page and on "my cases", and of the sweep's look-ups: the plans show how many rows
+    each reads."""
     sys.path.insert(0, str(root))
     from sqlalchemy import event, text
 

@@ -32,14 +32,15 @@ class Person(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
+    # Read when first used (the signed-in person's, for what they may do), not with every
+    # person a page names: lists that show people's roles load them in the same query.
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="person",
-        lazy="selectin",
         cascade="all, delete-orphan",
         foreign_keys="Membership.person_id",
     )
     homes: Mapped[list["Home"]] = relationship(
-        back_populates="person", lazy="selectin", foreign_keys="Home.person_id"
+        back_populates="person", foreign_keys="Home.person_id"
     )
 
     @property

@@ -3,6 +3,7 @@
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import permissions, signals
@@ -198,5 +199,6 @@ def people_holding(compound_id: int, roles) -> list[Person]:
                 Person.active.is_(True),
             )
             .order_by(Person.id)
+            .options(selectinload(Person.memberships))  # each is shown with their party
         ).unique()
     )

@@ -214,39 +214,62 @@ def _viewer(case, found) -> Viewer:
     )
 
 
-def _forms(case, viewer: Viewer):
-    """Every form the case page may show, filled for this case."""
-    may_assign = viewer.actions & {Action.ACCEPT, Action.ASSIGN, Action.REASSIGN}
-    people = service.assignable_people(case.compound) if may_assign else []
-    choices = people_choices(case.compound_id, people)
-    rule = rule_for(case.category, routing.community_rules(case.compound.community_id))
-    forms = triage_forms(case, choices, rule)
-    assign = AssignForm(formdata=None)
-    assign.assignee.choices = [SelectChoice(0, _("Choose…")), *choices]
-    opinion = OpinionForm(formdata=None)
-    opinion.party.choices = [SelectChoice(p.value, label(p)) for p in viewer.parties]
-    forms.update(
-        assign=assign,
-        withdraw=WithdrawForm(formdata=None),
-        update=UpdateForm(formdata=None),
-        resolve=ResolveForm(formdata=None),
-        info=InfoForm(formdata=None),
-        feedback=FeedbackForm(formdata=None),
-        take_over=TakeOverForm(formdata=None),
-        escalate=EscalateForm(formdata=None),
-        opinion=opinion,
-        done=DoneForm(formdata=None),
-    )
-    for form in forms.values():
+class _Forms(dict):
+    """The case page's forms, each made (and filled for the case) when the page first asks for
+    it: a page draws only the forms of the steps its reader may take."""
+
+    def __init__(self, case, viewer: Viewer):
+        super().__init__()
+        self.case, self.viewer = case, viewer
+        self._people: list[SelectChoice] | None = None
+
+    def _choices(self) -> list[SelectChoice]:
+        """Whom the case may be given to, looked up once and only for a form that offers it."""
+        if self._people is None:
+            case = self.case
+            may_assign = self.viewer.actions & {Action.ACCEPT, Action.ASSIGN, Action.REASSIGN}
+            people = service.assignable_people(case.compound) if may_assign else []
+            self._people = people_choices(case.compound_id, people)
+        return self._people
+
+    def __missing__(self, name):
+        case = self.case
+        if name in ("accept", "reject", "merge"):
+            rule = rule_for(case.category, routing.community_rules(case.compound.community_id))
+            for made, form in triage_forms(case, self._choices(), rule).items():
+                self.setdefault(made, form)  # a refused form given back stays as it was
+            return self[name]
+        form: Any
+        if name == "assign":
+            form = AssignForm(formdata=None)
+            form.assignee.choices = [SelectChoice(0, _("Choose…")), *self._choices()]
+        elif name == "opinion":
+            form = OpinionForm(formdata=None)
+            form.party.choices = [SelectChoice(p.value, label(p)) for p in self.viewer.parties]
+        else:
+            form = _PLAIN_FORMS[name](formdata=None)
         if hasattr(form, "version"):
             form.version.data = case.version
-    return forms
+        self[name] = form
+        return form
+
+
+_PLAIN_FORMS = {
+    "withdraw": WithdrawForm,
+    "update": UpdateForm,
+    "resolve": ResolveForm,
+    "info": InfoForm,
+    "feedback": FeedbackForm,
+    "take_over": TakeOverForm,
+    "escalate": EscalateForm,
+    "done": DoneForm,
+}
 
 
 def render_case(case, found, status=200, errors=None, forms=None, phone=None, message=None):
     """The case page, or just its changing region for htmx."""
     viewer = _viewer(case, found)
-    all_forms = _forms(case, viewer)
+    all_forms = _Forms(case, viewer)
     all_forms.update(forms or {})
     return page_or_fragment(
         "cases/detail.html",
