@@ -236,8 +236,8 @@ class _Forms(dict):
         case = self.case
         if name in ("accept", "reject", "merge"):
             rule = rule_for(case.category, routing.community_rules(case.compound.community_id))
-            for made, form in triage_forms(case, self._choices(), rule).items():
-                self.setdefault(made, form)  # a refused form given back stays as it was
+            for made, triage_form in triage_forms(case, self._choices(), rule).items():
+                self.setdefault(made, triage_form)  # a refused form given back stays as it was
             return self[name]
         form: Any
         if name == "assign":
