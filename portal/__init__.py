@@ -94,6 +94,14 @@ def create_app(overrides: dict | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.endpoint != "static":
             response.vary.add("HX-Request")
+            # Pages speak of people and cases: no shared cache or back-button copy keeps
+            # them once the person has signed out. Photos and the API say their own.
+            if "Cache-Control" not in response.headers:
+                response.headers["Cache-Control"] = "private, no-store"
+        if request.is_secure and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"
+            )
         return response
 
     return app

@@ -1,6 +1,6 @@
 """Imports every feature's tables, so Alembic and create_all see the whole schema."""
 
-from portal.accounts.models import Home, Membership, Person  # noqa: F401
+from portal.accounts.models import Home, Membership, Person, SignIn, Throttle  # noqa: F401
 from portal.cases.models import Case, CaseCounter, CaseEvent, CategoryRule, Photo  # noqa: F401
 from portal.consultation.models import (  # noqa: F401
     ActionItem,

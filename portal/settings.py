@@ -128,7 +128,6 @@ def load(app, overrides: dict | None = None) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=not local,
-        REMEMBER_COOKIE_DURATION=60 * 60 * 24 * 30,
         WTF_CSRF_TIME_LIMIT=None,
         PASSWORD_HASH_METHOD=os.environ.get("PORTAL_PASSWORD_HASH_METHOD", "scrypt"),
         # Four photos of up to 10 MB each, plus the form.
@@ -143,6 +142,20 @@ def load(app, overrides: dict | None = None) -> None:
     )
     env = os.environ.get
     app.config.update(
+        # "Keep me signed in" lasts this many days; a sign-in without it, this many hours.
+        REMEMBER_COOKIE_DURATION=60 * 60 * 24 * int(env("PORTAL_REMEMBER_DAYS", "30")),
+        SIGN_IN_HOURS=int(env("PORTAL_SIGN_IN_HOURS", "12")),
+        # Guessing held back: failed sign-ins per phone (a growing delay after the third, a
+        # lock at the limit) and per client address; sign-ups and visitors' filings per
+        # address and hour. A lock lasts THROTTLE_LOCK_MINUTES.
+        SIGN_IN_FAILURES_PER_PHONE=int(env("PORTAL_SIGN_IN_FAILURES_PER_PHONE", "10")),
+        SIGN_IN_FAILURES_PER_ADDRESS=int(env("PORTAL_SIGN_IN_FAILURES_PER_ADDRESS", "50")),
+        THROTTLE_LOCK_MINUTES=int(env("PORTAL_THROTTLE_LOCK_MINUTES", "15")),
+        SIGN_UPS_PER_ADDRESS_HOUR=int(env("PORTAL_SIGN_UPS_PER_ADDRESS_HOUR", "10")),
+        GUEST_FILINGS_PER_ADDRESS_HOUR=int(env("PORTAL_GUEST_FILINGS_PER_ADDRESS_HOUR", "30")),
+        # Strict-Transport-Security on answers over HTTPS (behind a TLS proxy, with
+        # PORTAL_PROXY_HOPS so that the forwarded scheme is believed); 0 sends none.
+        HSTS_SECONDS=int(env("PORTAL_HSTS_SECONDS", "31536000")),
         # Deadlines and escalation (hours unless named days); see feedback/ and docs/operations.md.
         TRIAGE_HOURS_URGENT=int(env("PORTAL_TRIAGE_HOURS_URGENT", "2")),
         TRIAGE_HOURS=int(env("PORTAL_TRIAGE_HOURS", "24")),

@@ -22,11 +22,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from portal.accounts import service as accounts
-from portal.accounts.models import HomeState, Person
+from portal.accounts.models import HomeState
 from portal.cases.workflow import Action
 from portal.clock import LOCAL_ZONE, now
 from portal.consultation.models import ConsultationState, Decision, Mode, ResolutionState
-from portal.extensions import db, login_manager
+from portal.extensions import login_manager
 from portal.forms import LanguageForm
 from portal.labels import label
 from portal.open311 import formats as api_formats
@@ -114,8 +114,10 @@ def compound_or_404(code: str, action: str = "see_compound"):
 
 
 @login_manager.user_loader
-def load_person(person_id: str):
-    return db.session.get(Person, int(person_id))
+def load_person(token: str):
+    # The session and the remember cookie carry a sign-in's token, not the person's id: an
+    # ended sign-in (signed out, signed out everywhere, password changed) opens nothing.
+    return accounts.person_signed_in(token)
 
 
 @login_manager.unauthorized_handler

@@ -90,6 +90,9 @@ def app_settings(url: str, **extra) -> dict:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "http://localhost",  # links the receipt and posters print, as the client sees
+        # Tests move the clock days ahead between one person's steps; a sign-in's own expiry
+        # is tested with the real setting (test_sessions).
+        "SIGN_IN_HOURS": 24 * 365,
         **extra,
     }
 

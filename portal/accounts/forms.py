@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 PHONE_RULE = Regexp(
@@ -82,4 +82,32 @@ class DecisionForm(FlaskForm):
     reason = StringField(
         _l("Reason (the resident sees it)"),
         validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
+    )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(
+        _l("Your name"),
+        validators=[
+            DataRequired(message=_l("Enter your name.")),
+            Length(max=50, message=_l("Keep it under 50 characters.")),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    locale = SelectField(
+        _l("Language"),
+        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = password_field(_l("Current password"))
+    password = password_field(_l("New password"), new=True)
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Enter the password again.")),
+            EqualTo("password", message=_l("The two passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )

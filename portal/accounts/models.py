@@ -2,6 +2,7 @@
 
 import enum
 from datetime import datetime
+from typing import cast
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -43,9 +44,16 @@ class Person(UserMixin, Model):
         back_populates="person", foreign_keys="Home.person_id"
     )
 
+    # The sign-in this request came with (set by the loader or at sign-in): what Flask-Login
+    # keeps in the session and the remember cookie, so that ending it on the server ends both.
+    sign_in_token = cast(str | None, None)
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive people
         return self.active
+
+    def get_id(self) -> str | None:
+        return self.sign_in_token
 
     @property
     def roles(self) -> set[Role]:
@@ -115,3 +123,33 @@ class Home(Model):
     compound: Mapped[Compound] = relationship(lazy="joined")
     building: Mapped[Building] = relationship(lazy="joined")
     decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class SignIn(Model):
+    """One device's sign-in: the session cookie and the remember cookie carry its token, which
+    is kept here only hashed. Ended on sign-out, on "sign out everywhere" and when the
+    password changes; a cookie copied from an ended sign-in opens nothing."""
+
+    __tablename__ = "sign_in"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship()
+
+
+class Throttle(Model):
+    """Failures (or requests) counted against one key — a phone's sign-ins, a client address's
+    sign-ups — in a window, and until when the key is held back. In the database, so that
+    every worker and host sees the same counts."""
+
+    __tablename__ = "throttle"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,17 +1,21 @@
 """Operations on people: sign-in, sign-up, verification of homes, roles."""
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import permissions, signals
-from portal.accounts.models import Home, HomeState, Membership, Person
+from portal.accounts.models import Home, HomeState, Membership, Person, SignIn, Throttle
 from portal.accounts.roles import SCOPE, Role, Scope
 from portal.clock import now
 from portal.errors import Conflict, Invalid, NotAllowed
-from portal.extensions import db
+from portal.extensions import db, rows_changed
 
 # Checked against when the phone is unknown, so both failures cost the same time.
 _DUMMY_HASH = None
@@ -33,6 +37,132 @@ def authenticate(phone: str, password: str) -> Person | None:
     if not check_password_hash(person.password_hash, password) or not person.active:
         return None
     return person
+
+
+# -- sign-ins: one per device, ended on the server ----------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def begin_sign_in(person: Person, *, remember: bool, user_agent: str = "") -> str:
+    """A new sign-in for `person` on one device, committed; its token goes into the session
+    (and the remember cookie), never into the database."""
+    config = current_app.config
+    token = secrets.token_urlsafe(32)
+    lasts = (
+        timedelta(seconds=config["REMEMBER_COOKIE_DURATION"])
+        if remember
+        else timedelta(hours=config["SIGN_IN_HOURS"])
+    )
+    db.session.add(
+        SignIn(
+            token_hash=_token_hash(token),
+            person=person,
+            remember=remember,
+            user_agent=user_agent[:200],
+            expires_at=now() + lasts,
+        )
+    )
+    db.session.commit()
+    person.sign_in_token = token
+    return token
+
+
+def person_signed_in(token: str) -> Person | None:
+    """The active person whose sign-in this token is, while it has neither ended nor
+    expired; None for anything else (a copied cookie of an ended sign-in included)."""
+    if not token or len(token) > 100:
+        return None
+    person = db.session.scalar(
+        select(Person)
+        .join(SignIn, SignIn.person_id == Person.id)
+        .where(
+            SignIn.token_hash == _token_hash(token),
+            SignIn.ended_at.is_(None),
+            SignIn.expires_at > now(),
+            Person.active.is_(True),
+        )
+    )
+    if person is not None:
+        person.sign_in_token = token
+    return person
+
+
+def end_sign_in(token: str | None) -> None:
+    """Ends one device's sign-in (signing out), committed."""
+    if token:
+        db.session.execute(
+            update(SignIn)
+            .where(SignIn.token_hash == _token_hash(token), SignIn.ended_at.is_(None))
+            .values(ended_at=now())
+        )
+        db.session.commit()
+
+
+def end_sign_ins(person: Person, *, keep: str | None = None) -> None:
+    """Ends every sign-in of `person` (but the one whose token is `keep`), committed."""
+    statement = update(SignIn).where(SignIn.person_id == person.id, SignIn.ended_at.is_(None))
+    if keep:
+        statement = statement.where(SignIn.token_hash != _token_hash(keep))
+    db.session.execute(statement.values(ended_at=now()))
+    db.session.commit()
+
+
+def live_sign_ins(person: Person) -> list[SignIn]:
+    """The person's sign-ins still open, newest first."""
+    return list(
+        db.session.scalars(
+            select(SignIn)
+            .where(
+                SignIn.person_id == person.id,
+                SignIn.ended_at.is_(None),
+                SignIn.expires_at > now(),
+            )
+            .order_by(SignIn.created_at.desc(), SignIn.id.desc())
+        )
+    )
+
+
+def forget_old_sign_ins(moment) -> int:
+    """The sweep's tidying: sign-ins ended or expired a week ago, and throttle counts whose
+    window passed a day ago and that hold nothing back. Committed; the number of rows gone."""
+    week, day = moment - timedelta(days=7), moment - timedelta(days=1)
+    gone = rows_changed(
+        db.session.execute(
+            delete(SignIn).where(or_(SignIn.ended_at < week, SignIn.expires_at < week))
+        )
+    )
+    gone += rows_changed(
+        db.session.execute(
+            delete(Throttle).where(
+                Throttle.window_started_at < day,
+                or_(Throttle.blocked_until.is_(None), Throttle.blocked_until < moment),
+            )
+        )
+    )
+    db.session.commit()
+    return gone
+
+
+def is_current(sign_in: SignIn, token: str | None) -> bool:
+    return bool(token) and sign_in.token_hash == _token_hash(token or "")
+
+
+def change_password(person: Person, current: str, new: str) -> None:
+    """A new password, given the current one; every other sign-in of the person ends."""
+    if not check_password_hash(person.password_hash, current):
+        raise Invalid(_l("The current password is not right."))
+    person.password_hash = hash_password(new)
+    db.session.commit()
+    end_sign_ins(person, keep=person.sign_in_token)
+
+
+def update_profile(person: Person, *, name: str, locale: str) -> None:
+    person.name = name.strip()
+    person.locale = locale
+    db.session.commit()
 
 
 def find_by_phone(phone: str) -> Person | None:

@@ -1,21 +1,39 @@
 """Sign-in and sign-out, resident sign-up, the secretary's verification, each role's home."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from portal import permissions
-from portal.accounts import service
-from portal.accounts.forms import DecisionForm, LoginForm, SignUpForm
+from portal.accounts import service, throttle
+from portal.accounts.forms import (
+    DecisionForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SignUpForm,
+)
 from portal.accounts.models import Home, HomeState
 from portal.accounts.roles import LANDING_ORDER, SCOPE, Role, Scope
 from portal.cases.queries import reported_by
 from portal.consultation.queries import invitations_for, open_actions_for
 from portal.errors import ServiceError
 from portal.extensions import db
+from portal.forms import ConfirmForm
 from portal.organisation import queries as org
 from portal.permissions import guard, public, signed_in
 from portal.web import compound_or_404, is_htmx_fragment_request, safe_next
@@ -35,6 +53,13 @@ def landing_url(person) -> str:
     return url_for("accounts.my_home")
 
 
+def _signed_in(person, remember: bool = False) -> None:
+    service.begin_sign_in(
+        person, remember=remember, user_agent=request.headers.get("User-Agent", "")
+    )
+    login_user(person, remember=remember)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
@@ -43,28 +68,124 @@ def login():
         form.next.data = request.args.get("next", "")
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(form.next.data, landing_url(current_user)))
-    if form.validate_on_submit():
-        person = service.authenticate(form.phone.data, form.password.data)
-        if person is not None:
-            login_user(person, remember=form.remember.data)
-            return redirect(safe_next(form.next.data, landing_url(person)))
-        # One message for an unknown phone and a wrong password alike.
-        form.password.errors.append(_("The phone number or password is not right."))
     status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        phone = form.phone.data.strip()
+        by_phone, by_address = throttle.rule("sign_in_phone"), throttle.rule("sign_in_address")
+        # Held back before the password is looked at; an unknown phone is held the same.
+        wait = throttle.held_back(by_phone, phone) or throttle.held_back(
+            by_address, throttle.client_address()
+        )
+        person = None if wait else service.authenticate(phone, form.password.data)
+        if person is not None:
+            throttle.clear(by_phone, phone)
+            _signed_in(person, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, landing_url(person)))
+        if wait is None:
+            wait = throttle.hit(by_phone, phone)
+            wait = throttle.hit(by_address, throttle.client_address()) or wait
+        if wait is not None:
+            form.password.errors.append(throttle.wait_message(wait))
+            status = 429
+        else:
+            # One message for an unknown phone and a wrong password alike.
+            form.password.errors.append(_("The phone number or password is not right."))
     return render_template("accounts/login.html", form=form), status
+
+
+def _signed_out(message):
+    """Ends this browser's sign-in on the server and forgets it here: the session (a family
+    shares one phone: the next person must not inherit messages or follow-up keys) and the
+    remember cookie. The page stays in the language it was in."""
+    locale = session.get("locale") or current_user.locale
+    service.end_sign_in(current_user.sign_in_token)
+    logout_user()
+    session.clear()
+    session["locale"] = locale
+    flash(message, "info")
+    response = redirect(url_for("web.index"))
+    config = current_app.config
+    response.delete_cookie(
+        config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE),
+        domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+        path=config.get("REMEMBER_COOKIE_PATH", "/"),
+    )
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 @guard(signed_in)
 def logout():
-    locale = session.get("locale") or current_user.locale
-    logout_user()
-    # A family shares one phone: the next person must not inherit messages or follow-up keys,
-    # but the page stays in the language it was in.
-    session.clear()
-    session["locale"] = locale
-    flash(_("You have signed out."), "info")
-    return redirect(url_for("web.index"))
+    return _signed_out(_("You have signed out."))
+
+
+# -- the person's own page -------------------------------------------------------------
+
+
+def _render_me(profile=None, password=None, status=200):
+    if profile is None:
+        profile = ProfileForm(obj=current_user, formdata=None)
+    return render_template(
+        "accounts/me.html",
+        profile=profile,
+        password=password or PasswordChangeForm(formdata=None),
+        sign_ins=service.live_sign_ins(current_user),
+        this_token=current_user.sign_in_token,
+        is_current=service.is_current,
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@guard(signed_in)
+def me():
+    if request.method == "GET":
+        return _render_me()
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _render_me(profile=form, status=422)
+    service.update_profile(current_user, name=form.name.data, locale=form.locale.data)
+    session["locale"] = form.locale.data
+    flash(_("Your details are saved."), "success")
+    return redirect(url_for("accounts.me"))
+
+
+@bp.route("/me/password", methods=["POST"])
+@guard(signed_in)
+def change_password():
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _render_me(password=form, status=422)
+    by_phone = throttle.rule("sign_in_phone")
+    wait = throttle.held_back(by_phone, current_user.phone)
+    if wait is None:
+        try:
+            service.change_password(current_user, form.current.data, form.password.data)
+        except ServiceError as error:
+            wait = throttle.hit(by_phone, current_user.phone)
+            form.current.errors.append(str(error.message))
+        else:
+            flash(
+                _(
+                    "Your password is changed. Every other device you were signed in on is "
+                    "now signed out."
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.me"))
+    if wait is not None:
+        form.current.errors[:] = [throttle.wait_message(wait)]
+        return _render_me(password=form, status=429)
+    return _render_me(password=form, status=422)
+
+
+@bp.route("/me/sign-out-everywhere", methods=["POST"])
+@guard(signed_in)
+def sign_out_everywhere():
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("accounts.me"))
+    service.end_sign_ins(current_user)
+    return _signed_out(_("You are signed out on every device, this one included."))
 
 
 @bp.route("/home")
@@ -158,6 +279,11 @@ def signup(code):
         form.building.data = chosen.id if chosen else 0
     if form.validate_on_submit():
         building = next((b for b in compound.buildings if b.id == form.building.data), None)
+        by_address = throttle.rule("sign_up_address")
+        wait = throttle.held_back(by_address, throttle.client_address())
+        if wait is not None:
+            form.phone.errors.append(throttle.wait_message(wait))
+            return render_template("accounts/signup.html", form=form, compound=compound), 429
         if building is None:
             form.building.errors.append(_("Choose your building."))
         else:
@@ -173,7 +299,8 @@ def signup(code):
             except ServiceError as error:
                 form.phone.errors.append(str(error.message))
             else:
-                login_user(person)
+                throttle.hit(by_address, throttle.client_address())
+                _signed_in(person)
                 flash(
                     _(
                         "Thank you. The party-branch secretary of %(compound)s will verify "

@@ -22,6 +22,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal import permissions
+from portal.accounts import throttle
 from portal.cases import access, photos, posters, queries, routing, service
 from portal.cases.categories import Category, rule_for
 from portal.cases.forms import (
@@ -109,9 +110,15 @@ def report(code):
     if person is not None and not on_behalf:
         # A signed-in resident files as themself: the contact is fixed to their account.
         form.contact_name.data, form.contact_phone.data = person.name, person.phone
+    status = 422 if request.method == "POST" else 200
+    guests = throttle.rule("guest_filing_address")
     if form.validate_on_submit():
         building = next((b for b in compound.buildings if b.id == form.building.data), None)
+        wait = throttle.held_back(guests, throttle.client_address()) if person is None else None
         try:
+            if wait is not None:
+                status = 429
+                raise service.Invalid(throttle.wait_message(wait))
             if building is None:
                 raise service.Invalid(_("Choose the building."))
             processed = photos.check_all(request.files.getlist(form.photos.name))
@@ -130,6 +137,8 @@ def report(code):
         except ServiceError as error:
             form.photos.errors = [*form.photos.errors, str(error.message)]
         else:
+            if person is None:
+                throttle.hit(guests, throttle.client_address())
             if key:
                 # The receipt shows the private link once. Only a visitor filing for themself
                 # holds it in their session; a grid worker filing on someone's behalf hands it on
@@ -139,7 +148,6 @@ def report(code):
                     session.setdefault("case_keys", {})[case.number] = key
                 session.modified = True
             return redirect(url_for("cases.receipt", number=case.number))
-    status = 422 if request.method == "POST" else 200
     return render_template(
         "cases/report.html",
         form=form,

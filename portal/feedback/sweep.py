@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from portal.accounts import service as accounts
 from portal.cases import service as cases
 from portal.cases.events import EventKind
 from portal.cases.models import Case
@@ -108,4 +109,5 @@ def sweep() -> dict[str, int]:
     counts["escalated"], counts["escalated_again"] = escalate(moment)
     counts["closed_without_feedback"] = close_without_feedback(moment)
     counts.update(deliver())
+    counts["forgotten_sign_ins"] = accounts.forget_old_sign_ins(moment)
     return counts

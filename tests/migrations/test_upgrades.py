@@ -378,6 +378,18 @@ class EscalationLookUpsInOneIndex(UpgradeTester):
         assert {"ix_case_state_level_due", "ix_case_state_level_escalated"}.isdisjoint(indexes)
 
 
+class SignInsAndThrottle(UpgradeTester):
+    revision = "8709bcbfd2e1"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"sign_in", "throttle"}
+        assert all(rows(conn, t) == [] for t in self.new_tables(conn))
+        sign_in = {c["name"] for c in inspect(conn).get_columns("sign_in")}
+        assert {"token_hash", "person_id", "expires_at", "ended_at"} <= sign_in
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -387,6 +399,7 @@ TESTERS = {
         ApiKeysAndCoordinates,
         IndexesThatMatchTheLookUps,
         EscalationLookUpsInOneIndex,
+        SignInsAndThrottle,
     )
 }
 
