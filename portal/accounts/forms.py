@@ -41,8 +41,9 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SignUpForm(FlaskForm):
-    name = StringField(
+def _your_name() -> StringField:
+    """A person's own name, as they sign up and as they change it on /me."""
+    return StringField(
         _l("Your name"),
         validators=[
             DataRequired(message=_l("Enter your name.")),
@@ -50,6 +51,10 @@ class SignUpForm(FlaskForm):
         ],
         render_kw={"autocomplete": "name"},
     )
+
+
+class SignUpForm(FlaskForm):
+    name = _your_name()
     phone = phone_field()
     building = SelectField(
         _l("Building"), coerce=int, validators=[DataRequired(message=_l("Choose your building."))]
@@ -86,14 +91,7 @@ class DecisionForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(
-        _l("Your name"),
-        validators=[
-            DataRequired(message=_l("Enter your name.")),
-            Length(max=50, message=_l("Keep it under 50 characters.")),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
+    name = _your_name()
     locale = SelectField(
         _l("Language"),
         choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
