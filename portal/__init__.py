@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal import settings
-from portal.extensions import babel, csrf, db, login_manager, migrate
+from portal.extensions import LARGEST_ID, babel, csrf, db, login_manager, migrate
 
 # A checkout keeps the Alembic revisions beside the package; a wheel carries a copy inside it
 # (setup.py), so that an installed portal can `flask db upgrade` too.
@@ -17,8 +18,17 @@ if not MIGRATIONS.is_dir():
     MIGRATIONS = MIGRATIONS.parent.parent / "migrations"
 
 
+class _Id(IntegerConverter):
+    """`<int:…>` in every address: an id the tables can hold (LARGEST_ID), so that a larger
+    one is no match (404) instead of an overflow in the driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=LARGEST_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = _Id
     app.jinja_env.add_extension("jinja2.ext.do")
     settings.load(app, overrides)
     from portal.cases import photo_store

@@ -1,5 +1,6 @@
 """Flask extensions, created here and bound to the app in create_app."""
 
+import re
 from typing import TYPE_CHECKING, cast
 
 from flask_babel import Babel
@@ -48,3 +49,16 @@ def enum_type(cls, length: int = 30) -> Enum:
 def rows_changed(result) -> int:
     """How many rows an UPDATE changed: the compare-and-set of the sweep and the outbox."""
     return cast(CursorResult, result).rowcount
+
+
+# The largest id the tables hold: their keys are INTEGER, 32 bits on PostgreSQL.
+LARGEST_ID = 2**31 - 1
+
+
+def as_id(text: str | None) -> int | None:
+    """An id typed into a query or a form, if it is one the database could hold: ASCII digits,
+    at most LARGEST_ID. Anything else is None, so that it never reaches the driver."""
+    if not text or not re.fullmatch(r"[0-9]{1,10}", text):
+        return None
+    value = int(text)
+    return value if value <= LARGEST_ID else None

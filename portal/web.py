@@ -1,6 +1,6 @@
 """The shell around every page: the sign-in gate, language, errors, filters, the front page."""
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from babel import dates as babel_dates
 from flask import (
@@ -26,7 +26,7 @@ from portal.accounts.models import HomeState
 from portal.cases.workflow import Action
 from portal.clock import LOCAL_ZONE, now
 from portal.consultation.models import ConsultationState, Decision, Mode, ResolutionState
-from portal.extensions import login_manager
+from portal.extensions import db, login_manager
 from portal.forms import LanguageForm
 from portal.labels import label
 from portal.open311 import formats as api_formats
@@ -131,8 +131,43 @@ def unauthorized():
     return redirect(target)
 
 
+def _unreadable(text: str) -> bool:
+    """A NUL, or U+FFFD: what Werkzeug makes of bytes that are not UTF-8 in a path or a
+    multipart field."""
+    return "\x00" in text or "\ufffd" in text
+
+
+def _not_utf8(encoded: bytes) -> bool:
+    """Percent-encoded bytes that are not UTF-8: Werkzeug keeps them as literal "%FF" in
+    query strings and form bodies, so they are found in the raw text."""
+    try:
+        unquote_to_bytes(encoded).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def install(app) -> None:
     """Gate, error pages, template helpers."""
+
+    @app.before_request
+    def refuse_unreadable_input():
+        # A NUL cannot be stored in PostgreSQL text, and bytes that are not UTF-8 are nobody's
+        # words: either is refused here, before any view or query sees it, the same on both
+        # databases.
+        form_body = request.mimetype == "application/x-www-form-urlencoded"
+        if (
+            _not_utf8(request.query_string)
+            or (form_body and _not_utf8(request.get_data(cache=True)))
+            or _unreadable(request.path)
+            or any(
+                _unreadable(key) or _unreadable(value)
+                for values in (request.args, request.form)
+                for key, value in values.items(multi=True)
+            )
+        ):
+            abort(400)
+        return None
 
     @app.before_request
     def sign_in_gate():
@@ -162,12 +197,20 @@ def install(app) -> None:
 
         return handler
 
+    def failed(error):
+        # Whatever failed may have left the transaction aborted (PostgreSQL refuses every
+        # further statement in it): the error page starts from a clean one, since the
+        # sign-in loader and the menu query again.
+        db.session.rollback()
+        return page("errors/500.html", 500)(error)
+
     app.register_error_handler(401, lambda e: login_manager.unauthorized())
     app.register_error_handler(403, page("errors/403.html", 403))
     app.register_error_handler(404, page("errors/404.html", 404))
     app.register_error_handler(405, page("errors/404.html", 405))
     app.register_error_handler(413, page("errors/413.html", 413))
-    app.register_error_handler(500, page("errors/500.html", 500))
+    app.register_error_handler(400, page("errors/400.html", 400))
+    app.register_error_handler(500, failed)
     app.register_error_handler(CSRFError, page("errors/csrf.html", 400))
 
     # Dates through Babel itself, with the request's locale (looked up once per request) and

@@ -363,7 +363,9 @@ def decline(home_id):
     home = _load_home(home_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        return _after_decision(home, None, "; ".join(form.reason.errors) or _("Please try again."))
+        return _after_decision(
+            home, None, "; ".join(map(str, form.reason.errors)) or _("Please try again.")
+        )
     try:
         service.decline_home(home, current_user, reason=form.reason.data)
     except ServiceError as e:

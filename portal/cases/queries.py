@@ -15,7 +15,7 @@ from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import CLOCK_RUNS, OPEN_STATES, Action, State, states_allowing
 from portal.clock import UTCDateTime
-from portal.extensions import db
+from portal.extensions import as_id, db
 
 PAGE = 25
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -70,9 +70,14 @@ def _encode(bucket, due, case_id) -> str:
 def _decode(cursor: str):
     try:
         bucket, due, case_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return int(bucket), datetime.fromisoformat(due), int(case_id)
+        moment = datetime.fromisoformat(due)
     except (ValueError, TypeError):
         return None
+    # A cursor is typed by nobody, but anybody can send one: a naive time or an id beyond
+    # what the database holds starts from the first page instead of failing.
+    if moment.tzinfo is None or as_id(bucket) is None or as_id(case_id) is None:
+        return None
+    return int(bucket), moment, int(case_id)
 
 
 def _bucket_in(state, at):
@@ -196,12 +201,12 @@ def in_queue(compound, filters: QueueFilters, moment) -> Listing:
         states = states & CLOCK_RUNS
     if filters.category in {c.value for c in Category}:
         statement = statement.where(Case.category == filters.category)
-    if filters.building and filters.building.isdigit():
-        statement = statement.where(Case.building_id == int(filters.building))
+    if (building := as_id(filters.building)) is not None:
+        statement = statement.where(Case.building_id == building)
     if filters.assignee == "none":
         statement = statement.where(Case.assignee_id.is_(None))
-    elif filters.assignee and filters.assignee.isdigit():
-        statement = statement.where(Case.assignee_id == int(filters.assignee))
+    elif (assignee := as_id(filters.assignee)) is not None:
+        statement = statement.where(Case.assignee_id == assignee)
     if filters.urgent:
         statement = statement.where(Case.urgent.is_(True))
     if filters.overdue:

@@ -213,7 +213,7 @@ def _answer(consultation_id, operation, key, form=None, message=None):
             422,
             errors={
                 key: "; ".join(
-                    e
+                    str(e)  # the messages are lazy strings
                     for errs in form.errors.values()
                     for e in (errs if isinstance(errs, list) else [str(errs)])
                 )
