@@ -42,12 +42,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from portal import web
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    app.before_request(web.refuse_unreadable_input)  # first: see there
     csrf.init_app(app)
     login_manager.init_app(app)
-
-    from portal import web
 
     babel.init_app(
         app, locale_selector=web.select_locale, timezone_selector=lambda: "Asia/Shanghai"

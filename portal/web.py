@@ -147,27 +147,27 @@ def _not_utf8(encoded: bytes) -> bool:
     return False
 
 
+def refuse_unreadable_input():
+    """Before every other check, CSRF's included (it parses the form, after which the raw
+    body is gone): a NUL cannot be stored in PostgreSQL text, and bytes that are not UTF-8
+    are nobody's words. Either is refused with 400 before any view or query sees it, the
+    same on both databases."""
+    form_body = request.mimetype == "application/x-www-form-urlencoded"
+    if (
+        _not_utf8(request.query_string)
+        or (form_body and _not_utf8(request.get_data(cache=True)))
+        or _unreadable(request.path)
+        or any(
+            _unreadable(key) or _unreadable(value)
+            for values in (request.args, request.form)
+            for key, value in values.items(multi=True)
+        )
+    ):
+        abort(400)
+
+
 def install(app) -> None:
     """Gate, error pages, template helpers."""
-
-    @app.before_request
-    def refuse_unreadable_input():
-        # A NUL cannot be stored in PostgreSQL text, and bytes that are not UTF-8 are nobody's
-        # words: either is refused here, before any view or query sees it, the same on both
-        # databases.
-        form_body = request.mimetype == "application/x-www-form-urlencoded"
-        if (
-            _not_utf8(request.query_string)
-            or (form_body and _not_utf8(request.get_data(cache=True)))
-            or _unreadable(request.path)
-            or any(
-                _unreadable(key) or _unreadable(value)
-                for values in (request.args, request.form)
-                for key, value in values.items(multi=True)
-            )
-        ):
-            abort(400)
-        return None
 
     @app.before_request
     def sign_in_gate():

@@ -273,3 +273,27 @@ def test_the_error_page_starts_from_a_clean_transaction(app, world):
     answer = client.get("/_broken")
     assert answer.status_code == 500
     assert people.secretary.name in texts(answer)  # the page was drawn for the person
+
+
+def test_a_form_body_that_is_not_utf8_is_refused_with_csrf_on_as_in_production(
+    app_factory, database
+):
+    """CSRF reads the form first; the raw body must be looked at before it is gone."""
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        someone = factories.person()
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+        def send(password):
+            return client.post(
+                "/login",
+                data=f"phone={someone.phone}&password={password}&csrf_token={token}",
+                content_type="application/x-www-form-urlencoded",
+            )
+
+        refused = send("%FF%FE")
+        assert refused.status_code == 400
+        assert "无法读取您发送的内容" in texts(refused)
+        assert send(factories.PASSWORD).status_code == 302  # the same form, readable, signs in
