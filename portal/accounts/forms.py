@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from portal.forms import LANGUAGE_CHOICES
 
 PHONE_RULE = Regexp(
     r"^1[3-9][0-9]{9}$", message=_l("Enter an 11-digit mobile number, e.g. 13812345678.")
@@ -53,6 +55,18 @@ def _your_name() -> StringField:
     )
 
 
+def _password_again(label) -> PasswordField:
+    """The new password typed a second time, which must match the form's `password`."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message=_l("Enter the password again.")),
+            EqualTo("password", message=_l("The two passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 class SignUpForm(FlaskForm):
     name = _your_name()
     phone = phone_field()
@@ -67,14 +81,7 @@ class SignUpForm(FlaskForm):
         ],
     )
     password = password_field(new=True)
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[
-            DataRequired(message=_l("Enter the password again.")),
-            EqualTo("password", message=_l("The two passwords differ.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    confirm = _password_again(_l("Password again"))
     privacy = BooleanField(
         _l("I have read the privacy notice and agree"),
         validators=[
@@ -92,20 +99,10 @@ class DecisionForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = _your_name()
-    locale = SelectField(
-        _l("Language"),
-        choices=[SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")],
-    )
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
 class PasswordChangeForm(FlaskForm):
     current = password_field(_l("Current password"))
     password = password_field(_l("New password"), new=True)
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(message=_l("Enter the password again.")),
-            EqualTo("password", message=_l("The two passwords differ.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+    confirm = _password_again(_l("New password again"))

@@ -104,6 +104,8 @@ def _signed_out(message):
     session["locale"] = locale
     flash(message, "info")
     response = redirect(url_for("web.index"))
+    # Flask-Login would delete the remember cookie itself, but the note it leaves for that is
+    # in the session just cleared.
     config = current_app.config
     response.delete_cookie(
         config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE),

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in, texts
+from tests.web.test_case_flow import file_case
 
 ROLES = [
     None,
@@ -215,15 +216,7 @@ def test_a_nul_in_a_form_is_refused_before_the_database_and_nothing_is_filed(cli
     people = factories.cast(world, "reporter")
     sign_in(client, people.reporter)
     before = db.session.scalar(select(func.count(Case.id)))
-    building = next(b for b in world.ymn.buildings if b.code == "2")
-    form = {
-        "building": str(building.id),
-        "category": "lift",
-        "description": "电梯困人\x00按钮失灵",
-        "location": "2单元",
-        "privacy": "y",
-    }
-    refused = client.post("/c/ymn/report", data=form, content_type="multipart/form-data")
+    refused = file_case(client, world, description="电梯困人\x00按钮失灵")
     assert refused.status_code == 400
     assert "无法保存的字符" in texts(refused)
     assert db.session.scalar(select(func.count(Case.id))) == before
