@@ -67,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.health import bp as health_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.open311.views import bp as open311_bp
+    from portal.personal_data.views import bp as personal_data_bp
 
     app.register_blueprint(web.bp)
     app.register_blueprint(accounts_bp)
@@ -76,6 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(feedback_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(open311_bp)
+    app.register_blueprint(personal_data_bp)
     app.register_blueprint(health_bp)
     web.install(app)
 

@@ -113,7 +113,8 @@ def demo_command():
 @with_appcontext
 @_localised
 def sweep_command():
-    """Reminders, escalations, "no feedback" closures and outbox delivery; run every 5 minutes."""
+    """Reminders, escalations, "no feedback" closures, outbox delivery and (when set) the
+    retention period's anonymisation; run every 5 minutes."""
     from portal.feedback.sweep import sweep
 
     counts = sweep()
@@ -125,6 +126,13 @@ def sweep_command():
             **counts,
         )
     )
+    if "anonymised" in counts:
+        click.echo(
+            _(
+                "Removed the reporter's details from %(anonymised)d finished cases.",
+                anonymised=counts["anonymised"],
+            )
+        )
 
 
 @portal_cli.group("api-key")

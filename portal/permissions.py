@@ -122,12 +122,12 @@ def signing_parties(person, compound_id) -> set[PartyKind]:
 # -- can(person, action, thing) ---------------------------------------------------------
 
 
-def _oversees(person, compound) -> bool:
+def _oversees(person, compound, *, grid_workers: bool = True) -> bool:
+    in_community = (
+        (Role.COMMUNITY_OVERSEER, Role.GRID_WORKER) if grid_workers else (Role.COMMUNITY_OVERSEER,)
+    )
     for m in person.memberships:
-        if (
-            m.role in (Role.COMMUNITY_OVERSEER, Role.GRID_WORKER)
-            and m.community_id == compound.community_id
-        ):
+        if m.role in in_community and m.community_id == compound.community_id:
             return True
         if (
             m.role is Role.SUBDISTRICT_OVERSEER
@@ -159,6 +159,14 @@ def can(person, action: str, thing=None) -> bool:
             )
         case "print_poster":
             return can(person, "see_compound", thing) or is_admin(person)
+        case "delete_own_account":
+            # Residents only: whoever holds a role asks an administrator, since others rely
+            # on their work and their account (a desk, a signature) outlives it.
+            return not person.roles
+        case "keep_for_record":
+            # `thing` is a case's compound: its community's or sub-district's overseers (not
+            # grid workers) answer for what is kept once the reporter's details go.
+            return _oversees(person, thing, grid_workers=False)
         case "edit_routing_rules":
             # `thing` is a community: its overseers, and administrators.
             return is_admin(person) or any(

@@ -162,6 +162,9 @@ def load(app, overrides: dict | None = None) -> None:
         FEEDBACK_WINDOW_DAYS=int(env("PORTAL_FEEDBACK_WINDOW_DAYS", "7")),
         ESCALATE_AFTER_HOURS=int(env("PORTAL_ESCALATE_AFTER_HOURS", "24")),
         ESCALATE_AGAIN_AFTER_HOURS=int(env("PORTAL_ESCALATE_AGAIN_AFTER_HOURS", "72")),
+        # Personal data (PIPL): the sweep removes the reporter's name and phone from cases
+        # finished this many days ago, unless kept for the record; 0 keeps them (off).
+        ANONYMISE_CLOSED_AFTER_DAYS=int(env("PORTAL_ANONYMISE_CLOSED_AFTER_DAYS", "0")),
         # Notifications: in-app always; e-mail and webhook only when configured.
         # Links in receipts, posters and messages; see public_base_url() for when it is used.
         BASE_URL=(env("PORTAL_BASE_URL") or LOCAL_BASE_URL).rstrip("/"),
@@ -174,6 +177,17 @@ def load(app, overrides: dict | None = None) -> None:
         SMTP_FROM=env("PORTAL_SMTP_FROM", "portal@localhost"),
         WEBHOOK_URL=env("PORTAL_WEBHOOK_URL", ""),
         WEBHOOK_SECRET=env("PORTAL_WEBHOOK_SECRET", ""),
+        # Without a gateway (or SMTP), a local run writes one-time codes and confirmation
+        # links to the log; a deployment never does unless PORTAL_MESSAGES_TO_LOG=1.
+        MESSAGES_TO_LOG=env("PORTAL_MESSAGES_TO_LOG", "1" if local else "0") == "1",
+        # One-time codes texted to a phone (sign-up, forgotten password): how long one lasts,
+        # how many wrong tries kill it, how many a phone and a client address get an hour.
+        PHONE_CODE_MINUTES=int(env("PORTAL_PHONE_CODE_MINUTES", "10")),
+        PHONE_CODE_TRIES=int(env("PORTAL_PHONE_CODE_TRIES", "5")),
+        PHONE_CODES_PER_PHONE_HOUR=int(env("PORTAL_PHONE_CODES_PER_PHONE_HOUR", "5")),
+        PHONE_CODES_PER_ADDRESS_HOUR=int(env("PORTAL_PHONE_CODES_PER_ADDRESS_HOUR", "20")),
+        # A link confirming a new e-mail address works this many hours.
+        EMAIL_CONFIRM_HOURS=int(env("PORTAL_EMAIL_CONFIRM_HOURS", "48")),
         OUTBOX_MAX_ATTEMPTS=int(env("PORTAL_OUTBOX_MAX_ATTEMPTS", "6")),
         OUTBOX_BACKOFF_SECONDS=int(env("PORTAL_OUTBOX_BACKOFF_SECONDS", "60")),
         # The Open311 API (docs/open311.md): calls per key and minute; what discovery says.

@@ -26,3 +26,9 @@ home_verified = _signals.signal(
     doc="A resident's home in a compound was verified (sender: the Person; compound_id). "
     "Sent before the verification commits.",
 )
+
+phone_proved = _signals.signal(
+    "phone-proved",
+    doc="A new account's phone was proved its owner's by a texted code (sender: the Person). "
+    "Sent before the sign-up commits.",
+)

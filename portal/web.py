@@ -16,9 +16,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from flask_wtf.csrf import CSRFError
 
 from portal.accounts import service as accounts
@@ -48,6 +49,30 @@ API_ERRORS = {
     500: _l("Something went wrong on our side; please try again later."),
     400: _l("The request could not be understood."),
 }
+
+
+def signed_out_here(message, category="info"):
+    """This browser forgets its sign-in, which the caller has ended on the server: the
+    session (a family shares one phone: the next person must not inherit messages or
+    follow-up keys) and the remember cookie. The page stays in the language it was in; the
+    answer goes to the front page with `message`, a lazy string: said in that language even
+    when the person can no longer be asked theirs (an account just deleted or deactivated)."""
+    locale = session.get("locale") or current_user.locale
+    logout_user()
+    session.clear()
+    session["locale"] = locale
+    with force_locale(locale):
+        flash(str(message), category)
+    response = redirect(url_for("web.index"))
+    # Flask-Login would delete the remember cookie itself, but the note it leaves for that is
+    # in the session just cleared.
+    config = current_app.config
+    response.delete_cookie(
+        config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE),
+        domain=config.get("REMEMBER_COOKIE_DOMAIN"),
+        path=config.get("REMEMBER_COOKIE_PATH", "/"),
+    )
+    return response
 
 
 def select_locale() -> str:

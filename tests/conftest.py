@@ -1,6 +1,7 @@
 """Test set-up: the app on a fresh database per test (SQLite, or PostgreSQL when
 TEST_DATABASE_URL is set), the client, and signing in as someone."""
 
+import logging
 import os
 import re
 import uuid
@@ -171,3 +172,40 @@ def texts(response) -> str:
     """The page's text with tags removed and white space folded, for assertions."""
     html = response.get_data(as_text=True)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def sent_now(caplog):
+    """What went out at once (one-time codes, confirmation links) and, with no channel set up
+    in the tests, was written to the log: a function giving [(address, text)], oldest first."""
+    caplog.set_level(logging.WARNING, logger="portal")
+
+    def sent():
+        return [
+            (record.args[1], record.args[2])
+            for record in caplog.records
+            if isinstance(record.args, tuple)
+            and len(record.args) == 3
+            and "written here instead" in record.msg
+        ]
+
+    return sent
+
+
+def code_texted_to(sent, phone: str) -> str:
+    """The six-digit code in the latest text to `phone`."""
+    bodies = [body for address, body in sent() if address == phone]
+    assert bodies, f"nothing was texted to {phone}"
+    found = re.search(r"\b[0-9]{6}\b", bodies[-1])
+    assert found, f"no code in the latest text to {phone}: {bodies[-1]!r}"
+    return found.group()
+
+
+def sign_up_with_code(client, sent, data: dict, compound: str = "ymn"):
+    """Signs up through both steps: the form, then the code texted to the phone. The answer
+    to the code's step."""
+    first = client.post(f"/c/{compound}/signup", data=data)
+    assert first.status_code == 302, texts(first)
+    assert first.headers["Location"] == f"/c/{compound}/signup/confirm"
+    code = code_texted_to(sent, data["phone"])
+    return client.post(f"/c/{compound}/signup/confirm", data={"code": code})

@@ -97,9 +97,63 @@ class DecisionForm(FlaskForm):
     )
 
 
+def notify_fields():
+    """The channels a person is told on, beside the inbox: on /me and the admin's page."""
+    return (
+        BooleanField(_l("Text messages to the phone")),
+        BooleanField(_l("E-mail, to a confirmed address")),
+    )
+
+
+def email_field(label=None):
+    # The shape only: the link sent to it proves the rest.
+    return StringField(
+        label or _l("E-mail address"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Keep it under 200 characters.")),
+            Regexp(
+                r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an address like name@example.com.")
+            ),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+        filters=[lambda v: v.strip() if v else v],
+    )
+
+
 class ProfileForm(FlaskForm):
     name = _your_name()
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    notify_by_text, notify_by_email = notify_fields()
+
+
+class EmailForm(FlaskForm):
+    email = email_field()
+
+
+def code_field():
+    return StringField(
+        _l("Code from the text message"),
+        validators=[
+            DataRequired(message=_l("Enter the six-digit code from the text message.")),
+            Regexp(r"^\s*[0-9](\s*[0-9]){5}\s*$", message=_l("The code has six digits.")),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 12},
+    )
+
+
+class CodeForm(FlaskForm):
+    code = code_field()
+
+
+class ForgotForm(FlaskForm):
+    phone = phone_field()
+
+
+class ResetForm(FlaskForm):
+    code = code_field()
+    password = password_field(_l("New password"), new=True)
+    confirm = _password_again(_l("New password again"))
 
 
 class PasswordChangeForm(FlaskForm):

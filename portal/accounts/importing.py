@@ -3,7 +3,8 @@
 Columns: name, phone, role, scope (the code of the compound, community or sub-district the
 role applies to; empty for an administrator), building and room (residents), password (new
 people only, on one of their lines: an existing person's password is never reset by an
-import), language.
+import), language, email (where e-mail notifications go: the administrator's register vouches
+for it, so no confirmation link is sent).
 Residents imported from the housing register are verified. All or nothing; idempotent.
 """
 
@@ -24,8 +25,9 @@ from portal.organisation.models import Building
 from portal.settings import LANGUAGES
 
 REQUIRED = ("name", "phone", "role", "scope")
-OPTIONAL = ("building", "room", "password", "language")
+OPTIONAL = ("building", "room", "password", "language", "email")
 PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: "\d" takes any script's
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 RESIDENT = "resident"
 
 
@@ -46,6 +48,7 @@ def _check_row(line, row, people):
                 "line": line,
                 "name": row.get("name"),
                 "language": "",
+                "email": "",
                 "password": None,
                 "existing": service.find_by_phone(phone),
             }
@@ -60,8 +63,16 @@ def _check_row(line, row, people):
                     _l("phone %(value)s appears earlier with another language", value=phone)
                 )
             person["language"] = person["language"] or row["language"]
+        if row.get("email"):
+            if person["email"] and person["email"] != row["email"]:
+                problems.append(
+                    _l("phone %(value)s appears earlier with another e-mail address", value=phone)
+                )
+            person["email"] = person["email"] or row["email"]
         if row.get("password") and person["password"] is None:
             person["password"] = (line, row["password"])
+    if row.get("email") and (len(row["email"]) > 200 or not EMAIL.match(row["email"])):
+        problems.append(_l("email %(value)s is not an e-mail address", value=row["email"][:200]))
     if row.get("language") and row["language"] not in LANGUAGES:
         problems.append(_l("language must be one of %(choices)s", choices=", ".join(LANGUAGES)))
 
@@ -139,9 +150,13 @@ def import_people(raw: bytes) -> dict[str, int]:
                 person = service.create_person(
                     row["name"], row["phone"], given["password"][1], given["language"] or "zh_CN"
                 )
+                person.email = given["email"] or None
                 db.session.flush()
                 changes["created"] += 1
             else:
+                if row.get("email") and person.email != row["email"]:
+                    person.email = row["email"]
+                    changes["updated"] += 1
                 if person.name != row["name"]:
                     person.name = row["name"]
                     changes["updated"] += 1

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import cast
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.roles import Role
@@ -30,6 +30,10 @@ class Person(UserMixin, Model):
     # Optional: where e-mail notifications go, when the portal sends e-mail.
     email: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # The channels beyond the inbox the person is told on, where the portal has them: text
+    # messages to the phone (the gateway webhook) and e-mail to a confirmed address.
+    notify_by_text: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
@@ -153,3 +157,21 @@ class Throttle(Model):
     count: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PhoneCode(Model):
+    """A one-time code texted to a phone, to prove the phone is the person's: before a
+    sign-up becomes an account, before a forgotten password is reset. Kept only as a keyed
+    hash; short-lived, single-use, and dead after a few wrong tries. A sign-up's details wait
+    here (the password already hashed) until the code is given."""
+
+    __tablename__ = "phone_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

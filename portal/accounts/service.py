@@ -6,11 +6,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import permissions, signals
+from portal.accounts import codes
 from portal.accounts.models import Home, HomeState, Membership, Person, SignIn, Throttle
 from portal.accounts.roles import SCOPE, Role, Scope
 from portal.clock import now
@@ -126,14 +128,16 @@ def live_sign_ins(person: Person) -> list[SignIn]:
 
 
 def forget_old_sign_ins(moment) -> int:
-    """The sweep's tidying: sign-ins ended or expired a week ago, and throttle counts whose
-    window passed a day ago and that hold nothing back. Committed; the number of rows gone."""
+    """The sweep's tidying: sign-ins ended or expired a week ago, one-time codes a day after
+    they expired, and throttle counts whose window passed a day ago and that hold nothing back.
+    Committed; the number of rows gone."""
     week, day = moment - timedelta(days=7), moment - timedelta(days=1)
     gone = rows_changed(
         db.session.execute(
             delete(SignIn).where(or_(SignIn.ended_at < week, SignIn.expires_at < week))
         )
     )
+    gone += codes.forget_old(moment)
     gone += rows_changed(
         db.session.execute(
             delete(Throttle).where(
@@ -159,10 +163,87 @@ def change_password(person: Person, current: str, new: str) -> None:
     end_sign_ins(person, keep=person.sign_in_token)
 
 
-def update_profile(person: Person, *, name: str, locale: str) -> None:
+def update_profile(person: Person, *, name: str, locale: str, by_text: bool, by_email: bool):
+    """The person's own details and the channels they are told on, committed."""
     person.name = name.strip()
     person.locale = locale
+    person.notify_by_text, person.notify_by_email = by_text, by_email
     db.session.commit()
+
+
+def reset_password(code_row, password: str) -> Person:
+    """A new password for the owner of the phone a reset code was taken for; every sign-in
+    of theirs ends. Committed."""
+    person = find_by_phone(code_row.phone)
+    if person is None or not person.active:
+        raise codes.CodeRefused(_l("This code has expired or was used. Ask for a new one."))
+    person.password_hash = hash_password(password)
+    db.session.commit()
+    end_sign_ins(person)
+    return person
+
+
+# -- e-mail addresses, confirmed by a link -------------------------------------------------
+
+
+def _email_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
+
+
+def email_confirmation_token(person: Person, email: str) -> str:
+    """A link's token saying that `person` may make `email` theirs, signed, with when it was
+    made (on the portal's clock). It names the address the person has now, so that once one
+    link is used every older one stops working."""
+    return _email_signer().dumps(
+        {"person": person.id, "email": email, "was": person.email, "at": now().timestamp()}
+    )
+
+
+def confirm_email(person: Person, token: str) -> str:
+    """Makes the address the token names the person's own, committed; returns it. Raises
+    Invalid for a token that is expired, forged, another person's or already used."""
+    hours = current_app.config["EMAIL_CONFIRM_HOURS"]
+    try:
+        claim = _email_signer().loads(token)
+    except (BadSignature, TypeError, ValueError):
+        claim = None
+    if (
+        not isinstance(claim, dict)
+        or not isinstance(claim.get("at"), int | float)
+        or not 0 <= now().timestamp() - claim["at"] <= hours * 3600
+        or claim.get("person") != person.id
+        or claim.get("was") != person.email
+        or not isinstance(claim.get("email"), str)
+    ):
+        raise Invalid(_l("This confirmation link has expired or was already used."))
+    person.email = claim["email"]
+    db.session.commit()
+    return person.email
+
+
+def remove_email(person: Person) -> None:
+    person.email = None
+    db.session.commit()
+
+
+# -- what administrators set -----------------------------------------------------------------
+
+
+def update_person(
+    person: Person, by: Person, *, name, email, locale, by_text, by_email, active
+) -> None:
+    """An administrator sets a person's details (an address they give is taken as given),
+    and deactivates or reactivates them: a deactivated person is signed out everywhere."""
+    if not permissions.can(by, "manage_organisation"):
+        raise NotAllowed(_l("Only administrators can change people's details."))
+    if not active and person.id == by.id:
+        raise Invalid(_l("You cannot deactivate yourself."))
+    person.name, person.email, person.locale = name.strip(), (email or "").strip() or None, locale
+    person.notify_by_text, person.notify_by_email = by_text, by_email
+    person.active = active
+    db.session.commit()
+    if not active:
+        end_sign_ins(person)
 
 
 def find_by_phone(phone: str) -> Person | None:
@@ -179,18 +260,72 @@ def create_person(name: str, phone: str, password: str, locale: str = "zh_CN") -
     return person
 
 
-def sign_up(name, phone, building, room, password, locale) -> Person:
-    """A new resident with a home awaiting the secretary's verification."""
-    person = create_person(name, phone, password, locale)
+def start_sign_up(name, phone, building, room, password, locale):
+    """Texts the phone a code (or, if it is registered, a warning to its owner) and keeps
+    the sign-up's details with the code until it is given. Committed; the code's row."""
+    details = {
+        "name": name.strip(),
+        "building_id": building.id,
+        "room": room.strip(),
+        "password_hash": hash_password(password),
+        "locale": locale,
+    }
+    return codes.send(
+        codes.Purpose.SIGN_UP, phone, payload=details, owner=find_by_phone(phone), locale=locale
+    )
+
+
+def start_reset(phone: str, locale: str):
+    """Texts a code to set a new password to the phone's active owner; for a phone nobody
+    active owns, texts nothing and answers the same. Committed; the code's row."""
+    owner = find_by_phone(phone)
+    return codes.send(
+        codes.Purpose.RESET,
+        phone,
+        owner=owner if owner is not None and owner.active else None,
+        locale=locale,
+    )
+
+
+def resend_code(code_row, locale: str):
+    """A new code in place of `code_row` (the person asked again), with the same details."""
+    owner = find_by_phone(code_row.phone)
+    if code_row.purpose == codes.Purpose.RESET and owner is not None and not owner.active:
+        owner = None
+    return codes.send(
+        codes.Purpose(code_row.purpose),
+        code_row.phone,
+        payload=code_row.payload,
+        owner=owner,
+        locale=code_row.payload.get("locale", locale),
+    )
+
+
+def finish_sign_up(code_row, building) -> Person:
+    """The new resident, now that the code proved the phone theirs, with a home awaiting
+    the secretary's verification; whoever builds on a proved phone (the visitor's earlier
+    cases join the account) does so in this transaction."""
+    details = code_row.payload
+    if find_by_phone(code_row.phone):
+        raise Invalid(_l("This phone number is already registered. Please sign in instead."))
+    person = Person(
+        name=details["name"],
+        phone=code_row.phone,
+        password_hash=details["password_hash"],
+        locale=details["locale"],
+    )
+    db.session.add(person)
     db.session.add(
         Home(
             person=person,
             compound_id=building.compound_id,
             building=building,
-            room=room.strip(),
+            room=details["room"],
             state=HomeState.PENDING,
         )
     )
+    db.session.flush()
+    signals.phone_proved.send(person)
     db.session.commit()
     return person
 

@@ -1,5 +1,5 @@
 """Holding back guessing and flooding: failed sign-ins per phone and per client address,
-sign-ups and visitors' filings per address.
+sign-ups and visitors' filings per address, one-time codes texted per phone and per address.
 
 Counts live in the `throttle` table, so that every gunicorn worker and every host behind the
 proxy sees the same ones (a process's memory would give each worker its own allowance), and
@@ -52,6 +52,13 @@ def rule(name: str) -> Rule:
         return Rule(name, limit, hour, hour, free=limit)
     if name == "guest_filing_address":
         limit = config["GUEST_FILINGS_PER_ADDRESS_HOUR"]
+        return Rule(name, limit, hour, hour, free=limit)
+    if name == "code_phone":
+        # One code, then a resend after a minute, two, four…; at the limit, an hour's lock.
+        limit = config["PHONE_CODES_PER_PHONE_HOUR"]
+        return Rule(name, limit, hour, hour, free=1, first_delay=timedelta(minutes=1))
+    if name == "code_address":
+        limit = config["PHONE_CODES_PER_ADDRESS_HOUR"]
         return Rule(name, limit, hour, hour, free=limit)
     raise KeyError(name)
 

@@ -13,18 +13,22 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
-from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from portal import permissions
-from portal.accounts import service, throttle
+from portal.accounts import codes, service, throttle
 from portal.accounts.forms import (
+    CodeForm,
     DecisionForm,
+    EmailForm,
+    ForgotForm,
     LoginForm,
     PasswordChangeForm,
     ProfileForm,
+    ResetForm,
     SignUpForm,
 )
 from portal.accounts.models import Home, HomeState
@@ -34,9 +38,13 @@ from portal.consultation.queries import invitations_for, open_actions_for
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.notifications import channels
 from portal.organisation import queries as org
+from portal.organisation.models import Building
 from portal.permissions import guard, public, signed_in
-from portal.web import compound_or_404, is_htmx_fragment_request, safe_next
+from portal.privacy import mask_phone
+from portal.settings import public_base_url
+from portal.web import compound_or_404, is_htmx_fragment_request, safe_next, signed_out_here
 
 bp = Blueprint("accounts", __name__)
 
@@ -94,43 +102,29 @@ def login():
 
 
 def _signed_out(message):
-    """Ends this browser's sign-in on the server and forgets it here: the session (a family
-    shares one phone: the next person must not inherit messages or follow-up keys) and the
-    remember cookie. The page stays in the language it was in."""
-    locale = session.get("locale") or current_user.locale
+    """Ends this browser's sign-in on the server, and forgets it here."""
     service.end_sign_in(current_user.sign_in_token)
-    logout_user()
-    session.clear()
-    session["locale"] = locale
-    flash(message, "info")
-    response = redirect(url_for("web.index"))
-    # Flask-Login would delete the remember cookie itself, but the note it leaves for that is
-    # in the session just cleared.
-    config = current_app.config
-    response.delete_cookie(
-        config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE),
-        domain=config.get("REMEMBER_COOKIE_DOMAIN"),
-        path=config.get("REMEMBER_COOKIE_PATH", "/"),
-    )
-    return response
+    return signed_out_here(message)
 
 
 @bp.route("/logout", methods=["POST"])
 @guard(signed_in)
 def logout():
-    return _signed_out(_("You have signed out."))
+    return _signed_out(_l("You have signed out."))
 
 
 # -- the person's own page -------------------------------------------------------------
 
 
-def _render_me(profile=None, password=None, status=200):
+def _render_me(profile=None, password=None, email=None, status=200):
     if profile is None:
         profile = ProfileForm(obj=current_user, formdata=None)
     return render_template(
         "accounts/me.html",
         profile=profile,
         password=password or PasswordChangeForm(formdata=None),
+        email=email or EmailForm(obj=current_user, formdata=None),
+        channels={c.name for c in channels.configured()},
         sign_ins=service.live_sign_ins(current_user),
         this_token=current_user.sign_in_token,
         is_current=service.is_current,
@@ -146,7 +140,13 @@ def me():
     form = ProfileForm()
     if not form.validate_on_submit():
         return _render_me(profile=form, status=422)
-    service.update_profile(current_user, name=form.name.data, locale=form.locale.data)
+    service.update_profile(
+        current_user,
+        name=form.name.data,
+        locale=form.locale.data,
+        by_text=form.notify_by_text.data,
+        by_email=form.notify_by_email.data,
+    )
     session["locale"] = form.locale.data
     flash(_("Your details are saved."), "success")
     return redirect(url_for("accounts.me"))
@@ -181,13 +181,80 @@ def change_password():
     return _render_me(password=form, status=422)
 
 
+@bp.route("/me/email", methods=["POST"])
+@guard(signed_in)
+def change_email():
+    """A new address is the person's once they open the link sent to it; an empty one
+    removes the address at once."""
+    form = EmailForm()
+    if not form.validate_on_submit():
+        return _render_me(email=form, status=422)
+    address = form.email.data or ""
+    if not address:
+        service.remove_email(current_user)
+        flash(_("Your e-mail address is removed."), "success")
+        return redirect(url_for("accounts.me"))
+    if address == current_user.email:
+        flash(_("This is already your e-mail address."), "info")
+        return redirect(url_for("accounts.me"))
+    token = service.email_confirmation_token(current_user, address)
+    # The portal's public address, as every link it sends; the request's own if it has none.
+    base_url = public_base_url(current_app.config)
+    path = url_for("accounts.confirm_email", token=token)
+    link = (
+        base_url + path
+        if base_url
+        else url_for("accounts.confirm_email", token=token, _external=True)
+    )
+    hours = current_app.config["EMAIL_CONFIRM_HOURS"]
+    try:
+        channels.send_now(
+            "email",
+            address,
+            _("Confirm your e-mail address"),
+            _(
+                "Open this link to receive the neighbourhood case portal's notifications at "
+                "this address. It works for %(hours)s hours.",
+                hours=hours,
+            )
+            + f"\n\n{link}\n",
+        )
+    except Exception as error:  # no SMTP, or it refused: say so and keep what was typed
+        current_app.logger.error("A confirmation e-mail could not be sent: %s", error)
+        form.email.errors.append(
+            _("The e-mail could not be sent just now. Please try again later.")
+        )
+        return _render_me(email=form, status=503)
+    flash(
+        _(
+            "We sent a link to %(address)s. Open it within %(hours)s hours to confirm the address.",
+            address=address,
+            hours=hours,
+        ),
+        "success",
+    )
+    return redirect(url_for("accounts.me"))
+
+
+@bp.route("/me/email/<token>")
+@guard(signed_in)
+def confirm_email(token):
+    try:
+        address = service.confirm_email(current_user, token)
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("%(address)s is confirmed as your e-mail address.", address=address), "success")
+    return redirect(url_for("accounts.me"))
+
+
 @bp.route("/me/sign-out-everywhere", methods=["POST"])
 @guard(signed_in)
 def sign_out_everywhere():
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("accounts.me"))
     service.end_sign_ins(current_user)
-    return _signed_out(_("You are signed out on every device, this one included."))
+    return _signed_out(_l("You are signed out on every device, this one included."))
 
 
 @bp.route("/home")
@@ -268,9 +335,46 @@ def signup_choose():
     return render_template("accounts/signup_choose.html", compounds=compounds, query=query)
 
 
+def _texting_held_back(phone: str):
+    """How long before a code may be texted to `phone` from this address, or None."""
+    return throttle.held_back(throttle.rule("code_phone"), phone) or throttle.held_back(
+        throttle.rule("code_address"), throttle.client_address()
+    )
+
+
+def _texted(phone: str) -> None:
+    throttle.hit(throttle.rule("code_phone"), phone)
+    throttle.hit(throttle.rule("code_address"), throttle.client_address())
+
+
+def _resend(purpose: codes.Purpose, session_key: str, back: str):
+    """Texts a new code for the browser's waiting sign-up or reset; the old one stops."""
+    row = codes.pending(session.get(session_key), purpose)
+    if row is None or not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    wait = _texting_held_back(row.phone)
+    if wait is not None:
+        flash(throttle.wait_message(wait), "error")
+        return redirect(back)
+    try:
+        new = service.resend_code(row, locale=str(get_locale()))
+    except ServiceError as error:
+        flash(str(error.message), "error")
+    else:
+        _texted(row.phone)
+        session[session_key] = new.id
+        flash(_("A new code is on its way to %(phone)s.", phone=mask_phone(row.phone)), "info")
+    return redirect(back)
+
+
+SIGN_UP_CODE, RESET_CODE = "sign_up_code", "reset_code"  # the code rows browsers wait on
+
+
 @bp.route("/c/<code>/signup", methods=["GET", "POST"])
 @public
 def signup(code):
+    """The sign-up's details; the account is made once the code texted to the phone is
+    given (signup_confirm). A registered phone is answered the same way: its owner is texted."""
     compound = org.compound_by_code(code) or abort(404)
     form = SignUpForm()
     form.building.choices = [SelectChoice(0, _("Choose…"))] + [
@@ -279,18 +383,20 @@ def signup(code):
     if request.method == "GET" and request.args.get("building"):
         chosen = next((b for b in compound.buildings if b.code == request.args["building"]), None)
         form.building.data = chosen.id if chosen else 0
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         building = next((b for b in compound.buildings if b.id == form.building.data), None)
-        by_address = throttle.rule("sign_up_address")
-        wait = throttle.held_back(by_address, throttle.client_address())
+        wait = throttle.held_back(
+            throttle.rule("sign_up_address"), throttle.client_address()
+        ) or _texting_held_back(form.phone.data)
         if wait is not None:
             form.phone.errors.append(throttle.wait_message(wait))
-            return render_template("accounts/signup.html", form=form, compound=compound), 429
-        if building is None:
+            status = 429
+        elif building is None:
             form.building.errors.append(_("Choose your building."))
         else:
             try:
-                person = service.sign_up(
+                row = service.start_sign_up(
                     form.name.data,
                     form.phone.data,
                     building,
@@ -300,20 +406,138 @@ def signup(code):
                 )
             except ServiceError as error:
                 form.phone.errors.append(str(error.message))
+                status = 503
             else:
-                throttle.hit(by_address, throttle.client_address())
-                _signed_in(person)
-                flash(
-                    _(
-                        "Thank you. The party-branch secretary of %(compound)s will verify "
-                        "your home soon.",
-                        compound=compound.name,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("accounts.my_home"))
-    status = 422 if request.method == "POST" else 200
+                throttle.hit(throttle.rule("sign_up_address"), throttle.client_address())
+                _texted(form.phone.data)
+                session[SIGN_UP_CODE] = row.id
+                return redirect(url_for("accounts.signup_confirm", code=compound.code))
     return render_template("accounts/signup.html", form=form, compound=compound), status
+
+
+def _waiting_sign_up(compound):
+    row = codes.pending(session.get(SIGN_UP_CODE), codes.Purpose.SIGN_UP)
+    building = db.session.get(Building, row.payload.get("building_id")) if row else None
+    return (row, building) if building and building.compound_id == compound.id else (None, None)
+
+
+@bp.route("/c/<code>/signup/confirm", methods=["GET", "POST"])
+@public
+def signup_confirm(code):
+    compound = org.compound_by_code(code) or abort(404)
+    row, building = _waiting_sign_up(compound)
+    if row is None:
+        flash(_("Please fill in the sign-up form first."), "info")
+        return redirect(url_for("accounts.signup", code=compound.code))
+    form = CodeForm()
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            taken = codes.take(row.id, codes.Purpose.SIGN_UP, form.code.data)
+            person = service.finish_sign_up(taken, building)
+        except ServiceError as error:
+            form.code.errors.append(str(error.message))
+        else:
+            session.pop(SIGN_UP_CODE, None)
+            _signed_in(person)
+            flash(
+                _(
+                    "Thank you. The party-branch secretary of %(compound)s will verify "
+                    "your home soon.",
+                    compound=compound.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.my_home"))
+    return render_template(
+        "accounts/code.html",
+        form=form,
+        phone=row.phone,
+        title=_("Confirm your phone"),
+        action=url_for("accounts.signup_confirm", code=compound.code),
+        resend=url_for("accounts.signup_resend", code=compound.code),
+        start_again=url_for("accounts.signup", code=compound.code),
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.route("/c/<code>/signup/resend", methods=["POST"])
+@public
+def signup_resend(code):
+    compound = org.compound_by_code(code) or abort(404)
+    back = url_for("accounts.signup_confirm", code=compound.code)
+    return _resend(codes.Purpose.SIGN_UP, SIGN_UP_CODE, back)
+
+
+# -- a forgotten password, reset by a texted code -----------------------------------------
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@public
+def forgot():
+    form = ForgotForm()
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        wait = _texting_held_back(form.phone.data)
+        if wait is not None:
+            form.phone.errors.append(throttle.wait_message(wait))
+            status = 429
+        else:
+            try:
+                row = service.start_reset(form.phone.data, locale=str(get_locale()))
+            except ServiceError as error:
+                form.phone.errors.append(str(error.message))
+                status = 503
+            else:
+                _texted(form.phone.data)
+                session[RESET_CODE] = row.id
+                return redirect(url_for("accounts.reset"))
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@bp.route("/forgot/code", methods=["GET", "POST"])
+@public
+def reset():
+    row = codes.pending(session.get(RESET_CODE), codes.Purpose.RESET)
+    if row is None:
+        flash(_("Enter your phone number to get a code."), "info")
+        return redirect(url_for("accounts.forgot"))
+    form = ResetForm()
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            taken = codes.take(row.id, codes.Purpose.RESET, form.code.data)
+            person = service.reset_password(taken, form.password.data)
+        except ServiceError as error:
+            form.code.errors.append(str(error.message))
+        else:
+            session.pop(RESET_CODE, None)
+            throttle.clear(throttle.rule("sign_in_phone"), person.phone)
+            _signed_in(person)
+            flash(
+                _(
+                    "Your password is changed. Every other device you were signed in on is "
+                    "now signed out."
+                ),
+                "success",
+            )
+            return redirect(landing_url(person))
+    return render_template(
+        "accounts/code.html",
+        form=form,
+        phone=row.phone,
+        title=_("Set a new password"),
+        action=url_for("accounts.reset"),
+        resend=url_for("accounts.reset_resend"),
+        start_again=url_for("accounts.forgot"),
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.route("/forgot/resend", methods=["POST"])
+@public
+def reset_resend():
+    return _resend(codes.Purpose.RESET, RESET_CODE, url_for("accounts.reset"))
 
 
 # -- the secretary verifies residents ---------------------------------------------------

@@ -5,17 +5,23 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.accounts.forms import phone_field
+from portal.accounts.forms import email_field, notify_fields, phone_field
+from portal.forms import LANGUAGE_CHOICES
 
 
-class EnrolForm(FlaskForm):
-    name = StringField(
+def _their_name() -> StringField:
+    """A person's name as an administrator types it: enrolling them, or on their page."""
+    return StringField(
         _l("Name"),
         validators=[
             DataRequired(message=_l("Enter the person's name.")),
             Length(max=50, message=_l("Keep it under 50 characters.")),
         ],
     )
+
+
+class EnrolForm(FlaskForm):
+    name = _their_name()
     phone = phone_field()
     role = SelectField(_l("Role"), validators=[DataRequired(message=_l("Choose a role."))])
     password = PasswordField(
@@ -23,6 +29,16 @@ class EnrolForm(FlaskForm):
         validators=[Optional(), Length(min=8, max=128, message=_l("Use at least 8 characters."))],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class PersonForm(FlaskForm):
+    """A person's details as an administrator sets them."""
+
+    name = _their_name()
+    email = email_field()
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    notify_by_text, notify_by_email = notify_fields()
+    active = BooleanField(_l("Active: may sign in"))
 
 
 class GrantForm(FlaskForm):

@@ -19,7 +19,7 @@ from portal import labels
 from portal.accounts import service
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import COMPOUND_ROLES, PARTY, SCOPE, Role, Scope
-from portal.admin.forms import ApiKeyForm, EnrolForm, FindPersonForm, GrantForm
+from portal.admin.forms import ApiKeyForm, EnrolForm, FindPersonForm, GrantForm, PersonForm
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.forms import ConfirmForm
@@ -129,9 +129,43 @@ def person(person_id):
                 flash(_("Role added."), "success")
                 return redirect(url_for("admin.person", person_id=person.id))
     status = 422 if request.method == "POST" else 200
+    return _render_person(person, form=form, status=status)
+
+
+def _render_person(person, form=None, details=None, status=200):
     return render_template(
-        "admin/person.html", person=person, form=form, confirm=ConfirmForm()
+        "admin/person.html",
+        person=person,
+        form=form or _grant_form(),
+        details=details or PersonForm(obj=person, formdata=None),
+        confirm=ConfirmForm(),
     ), status
+
+
+@bp.route("/people/<int:person_id>/details", methods=["POST"])
+@guard(is_admin)
+def person_details(person_id):
+    """Name, e-mail, language, channels and whether the person may sign in at all."""
+    person = db.session.get(Person, person_id) or abort(404)
+    details = PersonForm()
+    if details.validate_on_submit():
+        try:
+            service.update_person(
+                person,
+                current_user,
+                name=details.name.data,
+                email=details.email.data,
+                locale=details.locale.data,
+                by_text=details.notify_by_text.data,
+                by_email=details.notify_by_email.data,
+                active=details.active.data,
+            )
+        except ServiceError as e:
+            details.active.errors.append(str(e.message))
+        else:
+            flash(_("The details of %(name)s are saved.", name=person.name), "success")
+            return redirect(url_for("admin.person", person_id=person.id))
+    return _render_person(person, details=details, status=422)
 
 
 @bp.route("/memberships/<int:membership_id>/revoke", methods=["POST"])

@@ -37,6 +37,11 @@ class EventKind(enum.StrEnum):
     MERGED_IN = "merged_in"  # another case was merged into this one
     REMIND = "remind"  # the sweep reminded the owners of a passed deadline
     ACTION_DONE = "action_done"  # a consultation's action item on the case was done
+    # Personal data (portal.personal_data): an overseer keeps the case for the record, or
+    # stops keeping it; the reporter's details removed (at their request, or by the sweep).
+    RETAIN = "retain"
+    RELEASE = "release"
+    ANONYMISE = "anonymise"
 
 
 class Audience(enum.StrEnum):
@@ -74,4 +79,7 @@ AUDIENCE: dict[EventKind, tuple[Audience, ...]] = {
     K.MERGED_IN: (),  # the merged case's reporter hears of the merge itself
     K.REMIND: (W.OWNERS,),
     K.ACTION_DONE: (W.SECRETARIES,),
+    K.RETAIN: (),  # on the record for the audit
+    K.RELEASE: (),
+    K.ANONYMISE: (),  # the reporter asked for it, or left long ago: nobody to tell
 }

@@ -3,7 +3,17 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Person
@@ -72,6 +82,9 @@ class Case(Model):
         # The Open311 API pages a compound's cases by when they were filed: the ids of a page
         # come from this index alone, for any number of compounds.
         Index("ix_case_compound_created", "compound_id", "created_at", "id"),
+        # The sweep's anonymisation looks for finished cases not yet anonymised, by when they
+        # last changed (portal.personal_data).
+        Index("ix_case_state_anonymised_updated", "state", "anonymised_at", "updated_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     # <compound-code>-<yyyymmdd>-<nnnn>: printed on receipts, spoken on the phone; never reused.
@@ -113,6 +126,10 @@ class Case(Model):
     # 0 at the compound, 1 escalated to the community, 2 to the sub-district.
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Personal data (PIPL, portal.personal_data): an overseer may keep a case's free text and
+    # photos for the record when its reporter's details go; when they went.
+    retained: Mapped[bool] = mapped_column(default=False, server_default=false())
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -238,21 +238,24 @@ def file_case(
     return case, key
 
 
-def claim_cases_of(person: Person, compound_id: int) -> int:
-    """A visitor's earlier cases join their account once they are a verified resident."""
-    cases = db.session.scalars(
-        select(Case).where(
-            Case.compound_id == compound_id,
-            Case.reporter_id.is_(None),
-            Case.on_behalf.is_(False),
-            Case.contact_phone == person.phone,
-        )
-    )
+def claim_cases_of(person: Person, compound_id: int | None = None) -> int:
+    """A visitor's earlier cases join their account: in a compound once they are a verified
+    resident of it, in every compound once a texted code proved the phone theirs."""
+    where = [
+        Case.reporter_id.is_(None),
+        Case.on_behalf.is_(False),
+        Case.contact_phone == person.phone,
+    ]
+    if compound_id is not None:
+        where.append(Case.compound_id == compound_id)
+    cases = db.session.scalars(select(Case).where(*where))
     claimed = 0
     for case in cases:
         case.reporter_id = person.id
-        # On the record: the case joined this account because the phone numbers match.
-        _event(case, None, "system", EventKind.CLAIMED, public=False, person_id=person.id)
+        # On the record: the case joined this account because the phone numbers match, and
+        # how the account showed the phone is theirs (a verified home, or a texted code).
+        how = {} if compound_id is not None else {"how": "code"}
+        _event(case, None, "system", EventKind.CLAIMED, public=False, person_id=person.id, **how)
         claimed += 1
     return claimed
 
@@ -260,6 +263,11 @@ def claim_cases_of(person: Person, compound_id: int) -> int:
 @signals.home_verified.connect
 def _claim_on_verification(person, compound_id, **_):
     claim_cases_of(person, compound_id)
+
+
+@signals.phone_proved.connect
+def _claim_on_proved_phone(person, **_):
+    claim_cases_of(person)
 
 
 # -- acting on a case ---------------------------------------------------------------------

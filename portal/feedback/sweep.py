@@ -1,6 +1,7 @@
 """`flask portal sweep`: the time-driven work nobody clicks — reminders when a deadline passes,
-escalation to the community and then the sub-district, "no feedback" closures, and delivery of
-the outbox. Idempotent, safe when two run at once, and a handful of indexed queries when
+escalation to the community and then the sub-district, "no feedback" closures, delivery of
+the outbox, and (when a retention period is set) the removal of reporters' details from cases
+finished long ago. Idempotent, safe when two run at once, and a handful of indexed queries when
 nothing is due."""
 
 from datetime import timedelta
@@ -18,6 +19,7 @@ from portal.errors import ServiceError
 from portal.extensions import db, rows_changed
 from portal.feedback import service as feedback
 from portal.notifications.delivery import deliver
+from portal.personal_data import service as personal_data
 
 # Only cases whose clock runs are reminded and escalated (DESIGN.md section 3: it pauses while
 # a case waits on a scheduled consultation).
@@ -110,4 +112,7 @@ def sweep() -> dict[str, int]:
     counts["closed_without_feedback"] = close_without_feedback(moment)
     counts.update(deliver())
     counts["forgotten_sign_ins"] = accounts.forget_old_sign_ins(moment)
+    days = current_app.config["ANONYMISE_CLOSED_AFTER_DAYS"]
+    if days > 0:  # off unless the operators set a retention period
+        counts["anonymised"] = personal_data.anonymise_finished(moment, days)
     return counts

@@ -7,6 +7,7 @@ import json
 import smtplib
 import urllib.request
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 from flask import current_app
 
@@ -17,6 +18,7 @@ class Channel:
     name = ""
 
     def address_for(self, person) -> str | None:
+        """Where the person is reached on this channel; None if nowhere or they chose not."""
         raise NotImplementedError
 
     def send(self, message) -> None:
@@ -30,7 +32,7 @@ class EmailChannel(Channel):
         self.config = config
 
     def address_for(self, person):
-        return person.email or None
+        return (person.email or None) if person.notify_by_email else None
 
     def send(self, message):
         mail = EmailMessage()
@@ -55,7 +57,7 @@ class WebhookChannel(Channel):
         self.config = config
 
     def address_for(self, person):
-        return person.phone
+        return person.phone if person.notify_by_text else None
 
     def send(self, message):
         payload = json.dumps(
@@ -88,3 +90,26 @@ def configured(config=None) -> list[Channel]:
 
 def by_name(name: str) -> Channel | None:
     return next((c for c in configured() if c.name == name), None)
+
+
+class CannotSend(Exception):
+    """Neither the channel nor, in a local run, the log is there to carry a message."""
+
+
+def send_now(name: str, address: str, subject: str, body: str) -> None:
+    """Sends one message at once, outside the outbox: a one-time code or a confirmation link,
+    which is no use late and must never wait in a table as plain text. Without the channel, a
+    local run (development, tests) writes the message to the log instead, where the developer
+    reads the code; a deployment raises CannotSend."""
+    channel = by_name(name)
+    if channel is not None:
+        channel.send(SimpleNamespace(address=address, subject=subject, body=body))
+    elif current_app.config["MESSAGES_TO_LOG"]:
+        current_app.logger.warning(
+            "No %s channel is configured; the message for %s is written here instead: %s",
+            name,
+            address,
+            body,
+        )
+    else:
+        raise CannotSend(name)

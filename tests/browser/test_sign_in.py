@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
+from tests.conftest import code_texted_to
 
 
 def test_resident_signs_in_switches_to_english_and_signs_out(page, world, add_resident):
@@ -43,3 +44,28 @@ def test_language_follows_accept_language_for_visitors(new_page, world):
     expect(page.get_by_label("Password", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Sign up as a resident")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_a_forgotten_password_is_reset_by_code_without_javascript(
+    new_page, world, add_resident, sent_now
+):
+    resident = add_resident("Zhang Wei")
+    page = new_page(javascript=False)
+    page.goto("/login")
+    page.get_by_role("link", name="忘记密码？").click()
+    page.get_by_label("手机号码").fill(resident.phone)
+    page.get_by_role("main").get_by_role("button", name="发送验证码").click()
+    expect(page).to_have_url(re.compile(r"/forgot/code$"))
+    masked = resident.phone[:3] + "****" + resident.phone[-4:]
+    expect(page.get_by_role("main")).to_contain_text(masked)
+
+    page.get_by_label("短信验证码").fill(code_texted_to(sent_now, resident.phone))
+    page.get_by_label("新密码", exact=True).fill("a-new-password-1")
+    page.get_by_label("再次输入新密码").fill("a-new-password-1")
+    page.get_by_role("button", name="确认").click()
+    expect(page).to_have_url(re.compile(r"/my$"))
+    expect(page.get_by_role("status")).to_contain_text("密码已修改")
+
+    page.get_by_role("button", name="退出").click()
+    sign_in(page, resident, password="a-new-password-1")
+    expect(page).to_have_url(re.compile(r"/my$"))

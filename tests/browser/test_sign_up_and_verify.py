@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from portal.accounts.models import HomeState
 from tests import factories
 from tests.browser.helpers import sign_in
+from tests.conftest import code_texted_to
 
 
 def fill_sign_up(page, *, name, phone, building, room, password, confirm):
@@ -17,14 +18,16 @@ def fill_sign_up(page, *, name, phone, building, room, password, confirm):
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_label("再次输入密码").fill(confirm)
     page.get_by_label("我已阅读并同意隐私告知").check()
-    page.get_by_role("main").get_by_role("button", name="注册").click()
+    page.get_by_role("main").get_by_role("button", name="发送验证码").click()
 
 
 def resident_row(page, name):
     return page.get_by_role("listitem").filter(has_text=name)
 
 
-def test_visitor_signs_up_and_secretary_verifies_without_page_load(new_page, world, add_resident):
+def test_visitor_signs_up_and_secretary_verifies_without_page_load(
+    new_page, world, add_resident, sent_now
+):
     neighbour = add_resident("Chen Jing", state=HomeState.PENDING, building="3", room="3-302")
     visitor = new_page()
     visitor.goto("/signup")
@@ -47,6 +50,10 @@ def test_visitor_signs_up_and_secretary_verifies_without_page_load(new_page, wor
         password="plum-garden-2",
         confirm="plum-garden-2",
     )
+    expect(visitor).to_have_url(re.compile(r"/signup/confirm$"))
+    expect(visitor.get_by_role("main")).to_contain_text(phone[:3] + "****" + phone[-4:])
+    visitor.get_by_label("短信验证码").fill(code_texted_to(sent_now, phone))
+    visitor.get_by_role("button", name="确认").click()
     expect(visitor).to_have_url(re.compile(r"/my$"))
     expect(visitor.get_by_role("status")).to_have_text(
         f"谢谢！{world.ymn.name}党支部书记会尽快核实您的住址。"

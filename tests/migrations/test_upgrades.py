@@ -390,6 +390,24 @@ class SignInsAndThrottle(UpgradeTester):
         assert {"token_hash", "person_id", "expires_at", "ended_at"} <= sign_in
 
 
+class PhoneCodesChannelsAndRetention(UpgradeTester):
+    revision = "0ca09f95cbe5"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"phone_code"}
+        assert rows(conn, "phone_code") == []
+        # Everyone is told on every channel as before; no case is kept or anonymised.
+        assert {
+            (bool(p["notify_by_text"]), bool(p["notify_by_email"])) for p in rows(conn, "person")
+        } == {(True, True)}
+        assert [(bool(c["retained"]), c["anonymised_at"]) for c in rows(conn, "case")] == [
+            (False, None),
+            (False, None),
+        ]
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -400,6 +418,7 @@ TESTERS = {
         IndexesThatMatchTheLookUps,
         EscalationLookUpsInOneIndex,
         SignInsAndThrottle,
+        PhoneCodesChannelsAndRetention,
     )
 }
 

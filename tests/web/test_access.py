@@ -45,6 +45,11 @@ def test_only_what_anyone_may_open_is_public(app):
         "accounts.privacy",
         "accounts.signup_choose",
         "accounts.signup",
+        "accounts.signup_confirm",
+        "accounts.signup_resend",
+        "accounts.forgot",
+        "accounts.reset",
+        "accounts.reset_resend",
         "cases.report",
         "health.healthz",
     }

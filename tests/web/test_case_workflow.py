@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts.models import Home, Person
+from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import Role
 from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent, Priority
@@ -15,7 +15,7 @@ from portal.cases.workflow import State
 from portal.extensions import db
 from portal.organisation.models import PartyKind
 from tests import factories
-from tests.conftest import sign_in
+from tests.conftest import sign_in, sign_up_with_code
 from tests.conftest import texts as raw_texts
 from tests.web.test_case_flow import file_case
 
@@ -416,7 +416,7 @@ def test_updates_added_information_and_reveals_leave_an_open_assignment_form_val
 
 
 def test_visitor_files_follows_by_private_link_and_finds_it_in_their_account(
-    app, client, world, people
+    app, client, world, people, sent_now
 ):
     response = file_case(client, world, contact_name="张秀英", contact_phone="13800001111")
     assert response.status_code == 302
@@ -431,27 +431,22 @@ def test_visitor_files_follows_by_private_link_and_finds_it_in_their_account(
     assert stranger.get(f"/cases/{case.number}?key=wrong").status_code == 404
     assert stranger.get(f"/cases/{case.number}?key={link.group(2)}").status_code == 200
 
+    # Signing up with the same phone, proved by the code texted to it, claims the case.
     newcomer = app.test_client()
-    assert (
-        newcomer.post(
-            "/c/ymn/signup",
-            data={
-                "name": "张秀英",
-                "phone": "13800001111",
-                "building": str(building(world).id),
-                "room": "2-501",
-                "password": "longenough1",
-                "confirm": "longenough1",
-                "privacy": "y",
-            },
-        ).status_code
-        == 302
-    )
-    assert case.number not in texts(newcomer.get("/my"))
+    data = {
+        "name": "张秀英",
+        "phone": "13800001111",
+        "building": str(building(world).id),
+        "room": "2-501",
+        "password": "longenough1",
+        "confirm": "longenough1",
+        "privacy": "y",
+    }
+    assert sign_up_with_code(newcomer, sent_now, data).status_code == 302
     home = db.session.scalar(
         select(Home).join(Person, Home.person_id == Person.id).where(Person.phone == "13800001111")
     )
-    assert client_of(app, people.secretary).post(f"/homes/{home.id}/verify").status_code == 302
+    assert home.state == HomeState.PENDING
     assert case.number in texts(newcomer.get("/my"))
     assert newcomer.get(f"/cases/{case.number}").status_code == 200
     assert stored(case.id).case.reporter_id == home.person_id

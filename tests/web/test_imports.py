@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal import clock
 from portal.accounts.models import Home, HomeState, Person
+from portal.accounts.roles import Role
 from portal.extensions import db
 from portal.organisation.models import Community, Compound, PartyKind, SubDistrict
 from tests import factories
@@ -664,4 +665,48 @@ def test_create_admin_refuses_an_empty_or_too_long_name(app, name):
 
     assert result.exit_code != 0
     assert "Enter a name of at most 50 characters." in result.output
+    assert count(Person) == 0
+
+
+def test_import_people_takes_an_e_mail_column_as_given(app, world, tmp_path):
+    existing = factories.member(Role.PROPERTY_MANAGER, world.ymn, name="陈静", phone="15812340121")
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            PEOPLE_HEADER + ",email",
+            "李华,15812340120,secretary,ymn,,,secret-0120,,li@example.cn",
+            "李华,15812340120,branch_member,ymn,,,,,",  # empty: the address stays
+            "陈静,15812340121,property_manager,ymn,,,,,chen@example.cn",
+        ],
+    )
+
+    result = run(app, "import-people", str(path), "--lang", "en")
+    again = run(app, "import-people", str(path), "--lang", "en")
+
+    assert result.exit_code == 0, result.output
+    assert "Done: 3 created, 1 updated." in result.output
+    assert "Done: 0 created, 0 updated." in again.output
+    emails = dict(db.session.execute(select(Person.phone, Person.email)).all())
+    assert emails["15812340120"] == "li@example.cn"
+    assert emails[existing.phone] == "chen@example.cn"
+
+
+def test_import_people_rejects_a_malformed_or_differing_e_mail(app, world, tmp_path):
+    path = write(
+        tmp_path,
+        "p.csv",
+        [
+            PEOPLE_HEADER + ",email",
+            "李华,15812340120,secretary,ymn,,,secret-0120,,li@example.cn",
+            "李华,15812340120,branch_member,ymn,,,,,hua@example.cn",  # 3
+            "张伟,15812340122,secretary,ymn,,,secret-0122,,not-an-address",  # 4
+        ],
+    )
+
+    result = run(app, "import-people", str(path), "--lang", "en")
+
+    assert reported_lines(result.output) == [3, 4]
+    assert "line 3: phone 15812340120 appears earlier with another e-mail address" in result.output
+    assert "line 4: email not-an-address is not an e-mail address" in result.output
     assert count(Person) == 0

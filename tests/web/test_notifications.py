@@ -499,6 +499,30 @@ class TestAnAcceptingMailServer:
         assert inbox_of(team.reporter, "resolve")
         assert outbox_size() == 0
 
+    def test_nobody_is_mailed_who_turned_e_mail_off(self, app, world, team, accepting):
+        team.reporter.notify_by_email = False
+        db.session.commit()
+        resolve_by_post(app, world, team, email="wang@example.cn")
+        assert inbox_of(team.reporter, "resolve") and outbox_size() == 0
+
+    def test_a_new_address_is_confirmed_by_the_link_mailed_to_it(self, app, world, team, accepting):
+        reporter = client_of(app, team.reporter)
+        assert reporter.post("/me/email", data={"email": "wang@example.cn"}).status_code == 302
+        [mail] = accepting.handler.mails
+        assert mail.message["To"] == "wang@example.cn"
+        body = mail.message.get_content()
+        path = re.search(re.escape(BASE_URL) + r"(/me/email/\S+)", body).group(1)
+        assert db.session.get(type(team.reporter), team.reporter.id).email is None
+        reporter.get(path)
+        assert db.session.get(type(team.reporter), team.reporter.id).email == "wang@example.cn"
+
+    def test_a_refused_confirmation_mail_keeps_the_address_typed(self, app, world, team, refusing):
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=refusing.port)
+        reporter = client_of(app, team.reporter)
+        response = reporter.post("/me/email", data={"email": "wang@example.cn"})
+        assert response.status_code == 503 and "邮件暂时无法发送" in texts(response)
+        assert 'value="wang@example.cn"' in response.get_data(as_text=True)
+
 
 # -- a webhook ---------------------------------------------------------------------------------
 
@@ -592,6 +616,53 @@ class TestASignedWebhook:
         assert deliver_at(T + timedelta(seconds=60)) == {**NONE_SENT, "sent": waiting}
         assert len(hook.calls) == 2 * waiting
         assert the_message().attempts == 2
+
+    def test_a_sign_up_code_goes_to_the_gateway_at_once_signed(self, app, world, hook):
+        building = world.ymn.buildings[0]
+        visitor = app.test_client()
+        form = {
+            "name": "张秀英",
+            "phone": "13712340000",
+            "building": str(building.id),
+            "room": "1-101",
+            "password": "longenough1",
+            "confirm": "longenough1",
+            "privacy": "y",
+        }
+        assert visitor.post("/c/ymn/signup", data=form).status_code == 302
+        assert outbox_size() == 0  # not through the outbox: the code is needed now
+        [call] = hook.calls
+        payload = json.loads(call.body)
+        assert payload["phone"] == "13712340000" and "注册验证码" in payload["text"]
+        expected = hmac.new(self.SECRET.encode(), call.body, hashlib.sha256).hexdigest()
+        assert call.headers["X-Portal-Signature"] == f"sha256={expected}"
+        code = re.search(r"[0-9]{6}", payload["text"]).group()
+        done = visitor.post("/c/ymn/signup/confirm", data={"code": code})
+        assert done.headers["Location"] == "/my"
+
+    def test_a_gateway_that_fails_keeps_the_sign_up_form(self, app, world, hook):
+        hook.status = 500
+        form = {
+            "name": "张秀英",
+            "phone": "13712340000",
+            "building": str(world.ymn.buildings[0].id),
+            "room": "1-101",
+            "password": "longenough1",
+            "confirm": "longenough1",
+            "privacy": "y",
+        }
+        response = app.test_client().post("/c/ymn/signup", data=form)
+        assert response.status_code == 503 and "短信暂时无法发送" in texts(response)
+        assert 'value="张秀英"' in response.get_data(as_text=True)
+
+    def test_nobody_is_texted_who_turned_text_messages_off(self, app, world, team, hook):
+        team.reporter.notify_by_text = False
+        db.session.commit()
+        resolve_by_post(app, world, team)
+        assert outbox_size() > 0
+        assert not db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.address == team.reporter.phone)
+        )
 
 
 class TestAnUnsignedWebhook:

@@ -1,12 +1,14 @@
 """A resident signs up with their home; the compound's secretary verifies or declines it."""
 
+import re
+
 from sqlalchemy import select
 
 from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import Role
 from portal.extensions import db
 from tests import factories
-from tests.conftest import texts
+from tests.conftest import sign_up_with_code, texts
 
 
 def _form(world, **changes):
@@ -40,8 +42,8 @@ def test_unknown_compound_code_is_not_found(client, world):
     assert client.get("/c/nowhere/signup").status_code == 404
 
 
-def test_resident_signs_up_and_waits_for_verification(client, world):
-    response = client.post("/c/ymn/signup", data=_form(world))
+def test_resident_signs_up_and_waits_for_verification(client, world, sent_now):
+    response = sign_up_with_code(client, sent_now, _form(world))
     assert response.status_code == 302
     assert response.headers["Location"] == "/my"
     page = texts(client.get("/my"))
@@ -51,9 +53,10 @@ def test_resident_signs_up_and_waits_for_verification(client, world):
     assert person.password_hash != "longenough1"
 
 
-def test_sign_up_keeps_the_chosen_language(client, world):
+def test_sign_up_keeps_the_chosen_language(client, world, sent_now):
     client.post("/language", data={"locale": "en"})
-    client.post("/c/ymn/signup", data=_form(world))
+    sign_up_with_code(client, sent_now, _form(world))
+    assert "Your code to sign up" in sent_now()[-1][1]
     person = db.session.scalar(select(Person).where(Person.phone == "13712345678"))
     assert person.locale == "en"
 
@@ -76,11 +79,20 @@ def test_sign_up_needs_the_privacy_notice_accepted(client, world):
     assert "请阅读并同意隐私告知后继续。" in texts(response)
 
 
-def test_sign_up_with_a_registered_phone_is_refused(client, world):
-    factories.person(phone="13712345678")
+def test_sign_up_with_a_registered_phone_answers_as_for_a_new_one(client, world, sent_now):
+    # Nothing on the page tells a stranger the phone is registered: its owner is texted.
+    owner = factories.person(phone="13712345678", locale="en")
     response = client.post("/c/ymn/signup", data=_form(world))
-    assert response.status_code == 422
-    assert "该手机号已注册，请直接登录。" in texts(response)
+    assert (response.status_code, response.headers["Location"]) == (302, "/c/ymn/signup/confirm")
+    page = texts(client.get("/c/ymn/signup/confirm"))
+    assert "137****5678" in page and "验证码" in page
+    [(address, text)] = sent_now()
+    assert address == owner.phone
+    assert "already has an account" in text and not re.search(r"\b[0-9]{6}\b", text)
+    for guess in ("000000", "123456"):
+        refused = client.post("/c/ymn/signup/confirm", data={"code": guess})
+        assert refused.status_code == 422 and "验证码不对" in texts(refused)
+    assert db.session.scalar(select(Person).where(Person.name == "张秀英")) is None
 
 
 def test_sign_up_refuses_a_building_of_another_compound(client, world):

@@ -254,8 +254,9 @@ def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_c
     db.session.commit()
     with Statements(db.engine) as empty:
         assert sweep_at(T + timedelta(hours=1)) == NOTHING
-    # Six for the cases and the outbox, two that forget old sign-ins and throttle counts.
-    assert 0 < empty.count <= 8, empty.count
+    # Six for the cases and the outbox, three that forget old sign-ins, one-time codes and
+    # throttle counts.
+    assert 0 < empty.count <= 9, empty.count
 
     for number in range(50):
         walked(world, team, State.CLOSED, description=f"第{number}件：路灯不亮")
