@@ -92,7 +92,11 @@ def for_case_event(event, **_) -> None:
 
 
 def notify(person: Person, kind: str, params: dict, link: str, case_id: int | None = None):
-    """An inbox row for the person, and an outbox row per configured channel that reaches them."""
+    """An inbox row for the person, and an outbox row per configured channel that reaches them.
+    Nobody deactivated is told anything: their account opens nothing, and a deleted one's
+    "phone" is no number to text."""
+    if not person.active:
+        return None
     row = Notification(
         person_id=person.id, case_id=case_id, kind=kind, params=params, link=link, created_at=now()
     )

@@ -20,7 +20,7 @@ from portal.cases.photos import process
 from portal.cases.workflow import State
 from portal.extensions import db
 from portal.feedback.sweep import sweep
-from portal.notifications.models import Notification
+from portal.notifications.models import Notification, OutboxMessage
 from portal.open311 import keys
 from portal.personal_data.service import REMOVED
 from portal.privacy import mask_phone
@@ -215,6 +215,16 @@ def test_after_deletion_no_page_or_export_shows_their_name_or_phone(
     assert "Former resident" in seen and "Removed to protect the reporter" in seen
     for trace in (name, phone, mask_phone(phone), "晚上更暗了"):
         assert trace not in seen, trace
+
+    # The case goes on; the deleted account is told nothing of it, on no channel.
+    app.config["WEBHOOK_URL"] = "http://127.0.0.1:9/unused"
+    cases.post_update(stored(mine), team.fitter, body="修好了", public=True)
+    assert not db.session.scalars(
+        select(Notification).where(Notification.person_id == person.id)
+    ).all()
+    assert not db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.address == person.phone)
+    ).all()
 
 
 def test_a_case_kept_for_the_record_keeps_its_text_but_loses_name_and_phone(
