@@ -158,9 +158,14 @@ def change_password(person: Person, current: str, new: str) -> None:
     """A new password, given the current one; every other sign-in of the person ends."""
     if not check_password_hash(person.password_hash, current):
         raise Invalid(_l("The current password is not right."))
-    person.password_hash = hash_password(new)
+    _set_password(person, new, keep=person.sign_in_token)
+
+
+def _set_password(person: Person, password: str, *, keep: str | None = None) -> None:
+    """The new password, committed; every sign-in of the person but `keep` ends."""
+    person.password_hash = hash_password(password)
     db.session.commit()
-    end_sign_ins(person, keep=person.sign_in_token)
+    end_sign_ins(person, keep=keep)
 
 
 def update_profile(person: Person, *, name: str, locale: str, by_text: bool, by_email: bool):
@@ -174,12 +179,10 @@ def update_profile(person: Person, *, name: str, locale: str, by_text: bool, by_
 def reset_password(code_row, password: str) -> Person:
     """A new password for the owner of the phone a reset code was taken for; every sign-in
     of theirs ends. Committed."""
-    person = find_by_phone(code_row.phone)
-    if person is None or not person.active:
+    person = _code_owner(codes.Purpose.RESET, code_row.phone)
+    if person is None:
         raise codes.CodeRefused(_l("This code has expired or was used. Ask for a new one."))
-    person.password_hash = hash_password(password)
-    db.session.commit()
-    end_sign_ins(person)
+    _set_password(person, password)
     return person
 
 
@@ -270,33 +273,36 @@ def start_sign_up(name, phone, building, room, password, locale):
         "password_hash": hash_password(password),
         "locale": locale,
     }
+    purpose = codes.Purpose.SIGN_UP
     return codes.send(
-        codes.Purpose.SIGN_UP, phone, payload=details, owner=find_by_phone(phone), locale=locale
+        purpose, phone, payload=details, owner=_code_owner(purpose, phone), locale=locale
     )
+
+
+def _code_owner(purpose: codes.Purpose, phone: str) -> Person | None:
+    """Whose phone it is, for a code: anyone registered with it, for a sign-up (who is warned
+    instead); only an active person, for a reset (a deactivated one gets nothing)."""
+    owner = find_by_phone(phone)
+    if purpose is codes.Purpose.RESET and owner is not None and not owner.active:
+        return None
+    return owner
 
 
 def start_reset(phone: str, locale: str):
     """Texts a code to set a new password to the phone's active owner; for a phone nobody
     active owns, texts nothing and answers the same. Committed; the code's row."""
-    owner = find_by_phone(phone)
-    return codes.send(
-        codes.Purpose.RESET,
-        phone,
-        owner=owner if owner is not None and owner.active else None,
-        locale=locale,
-    )
+    purpose = codes.Purpose.RESET
+    return codes.send(purpose, phone, owner=_code_owner(purpose, phone), locale=locale)
 
 
 def resend_code(code_row, locale: str):
     """A new code in place of `code_row` (the person asked again), with the same details."""
-    owner = find_by_phone(code_row.phone)
-    if code_row.purpose == codes.Purpose.RESET and owner is not None and not owner.active:
-        owner = None
+    purpose = codes.Purpose(code_row.purpose)
     return codes.send(
-        codes.Purpose(code_row.purpose),
+        purpose,
         code_row.phone,
         payload=code_row.payload,
-        owner=owner,
+        owner=_code_owner(purpose, code_row.phone),
         locale=code_row.payload.get("locale", locale),
     )
 

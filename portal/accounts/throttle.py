@@ -114,6 +114,22 @@ def hit(rule: Rule, subject: str) -> timedelta | None:
     return wait
 
 
+def held_back_any(*checks: tuple[str, str]) -> timedelta | None:
+    """The wait of the first (rule name, subject) of an act that holds it back, or None: a
+    sign-in is held back by its phone's count or by its address's."""
+    for name, subject in checks:
+        wait = held_back(rule(name), subject)
+        if wait is not None:
+            return wait
+    return None
+
+
+def hit_all(*checks: tuple[str, str]) -> timedelta | None:
+    """Counts the act once under each (rule name, subject); the longest wait it now faces."""
+    waits = [wait for name, subject in checks if (wait := hit(rule(name), subject)) is not None]
+    return max(waits, default=None)
+
+
 def clear(rule: Rule, subject: str) -> None:
     """Forgets `subject`'s count (a phone that signed in with the right password)."""
     db.session.execute(

@@ -48,6 +48,11 @@ from portal.web import compound_or_404, is_htmx_fragment_request, safe_next, sig
 
 bp = Blueprint("accounts", __name__)
 
+# Said after a password change on /me and after a reset by code alike.
+PASSWORD_CHANGED = _l(
+    "Your password is changed. Every other device you were signed in on is now signed out."
+)
+
 
 def landing_url(person) -> str:
     held = person.roles
@@ -79,19 +84,16 @@ def login():
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         phone = form.phone.data.strip()
-        by_phone, by_address = throttle.rule("sign_in_phone"), throttle.rule("sign_in_address")
+        checks = (("sign_in_phone", phone), ("sign_in_address", throttle.client_address()))
         # Held back before the password is looked at; an unknown phone is held the same.
-        wait = throttle.held_back(by_phone, phone) or throttle.held_back(
-            by_address, throttle.client_address()
-        )
+        wait = throttle.held_back_any(*checks)
         person = None if wait else service.authenticate(phone, form.password.data)
         if person is not None:
-            throttle.clear(by_phone, phone)
+            throttle.clear(throttle.rule("sign_in_phone"), phone)
             _signed_in(person, remember=form.remember.data)
             return redirect(safe_next(form.next.data, landing_url(person)))
         if wait is None:
-            wait = throttle.hit(by_phone, phone)
-            wait = throttle.hit(by_address, throttle.client_address()) or wait
+            wait = throttle.hit_all(*checks)
         if wait is not None:
             form.password.errors.append(throttle.wait_message(wait))
             status = 429
@@ -167,13 +169,7 @@ def change_password():
             wait = throttle.hit(by_phone, current_user.phone)
             form.current.errors.append(str(error.message))
         else:
-            flash(
-                _(
-                    "Your password is changed. Every other device you were signed in on is "
-                    "now signed out."
-                ),
-                "success",
-            )
+            flash(PASSWORD_CHANGED, "success")
             return redirect(url_for("accounts.me"))
     if wait is not None:
         form.current.errors[:] = [throttle.wait_message(wait)]
@@ -335,16 +331,9 @@ def signup_choose():
     return render_template("accounts/signup_choose.html", compounds=compounds, query=query)
 
 
-def _texting_held_back(phone: str):
-    """How long before a code may be texted to `phone` from this address, or None."""
-    return throttle.held_back(throttle.rule("code_phone"), phone) or throttle.held_back(
-        throttle.rule("code_address"), throttle.client_address()
-    )
-
-
-def _texted(phone: str) -> None:
-    throttle.hit(throttle.rule("code_phone"), phone)
-    throttle.hit(throttle.rule("code_address"), throttle.client_address())
+def _texting(phone: str) -> tuple[tuple[str, str], ...]:
+    """The throttle checks a code texted to `phone` from this client address counts under."""
+    return ("code_phone", phone), ("code_address", throttle.client_address())
 
 
 def _resend(purpose: codes.Purpose, session_key: str, back: str):
@@ -352,7 +341,7 @@ def _resend(purpose: codes.Purpose, session_key: str, back: str):
     row = codes.pending(session.get(session_key), purpose)
     if row is None or not ConfirmForm().validate_on_submit():
         return redirect(back)
-    wait = _texting_held_back(row.phone)
+    wait = throttle.held_back_any(*_texting(row.phone))
     if wait is not None:
         flash(throttle.wait_message(wait), "error")
         return redirect(back)
@@ -361,7 +350,7 @@ def _resend(purpose: codes.Purpose, session_key: str, back: str):
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
-        _texted(row.phone)
+        throttle.hit_all(*_texting(row.phone))
         session[session_key] = new.id
         flash(_("A new code is on its way to %(phone)s.", phone=mask_phone(row.phone)), "info")
     return redirect(back)
@@ -386,9 +375,8 @@ def signup(code):
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         building = next((b for b in compound.buildings if b.id == form.building.data), None)
-        wait = throttle.held_back(
-            throttle.rule("sign_up_address"), throttle.client_address()
-        ) or _texting_held_back(form.phone.data)
+        checks = (("sign_up_address", throttle.client_address()), *_texting(form.phone.data))
+        wait = throttle.held_back_any(*checks)
         if wait is not None:
             form.phone.errors.append(throttle.wait_message(wait))
             status = 429
@@ -408,8 +396,7 @@ def signup(code):
                 form.phone.errors.append(str(error.message))
                 status = 503
             else:
-                throttle.hit(throttle.rule("sign_up_address"), throttle.client_address())
-                _texted(form.phone.data)
+                throttle.hit_all(*checks)
                 session[SIGN_UP_CODE] = row.id
                 return redirect(url_for("accounts.signup_confirm", code=compound.code))
     return render_template("accounts/signup.html", form=form, compound=compound), status
@@ -478,7 +465,7 @@ def forgot():
     form = ForgotForm()
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        wait = _texting_held_back(form.phone.data)
+        wait = throttle.held_back_any(*_texting(form.phone.data))
         if wait is not None:
             form.phone.errors.append(throttle.wait_message(wait))
             status = 429
@@ -489,7 +476,7 @@ def forgot():
                 form.phone.errors.append(str(error.message))
                 status = 503
             else:
-                _texted(form.phone.data)
+                throttle.hit_all(*_texting(form.phone.data))
                 session[RESET_CODE] = row.id
                 return redirect(url_for("accounts.reset"))
     return render_template("accounts/forgot.html", form=form), status
@@ -514,13 +501,7 @@ def reset():
             session.pop(RESET_CODE, None)
             throttle.clear(throttle.rule("sign_in_phone"), person.phone)
             _signed_in(person)
-            flash(
-                _(
-                    "Your password is changed. Every other device you were signed in on is "
-                    "now signed out."
-                ),
-                "success",
-            )
+            flash(PASSWORD_CHANGED, "success")
             return redirect(landing_url(person))
     return render_template(
         "accounts/code.html",

@@ -44,6 +44,11 @@ class EventKind(enum.StrEnum):
     ANONYMISE = "anonymise"
 
 
+# The roles an event records when the reporter took the step: signed in as themself, or as a
+# visitor holding the case's follow key.
+REPORTER_ROLES = ("reporter", "visitor")
+
+
 class Audience(enum.StrEnum):
     """Whom an event concerns. The reporter hears only of public events."""
 

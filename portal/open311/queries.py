@@ -9,14 +9,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as when
 
 from portal.cases.categories import Category
+from portal.cases.events import REPORTER_ROLES
 from portal.cases.models import Case, CaseEvent, Photo
 from portal.cases.workflow import State
 from portal.extensions import db
 from portal.open311 import keys
 from portal.organisation.models import Building, Compound, Party, PartyKind
-
-# Events the resident wrote themself: never a status note (they may carry their own details).
-RESIDENT_ROLES = ("reporter", "visitor")
 
 
 @dataclass
@@ -145,7 +143,9 @@ def _add_public_record(rows: list[Row]) -> None:
     if not rows:
         return
     by_id = {row.id: row for row in rows}
-    staff_word = and_(CaseEvent.body.is_not(None), CaseEvent.actor_role.not_in(RESIDENT_ROLES))
+    # Events the resident wrote themself are never a status note (they may carry their own
+    # details).
+    staff_word = and_(CaseEvent.body.is_not(None), CaseEvent.actor_role.not_in(REPORTER_ROLES))
     latest = db.session.execute(
         select(
             CaseEvent.case_id,

@@ -21,7 +21,7 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Home, Person, PhoneCode, SignIn
 from portal.cases import access, photos
 from portal.cases import service as cases
-from portal.cases.events import EventKind
+from portal.cases.events import REPORTER_ROLES, EventKind
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import FINISHED_STATES
 from portal.clock import now
@@ -38,9 +38,6 @@ from portal.notifications.service import render
 REMOVED = "—"
 # A deleted account's sign-in name: unique, and no phone number anyone could sign in with.
 DELETED_PHONE = "deleted-{id}"
-# The roles an event records when the reporter wrote it: as themself, or as a visitor holding
-# the case's follow key.
-REPORTER_ROLES = ("reporter", "visitor")
 # Cases the sweep anonymises per transaction.
 BATCH = 200
 
