@@ -193,17 +193,15 @@ def change_email():
     if address == current_user.email:
         flash(_("This is already your e-mail address."), "info")
         return redirect(url_for("accounts.me"))
-    token = service.email_confirmation_token(current_user, address)
-    # The portal's public address, as every link it sends; the request's own if it has none.
+    # Built on the portal's public address, as every link it sends; without one that leads
+    # anywhere there is no link to send, and the address cannot be confirmed.
     base_url = public_base_url(current_app.config)
-    path = url_for("accounts.confirm_email", token=token)
-    link = (
-        base_url + path
-        if base_url
-        else url_for("accounts.confirm_email", token=token, _external=True)
-    )
     hours = current_app.config["EMAIL_CONFIRM_HOURS"]
     try:
+        if base_url is None:
+            raise channels.CannotSend("PORTAL_BASE_URL leads nowhere")
+        token = service.email_confirmation_token(current_user, address)
+        link = base_url + url_for("accounts.confirm_email", token=token)
         channels.send_now(
             "email",
             address,

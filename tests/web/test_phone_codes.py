@@ -259,6 +259,17 @@ def test_an_expired_link_and_a_malformed_address_are_refused(client, world, logi
     assert db.session.get(Person, resident.id).email is None
 
 
+def test_no_link_is_mailed_while_the_public_address_leads_nowhere(
+    app, client, world, login, sent_now
+):
+    login(factories.resident(world.ymn))
+    app.config.update(LOCAL_RUN=False, BASE_URL="http://127.0.0.1:5000")
+    refused = client.post("/me/email", data={"email": "zhang@example.cn"})
+    assert refused.status_code == 503 and "邮件暂时无法发送" in texts(refused)
+    assert 'value="zhang@example.cn"' in refused.get_data(as_text=True)
+    assert sent_now() == []
+
+
 def test_a_person_chooses_the_channels_they_are_told_on(client, world, login):
     resident = factories.resident(world.ymn, name="张秀英")
     login(resident)
