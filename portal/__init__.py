@@ -8,8 +8,16 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal import settings
-from portal.extensions import LARGEST_ID, babel, csrf, db, login_manager, migrate
+from portal import assets, settings
+from portal.extensions import (
+    LARGEST_ID,
+    Compression,
+    babel,
+    csrf,
+    db,
+    login_manager,
+    migrate,
+)
 
 # A checkout keeps the Alembic revisions beside the package; a wheel carries a copy inside it
 # (setup.py), so that an installed portal can `flask db upgrade` too.
@@ -31,6 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = _Id
     app.jinja_env.add_extension("jinja2.ext.do")
     settings.load(app, overrides)
+    # First, so that its after_request runs last: it compresses the body every other one left.
+    Compression(app)
+    assets.install(app)
     from portal.cases import photo_store
 
     problem = photo_store.settings_problem(app.config)

@@ -5,6 +5,8 @@ import io
 
 from flask_babel import lazy_gettext as _l
 
+from portal import labels
+
 
 class ImportRejected(Exception):
     """The file has bad lines; nothing was changed. `problems` is [(line number, message)]."""
@@ -38,10 +40,14 @@ def read_rows(raw: bytes, required: tuple[str, ...], optional: tuple[str, ...] =
     header = [h.strip() for h in next(reader, [])]
     missing = [c for c in required if c not in header]
     if missing:
-        raise ImportRejected([(1, _l("missing columns: %(columns)s", columns=", ".join(missing)))])
+        raise ImportRejected(
+            [(1, _l("missing columns: %(columns)s", columns=labels.listing(missing)))]
+        )
     unknown = [c for c in header if c and c not in required + optional]
     if unknown:
-        raise ImportRejected([(1, _l("unknown columns: %(columns)s", columns=", ".join(unknown)))])
+        raise ImportRejected(
+            [(1, _l("unknown columns: %(columns)s", columns=labels.listing(unknown)))]
+        )
     rows, problems = [], []
     for cells in reader:
         cells = [c.strip() for c in cells]

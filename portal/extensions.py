@@ -4,6 +4,7 @@ import re
 from typing import TYPE_CHECKING, cast
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -36,6 +37,26 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+class Compression(Compress):
+    """Flask-Compress (settings.py says what it compresses), with two repairs: a part of a file
+    (206) goes as it is, since its Content-Range counts the file's own bytes; and a streamed
+    answer it compresses (a static file) still closes what it streamed from, which
+    Flask-Compress's own stream would leave open until the garbage collector came by.
+
+    Made for each app in create_app, not once here: Flask-Compress keeps the last app's types
+    and algorithms on the object itself."""
+
+    def after_request(self, response):
+        if response.status_code == 206:
+            response.vary.add("Accept-Encoding")
+            return response
+        source = response.response
+        response = super().after_request(response)
+        if response.response is not source and hasattr(source, "close"):
+            response.call_on_close(source.close)
+        return response
 
 
 def enum_type(cls, length: int = 30) -> Enum:

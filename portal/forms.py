@@ -5,8 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-# The portal's languages, each named in itself.
-LANGUAGE_CHOICES = [SelectChoice("zh_CN", "中文"), SelectChoice("en", "English")]
+# The portal's languages, each named in itself, and marked as such for screen readers (and for
+# tests/web/test_english_everywhere.py, which allows Chinese on an English page only there).
+LANGUAGE_CHOICES = [
+    SelectChoice("zh_CN", "中文", render_kw={"lang": "zh-CN"}),
+    SelectChoice("en", "English", render_kw={"lang": "en"}),
+]
 
 
 class LanguageForm(FlaskForm):

@@ -1,9 +1,17 @@
 """What each value is called on a page, in the reader's language: the one place for the names
-of categories, parties, states, priorities, roles…, read by pages, forms, notifications and
-exports alike, and by the `label` template filter."""
+of categories, parties, states, priorities, roles…, and for how moments, dates and lists of
+names read, used by pages, forms, notifications and exports alike, and by the `label`,
+`localtime`, `localdate` and `listing` template filters."""
 
 import enum
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Literal
 
+from babel import Locale
+from babel import dates as babel_dates
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
@@ -11,6 +19,7 @@ from portal.accounts.roles import Role
 from portal.cases.categories import Category
 from portal.cases.models import Priority, Responsibility
 from portal.cases.workflow import State
+from portal.clock import LOCAL_ZONE
 from portal.consultation.models import ConsultationState, Mode
 from portal.feedback.models import Satisfaction, Source
 from portal.organisation.models import PartyKind
@@ -119,3 +128,38 @@ def choices(kind: str) -> list[SelectChoice]:
     """A kind's values with their names, in its declared order, for a form's select."""
     _enum_class, names = KINDS[kind]
     return [SelectChoice(member.value, str(name)) for member, name in names.items()]
+
+
+def _reader() -> Locale:
+    # Outside any app (a unit test, a script) there is no reader: the portal's own language.
+    return get_locale() or Locale.parse("zh_CN")
+
+
+def moment(value: datetime | None, locale: Locale | None = None) -> str:
+    """A moment in Asia/Shanghai as the reader's language writes it: the medium date with the
+    short time ("Dec 3, 2026, 7:30 PM", "2026年12月3日 19:30"). Babel's own medium format
+    would add seconds, which mean nothing to someone waiting for a repair."""
+    if not value:
+        return ""
+    locale = locale or _reader()
+    local = value.astimezone(LOCAL_ZONE)
+    return (
+        str(locale.datetime_formats["medium"])
+        .replace("'", "")
+        .replace("{0}", babel_dates.format_time(local, "short", locale=locale))
+        .replace("{1}", babel_dates.format_date(local, "medium", locale=locale))
+    )
+
+
+def day(value: date | None, locale: Locale | None = None) -> str:
+    """A calendar date (an action item's deadline) in the medium format: "Dec 3, 2026",
+    "2026年12月3日"."""
+    if not value:
+        return ""
+    return babel_dates.format_date(value, "medium", locale=locale or _reader())
+
+
+def listing(items: Iterable, style: Literal["standard", "or"] = "standard") -> str:
+    """Names joined as the reader's language joins them: "A, B, and C" or "A、B和C"; with
+    style "or", "A, B, or C" or "A、B或C"."""
+    return format_list([str(item) for item in items], style=style, locale=_reader())

@@ -2,7 +2,7 @@
 """Set up and run the portal on a fresh machine with only Python 3.11+.
 
     python3 scripts/dev.py serve   # venv, dependencies, translations, database, demo; serves :5000
-    python3 scripts/dev.py test    # venv, dependencies, translations, htmx copy; runs the suite
+    python3 scripts/dev.py test    # venv, dependencies, translations, htmx and axe; runs the suite
     python3 scripts/dev.py lint    # ruff check, ruff format --check and mypy, as CI runs them
 
 Anything after `test` goes to pytest (e.g. `python3 scripts/dev.py test tests/unit -x`).
@@ -57,38 +57,54 @@ def compile_translations() -> None:
     )
 
 
+# axe-core checks the pages for accessibility in the browser tests (tests/browser), loaded
+# into the page from a local copy like htmx; pinned with its hash like htmx.
+AXE_VERSION = "4.14.1"
+AXE_SRI = "sha384-xt1SFg49QaDwsyt0Xfs2XAyBtYPClXl3X2q5OOLeGAUmq9jZTYIMdztpF99WdhiH"
+AXE_TARGET = ROOT / "tests" / "browser" / "vendor" / f"axe-{AXE_VERSION}.min.js"
+
+
+def npm_copy(package: str, member: str, target: Path, sri: str) -> Path | None:
+    """A local copy of one file of a pinned npm package, checked against its SRI hash."""
+
+    def good(path: Path) -> bool:
+        digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
+        return f"sha384-{digest}" == sri
+
+    if target.exists() and good(target):
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        print(f"npm not found: no local copy of {package}, so the browser tests will skip.")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [npm, "pack", package, "--silent"],
+            cwd=tmp,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tar:
+            extracted = tar.extractfile(member)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(extracted.read())
+    if not good(target):
+        target.unlink()
+        sys.exit(f"The downloaded {package} does not match its pinned hash; refusing to use it.")
+    return target
+
+
 def htmx_copy() -> Path | None:
     """A local copy of the pinned htmx for the browser tests, checked against its SRI hash."""
     settings = (ROOT / "portal" / "settings.py").read_text()
     HTMX_VERSION = re.search(r'^HTMX_VERSION = "(.+)"', settings, re.M).group(1)
     HTMX_SRI = re.search(r'^HTMX_SRI = "(.+)"', settings, re.M).group(1)
     target = ROOT / "portal" / "static" / "vendor" / f"htmx-{HTMX_VERSION}.min.js"
+    return npm_copy(f"htmx.org@{HTMX_VERSION}", "package/dist/htmx.min.js", target, HTMX_SRI)
 
-    def good(path: Path) -> bool:
-        digest = base64.b64encode(hashlib.sha384(path.read_bytes()).digest()).decode()
-        return f"sha384-{digest}" == HTMX_SRI
 
-    if target.exists() and good(target):
-        return target
-    npm = shutil.which("npm")
-    if npm is None:
-        print("npm not found: no local htmx copy, so the browser tests will skip.")
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [npm, "pack", f"htmx.org@{HTMX_VERSION}", "--silent"],
-            cwd=tmp,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        with tarfile.open(next(Path(tmp).glob("htmx.org-*.tgz"))) as tar:
-            member = tar.extractfile("package/dist/htmx.min.js")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(member.read())
-    if not good(target):
-        target.unlink()
-        sys.exit("The downloaded htmx does not match its pinned hash; refusing to use it.")
-    return target
+def axe_copy() -> Path | None:
+    return npm_copy(f"axe-core@{AXE_VERSION}", "package/axe.min.js", AXE_TARGET, AXE_SRI)
 
 
 def serve() -> None:
@@ -105,6 +121,7 @@ def serve() -> None:
 def test(args) -> int:
     setup("test,postgres")
     htmx_copy()
+    axe_copy()
     env = {**os.environ, "PORTAL_ENV": "development"}
     return subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
 

@@ -6,11 +6,15 @@ the app uses.
   play (PARTS), with the usual names.
 - `case(world, State.RESOLVED, by=…, secretary=…, assignee=…)`: a case filed and walked to a
   state through the case and feedback services, as the people would.
+- `phone_photo()`: a 12-megapixel JPEG of a phone photo's weight (about 2.7 MB).
 """
 
+import io
 import itertools
 from contextlib import nullcontext
 from types import SimpleNamespace
+
+from PIL import Image
 
 from portal import clock
 from portal.accounts import service
@@ -274,3 +278,16 @@ def case(
                 source=Source.RESIDENT,
             )
         return made
+
+
+def phone_photo(size=(4000, 3000)) -> bytes:
+    """A photo as a phone takes it: 12 megapixels and about 2.7 MB, with coarse shapes and fine
+    grain, so that it scales and compresses like a real one (pure noise would not)."""
+    coarse = (size[0] // 20, size[1] // 20)
+    shapes = Image.merge(
+        "RGB", [Image.effect_noise(coarse, 90).resize(size, Image.BICUBIC) for _ in range(3)]
+    )
+    grain = Image.effect_noise(size, 25).convert("RGB")
+    out = io.BytesIO()
+    Image.blend(shapes, grain, 0.06).save(out, "JPEG", quality=92)
+    return out.getvalue()

@@ -13,7 +13,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import signals
+from portal import labels, signals
 from portal.accounts import service
 from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import SCOPE, Role, Scope
@@ -74,7 +74,9 @@ def _check_row(line, row, people):
     if row.get("email") and (len(row["email"]) > 200 or not EMAIL.match(row["email"])):
         problems.append(_l("email %(value)s is not an e-mail address", value=row["email"][:200]))
     if row.get("language") and row["language"] not in LANGUAGES:
-        problems.append(_l("language must be one of %(choices)s", choices=", ".join(LANGUAGES)))
+        problems.append(
+            _l("language must be one of %(choices)s", choices=labels.listing(LANGUAGES, "or"))
+        )
 
     resolved = {"person": existing}
     if role_name == RESIDENT:

@@ -53,6 +53,9 @@ def rule(name: str) -> Rule:
     if name == "guest_filing_address":
         limit = config["GUEST_FILINGS_PER_ADDRESS_HOUR"]
         return Rule(name, limit, hour, hour, free=limit)
+    if name == "photo_upload_address":
+        limit = config["PHOTO_UPLOADS_PER_ADDRESS_HOUR"]
+        return Rule(name, limit, hour, hour, free=limit)
     if name == "code_phone":
         # One code, then a resend after a minute, two, four…; at the limit, an hour's lock.
         limit = config["PHONE_CODES_PER_PHONE_HOUR"]

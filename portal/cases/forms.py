@@ -63,7 +63,13 @@ class ReportForm(FlaskForm):
         render_kw={"autocomplete": "name"},
     )
     contact_phone = phone_field(_l("Phone we can reach you on"))
-    urgent = BooleanField(_l("Urgent"))
+    # Two large choices rather than a small box: the resident says "ordinary" as plainly as
+    # "urgent". A form that sends neither (an older page) files an ordinary case.
+    urgent = RadioField(
+        _l("How urgent is it"),
+        choices=[SelectChoice("no", _l("Ordinary")), SelectChoice("yes", _l("Urgent"))],
+        default="no",
+    )
     privacy = BooleanField(
         _l("I have read the privacy notice and agree"),
         validators=[_required(_l("Please read and accept the privacy notice to continue."))],

@@ -205,6 +205,25 @@ class Photo(Model):
     event: Mapped[CaseEvent | None] = relationship(back_populates="photos")
 
 
+class PendingPhoto(Model):
+    """A checked photo sent ahead of the filing it belongs to: chosen in a browser that sends
+    photos as they are picked, or kept when a filing came back with errors. It is tied to the
+    browser that sent it (`owner`, a random value in that browser's session), becomes a case's
+    Photo when the filing goes through, and is deleted by the sweep when it is left unused."""
+
+    __tablename__ = "pending_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The handle the form carries: random, unguessable, never the uploaded name.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(200))
+    thumb_path: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+
 class CaseCounter(Model):
     """The last case number given in a compound on a (Shanghai) day."""
 

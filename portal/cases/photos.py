@@ -19,7 +19,10 @@ MAX_PHOTOS = 4
 # A 48-megapixel phone photo is about 8000 × 6000; anything far beyond that is an attack.
 MAX_PIXELS = 64_000_000
 FORMATS = {"JPEG", "PNG", "WEBP"}
-LONG_SIDE = 2560
+# The size a browser scales a photo to before sending it (static/photos.js); a photo sent whole,
+# without JavaScript, is scaled here the same way: plenty for a case page, and 200–400 kB.
+LONG_SIDE = 1600
+QUALITY = 80
 THUMB_SIDE = 480
 
 
@@ -75,29 +78,40 @@ def process(stream, name: str) -> Processed:
     image.thumbnail((LONG_SIDE, LONG_SIDE))
     thumb = image.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    return Processed(_jpeg(image), _jpeg(thumb, quality=80), image.width, image.height)
+    return Processed(_jpeg(image), _jpeg(thumb), image.width, image.height)
 
 
-def _jpeg(image, quality=85) -> bytes:
+def _jpeg(image, quality=QUALITY) -> bytes:
     out = io.BytesIO()
     # No exif=, no icc_profile=: nothing of the original's metadata is written.
     image.save(out, "JPEG", quality=quality, optimize=True, progressive=True)
     return out.getvalue()
 
 
-def check_all(files) -> list[Processed]:
-    """Process every uploaded file (Werkzeug FileStorage), all or nothing."""
-    chosen = [f for f in files if f and f.filename]
-    if len(chosen) > MAX_PHOTOS:
+def chosen(files) -> list:
+    """The files of a file input that hold something (an empty input sends one nameless)."""
+    return [f for f in files if f and f.filename]
+
+
+def check_count(count: int) -> None:
+    if count > MAX_PHOTOS:
         raise Invalid(_l("Attach at most %(n)d photos.", n=MAX_PHOTOS))
-    return [process(f.stream, f.filename) for f in chosen]
 
 
-def save(case_id: int, processed: Processed) -> tuple[str, str]:
-    """Store the photo and its thumbnail; returns their keys. If the store cannot take them,
-    the person is asked to try again (and the caller's transaction rolls back)."""
+def check_all(files, already: int = 0) -> list[Processed]:
+    """Process every uploaded file (Werkzeug FileStorage), all or nothing; `already` photos
+    are attached besides (sent ahead of the form)."""
+    files = chosen(files)
+    check_count(already + len(files))
+    return [process(f.stream, f.filename) for f in files]
+
+
+def save(folder: str, processed: Processed) -> tuple[str, str]:
+    """Store the photo and its thumbnail in the folder (`cases/<id>`, or `pending`); returns
+    their keys. If the store cannot take them, the person is asked to try again (and the
+    caller's transaction rolls back)."""
     name = secrets.token_hex(16)
-    keys = f"cases/{case_id}/{name}.jpg", f"cases/{case_id}/{name}.thumb.jpg"
+    keys = f"{folder}/{name}.jpg", f"{folder}/{name}.thumb.jpg"
     store = photo_store.current()
     try:
         store.put(keys[0], processed.image)
@@ -109,6 +123,15 @@ def save(case_id: int, processed: Processed) -> tuple[str, str]:
             _l("The photos could not be saved just now. Please try again in a minute.")
         ) from error
     return keys
+
+
+def load(path: str, thumb_path: str, width: int, height: int) -> Processed | None:
+    """A stored photo back as processed (to store it again elsewhere); None if it is gone."""
+    store = photo_store.current()
+    image, thumb = store.get(path), store.get(thumb_path)
+    if image is None or thumb is None:
+        return None
+    return Processed(image, thumb, width, height)
 
 
 def discard(keys) -> None:

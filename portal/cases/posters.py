@@ -2,7 +2,6 @@
 compound's filing form."""
 
 import segno
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -14,14 +13,14 @@ def qr_svg(url: str) -> Markup:
 
 
 def poster_text() -> dict[str, str]:
-    """What the poster says, in Chinese whatever the screen language: it hangs in a lobby."""
-    with force_locale("zh_CN"):
-        return {
-            "slogan": _("A party member nearby, service at zero distance"),
-            "how": _(
-                "Scan with your phone to tell the party branch about a problem in the compound. "
-                "The branch, the property management and the resident representatives will "
-                "follow it up, and you can see every step."
-            ),
-            "urgent": _("In an emergency call 110, 119 or 120 first."),
-        }
+    """What the poster says, in the language it is printed in (the page's: see
+    web.PRINTED_IN_EITHER_LANGUAGE for how a poster is printed in the other one)."""
+    return {
+        "slogan": _("A party member nearby, service at zero distance"),
+        "how": _(
+            "Scan with your phone to tell the party branch about a problem in the compound. "
+            "The branch, the property management and the resident representatives will "
+            "follow it up, and you can see every step."
+        ),
+        "urgent": _("In an emergency call 110, 119 or 120 first."),
+    }

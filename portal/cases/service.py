@@ -145,7 +145,7 @@ def _attach(case, event, processed, by):
     stored: list[str] = []
     for item in processed:
         try:
-            path, thumb = photos.save(case.id, item)
+            path, thumb = photos.save(f"cases/{case.id}", item)
         except Invalid:
             # The store refused: the whole operation is undone, the case (if it was being
             # filed) included, and the photos already stored for it are taken back.

@@ -3,6 +3,7 @@ compound's queue, "my cases", QR posters and a community's routing rules. Each a
 plain form post that htmx enhances: an htmx request aimed at a region gets the changed
 fragment back."""
 
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from wtforms import SelectChoice
 
 from portal import permissions
 from portal.accounts import throttle
-from portal.cases import access, photos, posters, queries, routing, service
+from portal.cases import access, pending, photos, posters, queries, routing, service
 from portal.cases.categories import Category, rule_for
 from portal.cases.forms import (
     AcceptForm,
@@ -95,6 +96,35 @@ def _files_on_behalf(person, compound) -> bool:
     return staff and not any(h.compound_id == compound.id for h in person.verified_homes)
 
 
+def _uploader() -> str | None:
+    """This browser's mark on the photos it sends ahead of a filing (kept in its session)."""
+    return session.get("uploader")
+
+
+def _uploader_mark() -> str:
+    """This browser's mark, made when it sends its first photo ahead."""
+    if "uploader" not in session:
+        session["uploader"] = secrets.token_urlsafe(24)
+    return session["uploader"]
+
+
+def _keep_pending(files, kept) -> list[str]:
+    """Keep the photos of a filing that came back with errors, so that they need not be sent
+    again; returns the messages of those that failed their checks (they are not kept)."""
+    problems = []
+    for upload in photos.chosen(files):
+        if len(kept) >= photos.MAX_PHOTOS:
+            problems.append(str(_("Attach at most %(n)d photos.", n=photos.MAX_PHOTOS)))
+            break
+        upload.stream.seek(0)  # the failed send may have read it already
+        try:
+            checked = photos.process(upload.stream, upload.filename)
+            kept.append(pending.keep(checked, _uploader_mark()))
+        except ServiceError as error:
+            problems.append(str(error.message))
+    return problems
+
+
 @bp.route("/c/<code>/report", methods=["GET", "POST"])
 @public
 def report(code):
@@ -112,7 +142,16 @@ def report(code):
         form.contact_name.data, form.contact_phone.data = person.name, person.phone
     status = 422 if request.method == "POST" else 200
     guests = throttle.rule("guest_filing_address")
-    if form.validate_on_submit():
+    # Photos sent ahead: by this browser's script as they were chosen, or kept from a send that
+    # came back with errors. "Remove" on one of them re-draws the form without it.
+    kept = pending.owned(request.form.getlist("pending_photo"), _uploader())
+    removed = request.form.get("remove_photo")
+    if request.method == "POST" and removed:
+        gone = [p for p in kept if p.token == removed]
+        kept = [p for p in kept if p.token != removed]
+        pending.forget(gone)
+        status = 200
+    elif form.validate_on_submit():
         building = next((b for b in compound.buildings if b.id == form.building.data), None)
         wait = throttle.held_back(guests, throttle.client_address()) if person is None else None
         try:
@@ -121,14 +160,16 @@ def report(code):
                 raise service.Invalid(throttle.wait_message(wait))
             if building is None:
                 raise service.Invalid(_("Choose the building."))
-            processed = photos.check_all(request.files.getlist(form.photos.name))
+            processed = pending.processed(kept) + photos.check_all(
+                request.files.getlist(form.photos.name), already=len(kept)
+            )
             case, key = service.file_case(
                 compound,
                 building,
                 category=Category(form.category.data),
                 description=form.description.data,
                 location=form.location.data or "",
-                urgent=form.urgent.data,
+                urgent=form.urgent.data == "yes",
                 contact_name=form.contact_name.data,
                 contact_phone=form.contact_phone.data,
                 processed_photos=processed,
@@ -137,6 +178,7 @@ def report(code):
         except ServiceError as error:
             form.photos.errors = [*form.photos.errors, str(error.message)]
         else:
+            pending.forget(kept)
             if person is None:
                 throttle.hit(guests, throttle.client_address())
             if key:
@@ -148,13 +190,50 @@ def report(code):
                     session.setdefault("case_keys", {})[case.number] = key
                 session.modified = True
             return redirect(url_for("cases.receipt", number=case.number))
+    if request.method == "POST":
+        problems = _keep_pending(request.files.getlist(form.photos.name), kept)
+        form.photos.errors = list(dict.fromkeys([*form.photos.errors, *problems]))
     return render_template(
         "cases/report.html",
         form=form,
         compound=compound,
         on_behalf=on_behalf,
         signed_in_resident=person is not None and not on_behalf,
+        kept=kept,
+        max_photos=photos.MAX_PHOTOS,
     ), status
+
+
+@bp.route("/c/<code>/report/photos", methods=["POST"])
+@public
+def send_photo(code):
+    """A photo sent ahead of its filing by the form's script, as soon as it is chosen: checked
+    like any other, kept for this browser, answered in JSON (the token the form then carries,
+    or the message to show)."""
+    org.compound_by_code(code) or abort(404)
+    uploads = throttle.rule("photo_upload_address")
+    wait = throttle.held_back(uploads, throttle.client_address())
+    if wait is not None:
+        return {"error": throttle.wait_message(wait)}, 429
+    files = photos.chosen(request.files.getlist("photo"))
+    if len(files) != 1:
+        return {"error": _("Choose a photo to send.")}, 422
+    throttle.hit(uploads, throttle.client_address())
+    try:
+        checked = photos.process(files[0].stream, files[0].filename)
+        row = pending.keep(checked, _uploader_mark())
+    except ServiceError as error:
+        return {"error": str(error.message)}, 422
+    thumb = url_for("cases.pending_thumb", token=row.token)
+    return {"token": row.token, "thumb": thumb}, 201
+
+
+@bp.route("/photos/pending/<token>")
+@public
+def pending_thumb(token):
+    """The thumbnail of a photo sent ahead, for the browser that sent it only."""
+    row = pending.one(token, _uploader()) or abort(404)
+    return photos.response(row.thumb_path) or abort(404)
 
 
 @bp.route("/cases/<number>/receipt")

@@ -3,7 +3,6 @@ sign or dissent, conclude or cancel, mark action items done, post notices."""
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -155,7 +154,7 @@ def post_opinion(item: AgendaItem, by, *, party: PartyKind, body: str) -> Opinio
         raise Conflict(
             _l(
                 "The opinion window closed on %(time)s; late opinions are not taken.",
-                time=format_datetime(consultation.window_closes_at, "short"),
+                time=labels.moment(consultation.window_closes_at),
             )
         )
     if not (body or "").strip():
@@ -302,7 +301,7 @@ def conclude(consultation, by) -> Consultation:
         raise Invalid(
             _l(
                 "The meeting cannot conclude: %(parties)s did not take part.",
-                parties="、".join(labels.label(p) for p in missing),
+                parties=labels.listing(labels.label(p) for p in missing),
             )
         )
     consultation.state, consultation.concluded_at = ConsultationState.CONCLUDED, now()

@@ -2,7 +2,6 @@
 signatures), minutes for the paper file, action items, and the compound's noticeboard."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -382,16 +381,15 @@ def action_done(action_id):
 @guard(signed_in)
 def minutes(consultation_id):
     consultation = _load(consultation_id)
-    with force_locale("zh_CN"):  # for the paper file, in Chinese whatever the screen language
-        return render_template(
-            "consultation/minutes.html",
-            consultation=consultation,
-            attendance={a.party: a for a in consultation.attendance},
-            invited={
-                k: [i.person.name for i in consultation.invitations if i.party == k]
-                for k in PartyKind
-            },
-        )
+    # In the reader's language, or the other one with ?lang= (web.PRINTED_IN_EITHER_LANGUAGE).
+    return render_template(
+        "consultation/minutes.html",
+        consultation=consultation,
+        attendance={a.party: a for a in consultation.attendance},
+        invited={
+            k: [i.person.name for i in consultation.invitations if i.party == k] for k in PartyKind
+        },
+    )
 
 
 # -- the noticeboard -----------------------------------------------------------------------

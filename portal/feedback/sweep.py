@@ -1,8 +1,8 @@
 """`flask portal sweep`: the time-driven work nobody clicks — reminders when a deadline passes,
 escalation to the community and then the sub-district, "no feedback" closures, delivery of
-the outbox, and (when a retention period is set) the removal of reporters' details from cases
-finished long ago. Idempotent, safe when two run at once, and a handful of indexed queries when
-nothing is due."""
+the outbox, photos sent ahead of a filing that never came, and (when a retention period is
+set) the removal of reporters' details from cases finished long ago. Idempotent, safe when
+two run at once, and a handful of indexed queries when nothing is due."""
 
 from datetime import timedelta
 
@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from portal.accounts import service as accounts
+from portal.cases import pending
 from portal.cases import service as cases
 from portal.cases.events import EventKind
 from portal.cases.models import Case
@@ -112,6 +113,7 @@ def sweep() -> dict[str, int]:
     counts["closed_without_feedback"] = close_without_feedback(moment)
     counts.update(deliver())
     counts["forgotten_sign_ins"] = accounts.forget_old_sign_ins(moment)
+    counts["expired_pending_photos"] = pending.expire(moment)
     days = current_app.config["ANONYMISE_CLOSED_AFTER_DAYS"]
     if days > 0:  # off unless the operators set a retention period
         counts["anonymised"] = personal_data.anonymise_finished(moment, days)

@@ -5,10 +5,10 @@ import re
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import labels
 from portal.cases import photos
 from portal.cases.categories import Category
 from portal.cases.routing import community_rules
@@ -322,7 +322,7 @@ def file_request(fmt):
         _(
             "Filed as %(number)s. The compound's party-branch secretary answers by %(due)s.",
             number=case.number,
-            due=format_datetime(case.due_at, "short"),
+            due=labels.moment(case.due_at),
         )
         if case.due_at
         else _("Filed as %(number)s.", number=case.number)

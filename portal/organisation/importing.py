@@ -9,6 +9,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from portal import labels
 from portal.csvimport import ImportRejected, read_rows
 from portal.extensions import db
 from portal.organisation.models import (
@@ -98,7 +99,7 @@ def _check(rows, party_names):
     for line, row in rows:
         empty = [c for c in REQUIRED if not row.get(c)]
         if empty:
-            problems.append((line, _l("empty: %(columns)s", columns=", ".join(empty))))
+            problems.append((line, _l("empty: %(columns)s", columns=labels.listing(empty))))
             continue
         for column in ("sub_district_code", "community_code", "compound_code"):
             if not CODE.match(row[column]):

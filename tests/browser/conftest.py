@@ -19,6 +19,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 HTMX_FILE = ROOT / "portal" / "static" / "vendor" / f"htmx-{HTMX_VERSION}.min.js"
 HTMX_URL = f"/static/vendor/{HTMX_FILE.name}"
 ARTIFACTS = ROOT / "test-artifacts"
+# axe-core, fetched by scripts/dev.py test like htmx (pinned there), for the accessibility checks.
+AXE_FILES = sorted((ROOT / "tests" / "browser" / "vendor").glob("axe-*.min.js"))
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -51,6 +53,11 @@ def _missing() -> str | None:
     if not HTMX_FILE.exists():
         return (
             f"the local htmx copy {HTMX_FILE.relative_to(ROOT)} is missing: "
+            "run python3 scripts/dev.py test, which fetches it with npm"
+        )
+    if not AXE_FILES:
+        return (
+            "the local axe-core copy (tests/browser/vendor/axe-*.min.js) is missing: "
             "run python3 scripts/dev.py test, which fetches it with npm"
         )
     return None

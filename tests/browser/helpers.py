@@ -13,6 +13,14 @@ def sign_in(page: Page, someone, password: str = factories.PASSWORD) -> None:
     page.get_by_role("main").get_by_role("button", name="登录").click()
 
 
+def open_menu(page: Page) -> None:
+    """Opens the header's menu: on a phone the account's links, signing out and the language
+    switch are in it."""
+    menu = page.get_by_role("banner").locator("details.menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+
+
 # Every visible control in main (summaries of <details> too) with its height: what a thumb
 # has to hit. A checkbox or radio button is tapped through its label, so the label counts.
 TAP_TARGETS = """() => {

@@ -120,7 +120,7 @@ def convene(page, agenda, left_out) -> str:
     expect(region(page).locator("article.agenda-item")).to_have_count(len(agenda))
     for number in left_out:
         expect(agenda_item(page, number)).to_have_count(0)
-    expect(page.locator("#missing-parties")).to_have_text("尚未参加：党支部、物业、居民代表")
+    expect(page.locator("#missing-parties")).to_have_text("尚未参加：党支部、物业和居民代表")
     return urlsplit(page.url).path
 
 
@@ -169,7 +169,8 @@ def record_resolution(page, number, actions):
     expect(resolution).to_contain_text(RESOLUTION)
     expect(resolution.locator(".badge").first).to_have_text("等待签字")
     for who, what, due in actions:
-        expect(resolution).to_contain_text(f"{who.split(' · ')[0]}: {what} · {due.isoformat()} 前")
+        shown = f"{due.year}年{due.month}月{due.day}日"  # Babel's medium date in Chinese
+        expect(resolution).to_contain_text(f"{who.split(' · ')[0]}: {what} · {shown} 前")
 
 
 def sign(page, number, party, party_name):

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import open_menu, sign_in
 from tests.conftest import code_texted_to
 
 
@@ -14,11 +14,13 @@ def test_resident_signs_in_switches_to_english_and_signs_out(page, world, add_re
     sign_in(page, resident)
     expect(page).to_have_url(re.compile(r"/my$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{resident.name}，您好")
+    open_menu(page)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
 
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Hello, {resident.name}")
     expect(page.get_by_role("heading", name="My home")).to_be_visible()
+    open_menu(page)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
@@ -26,11 +28,13 @@ def test_resident_signs_in_switches_to_english_and_signs_out(page, world, add_re
     page.get_by_role("link", name="My desk").click()
     expect(page).to_have_url(re.compile(r"/my$"))
     expect(page.get_by_role("heading", name="My cases")).to_be_visible()
+    open_menu(page)
     expect(page.get_by_role("button", name="English")).to_have_attribute("aria-current", "true")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You have signed out.")
     header = page.get_by_role("banner")
+    open_menu(page)
     expect(header.get_by_role("link", name="Sign in")).to_be_visible()
     expect(header.get_by_role("button", name="Sign out")).to_have_count(0)
     expect(header).not_to_contain_text(resident.name)
@@ -66,6 +70,7 @@ def test_a_forgotten_password_is_reset_by_code_without_javascript(
     expect(page).to_have_url(re.compile(r"/my$"))
     expect(page.get_by_role("status")).to_contain_text("密码已修改")
 
+    open_menu(page)
     page.get_by_role("button", name="退出").click()
     sign_in(page, resident, password="a-new-password-1")
     expect(page).to_have_url(re.compile(r"/my$"))

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from portal.accounts.models import HomeState
 from tests import factories
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import open_menu, sign_in
 from tests.conftest import code_texted_to
 
 
@@ -111,7 +111,8 @@ def test_signup_errors_keep_what_was_typed(page, world):
     expect(page.get_by_label("单元房号")).to_have_value("2-501")
     expect(page.get_by_label("我已阅读并同意隐私告知")).to_be_checked()
 
-    # Nobody was signed up: the header still offers to sign in.
+    # Nobody was signed up: the header's menu still offers to sign in.
+    open_menu(page)
     expect(page.get_by_role("banner").get_by_role("link", name="登录")).to_be_visible()
 
 

@@ -408,6 +408,18 @@ class PhoneCodesChannelsAndRetention(UpgradeTester):
         ]
 
 
+class PendingPhotos(UpgradeTester):
+    revision = "fbde3a25bfec"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"pending_photo"}
+        assert rows(conn, "pending_photo") == []
+        indexes = {i["name"] for i in inspect(conn).get_indexes("pending_photo")}
+        assert "ix_pending_photo_created_at" in indexes
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -419,6 +431,7 @@ TESTERS = {
         EscalationLookUpsInOneIndex,
         SignInsAndThrottle,
         PhoneCodesChannelsAndRetention,
+        PendingPhotos,
     )
 }
 

@@ -28,17 +28,8 @@ TYPED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def uploads(app, tmp_path):
-    folder = tmp_path / "uploads"
-    app.config["UPLOAD_FOLDER"] = str(folder)
-    return folder
-
-
-@pytest.fixture
-def visitor(client, world):
-    client.post("/language", data={"locale": "en"})
-    return client
+# Photos in each test's own folder (tests/web/conftest.py).
+pytestmark = pytest.mark.usefixtures("uploads")
 
 
 def png(width, height) -> io.BytesIO:
@@ -93,6 +84,15 @@ def cases_stored():
 
 def files_in(folder: Path):
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def case_files(folder: Path):
+    """Files stored for cases (not the photos kept for a filing still to be sent)."""
+    return files_in(folder / "cases")
+
+
+def kept_tokens(response) -> int:
+    return response.get_data(as_text=True).count('name="pending_photo"')
 
 
 def opened(path):
@@ -164,7 +164,10 @@ def test_a_bad_photo_is_refused_with_a_clear_message_and_the_form_kept(
     assert response.status_code == 422
     assert message in html.unescape(texts(response))
     assert_form_kept(response)
-    assert cases_stored() == 0 and files_in(uploads) == []
+    # The good photo is kept for the next send (tests/web/test_pending_photos.py); the bad one
+    # is not stored at all.
+    assert cases_stored() == 0 and case_files(uploads) == []
+    assert kept_tokens(response) == 1 and len(files_in(uploads / "pending")) == 2
 
 
 def test_a_fifth_photo_is_refused_and_four_are_taken(visitor, world, uploads):
@@ -172,7 +175,8 @@ def test_a_fifth_photo_is_refused_and_four_are_taken(visitor, world, uploads):
     assert response.status_code == 422
     assert "Attach at most 4 photos." in texts(response)
     assert_form_kept(response)
-    assert cases_stored() == 0 and files_in(uploads) == []
+    assert cases_stored() == 0 and case_files(uploads) == []
+    assert kept_tokens(response) == 4
 
     response = report(visitor, world, **TYPED, photos=[(jpeg(), f"{i}.jpg") for i in range(4)])
     assert response.status_code == 302
@@ -227,7 +231,7 @@ def test_webp_is_taken_and_a_large_photo_is_scaled_down_with_a_small_thumbnail(
     wide = image_file(Image.new("RGB", (3000, 1000), "green"), "WEBP")
     assert report(visitor, world, photos=[(wide, "wide.webp")]).status_code == 302
     [(image, thumb, photo)] = stored_photos(uploads)
-    assert image.format == "JPEG" and image.size == (2560, 853) == (photo.width, photo.height)
+    assert image.format == "JPEG" and image.size == (1600, 533) == (photo.width, photo.height)
     assert thumb.size == (480, 160)
 
 

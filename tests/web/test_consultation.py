@@ -262,11 +262,15 @@ def test_cancelled_meeting_returns_its_cases_to_work(client, ymn, login):
     assert {db.session.get(Case, c.id).state for c in ymn.cases} == {State.ACCEPTED}
 
 
-def test_minutes_are_printable_in_chinese(client, ymn, login):
+def test_minutes_print_in_the_readers_language_or_in_chinese_when_asked(client, ymn, login):
     login(ymn.secretary)
     _convene(client, ymn)
+    minutes = f"/consultations/{_consultation().id}/minutes"
+    assert "三方协商会议纪要" in texts(client.get(minutes))
     client.post("/language", data={"locale": "en"})
-    page = texts(client.get(f"/consultations/{_consultation().id}/minutes"))
+    page = texts(client.get(minutes))
+    assert "minutes of the three-party consultation" in page and "三方协商" not in page
+    page = texts(client.get(f"{minutes}?lang=zh_CN"))  # for the paper file
     assert "三方协商会议纪要" in page and "小区党群服务站" in page
 
 

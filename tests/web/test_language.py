@@ -120,3 +120,11 @@ def test_placeholders_match_between_catalogues():
                     expected = sorted(set(pattern.findall(" ".join(ids))))
                     for string in strings:
                         assert sorted(set(pattern.findall(string))) == expected, m.id
+
+
+def test_only_printed_pages_may_be_asked_for_in_the_other_language(client, world, login):
+    login(factories.member(Role.SECRETARY, world.ymn))  # reads Chinese
+    assert "Scan with your phone" in texts(client.get("/c/ymn/poster?lang=en"))
+    assert "用手机扫一扫" in texts(client.get("/c/ymn/poster"))  # that sheet only
+    assert "用手机扫一扫" in texts(client.get("/c/ymn/poster?lang=fr"))
+    assert "我的工作台" in texts(client.get("/desk/secretary?lang=en"))
