@@ -12,8 +12,8 @@ add `Vary: Cookie` (Flask-Login looks at the session on every answer), and a bro
 for a file it holds whenever the cookie has changed since, that is after signing in, switching
 the language or filing a case.
 
-A digest is computed once per file and kept with the file's size and modification time, which
-are checked (one `stat`) each time an address is drawn: a file replaced in place, by a deploy
+A digest is computed once per file and kept with the file's size, times and inode, which are
+checked (one `stat`) each time an address is drawn: a file replaced in place, by a deploy
 without a restart or an edit in development, gets its new address at once.
 
 Why not a library: Flask-Static-Digest and Flask-Assets (webassets) write hashed copies in a
@@ -36,7 +36,7 @@ from werkzeug.security import safe_join
 IMMUTABLE = "public, max-age=31536000, immutable"  # a year, and never revalidated meanwhile
 
 # (size, modification time) and digest of each static file whose address was drawn, by path.
-_digests: dict[str, tuple[tuple[int, int], str]] = {}
+_digests: dict[str, tuple[tuple[int, int, int, int], str]] = {}
 
 
 def version(filename: str) -> str | None:
@@ -51,7 +51,9 @@ def version(filename: str) -> str | None:
         return None
     if not stat.S_ISREG(found.st_mode):
         return None
-    stamp = (found.st_size, found.st_mtime_ns)
+    # ctime and inode too: a copy that keeps the old modification time (cp -p, rsync -t) of a
+    # file of the same size still changes them.
+    stamp = (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino)
     known = _digests.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
@@ -77,7 +79,11 @@ def _add_version(endpoint: str, values: dict) -> None:
 
 
 def _keep_versioned(response):
-    if request.endpoint != "static" or response.status_code >= 400:
+    if request.endpoint != "static":
+        return response
+    if response.status_code >= 400:
+        # A missing file's page is drawn for the person asking (their name in the header).
+        response.headers["Cache-Control"] = "private, no-store"
         return response
     asked = request.args.get("v")
     filename = (request.view_args or {}).get("filename")

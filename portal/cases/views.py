@@ -110,12 +110,18 @@ def _uploader_mark() -> str:
 
 def _keep_pending(files, kept) -> list[str]:
     """Keep the photos of a filing that came back with errors, so that they need not be sent
-    again; returns the messages of those that failed their checks (they are not kept)."""
+    again (counted like photos sent ahead); returns the messages of those not kept."""
     problems = []
+    uploads = throttle.rule("photo_upload_address")
     for upload in photos.chosen(files):
         if len(kept) >= photos.MAX_PHOTOS:
             problems.append(str(_("Attach at most %(n)d photos.", n=photos.MAX_PHOTOS)))
             break
+        wait = throttle.held_back(uploads, throttle.client_address())
+        if wait is not None or pending.too_many(_uploader()):
+            problems.append(throttle.wait_message(wait) if wait else str(pending.TOO_MANY))
+            break
+        throttle.hit(uploads, throttle.client_address())
         upload.stream.seek(0)  # the failed send may have read it already
         try:
             checked = photos.process(upload.stream, upload.filename)
@@ -144,10 +150,11 @@ def report(code):
     guests = throttle.rule("guest_filing_address")
     # Photos sent ahead: by this browser's script as they were chosen, or kept from a send that
     # came back with errors. "Remove" on one of them re-draws the form without it.
-    kept = pending.owned(request.form.getlist("pending_photo"), _uploader())
+    tokens = pending.tokens_in(request.form.getlist("pending_photo"))
+    kept = pending.owned(tokens, _uploader())
     removed = request.form.get("remove_photo")
     if request.method == "POST" and removed:
-        gone = [p for p in kept if p.token == removed]
+        gone = pending.handles(p for p in kept if p.token == removed)
         kept = [p for p in kept if p.token != removed]
         pending.forget(gone)
         status = 200
@@ -160,9 +167,12 @@ def report(code):
                 raise service.Invalid(throttle.wait_message(wait))
             if building is None:
                 raise service.Invalid(_("Choose the building."))
+            if len(kept) < len(tokens):  # expired, or sent by another browser: never dropped
+                raise service.Invalid(pending.GONE)
             processed = pending.processed(kept) + photos.check_all(
                 request.files.getlist(form.photos.name), already=len(kept)
             )
+            used = pending.handles(kept)
             case, key = service.file_case(
                 compound,
                 building,
@@ -178,9 +188,6 @@ def report(code):
         except ServiceError as error:
             form.photos.errors = [*form.photos.errors, str(error.message)]
         else:
-            pending.forget(kept)
-            if person is None:
-                throttle.hit(guests, throttle.client_address())
             if key:
                 # The receipt shows the private link once. Only a visitor filing for themself
                 # holds it in their session; a grid worker filing on someone's behalf hands it on
@@ -189,6 +196,9 @@ def report(code):
                 if person is None:
                     session.setdefault("case_keys", {})[case.number] = key
                 session.modified = True
+            if person is None:
+                throttle.hit(guests, throttle.client_address())
+            pending.forget(used)  # copied to the case: the pending ones are done with
             return redirect(url_for("cases.receipt", number=case.number))
     if request.method == "POST":
         problems = _keep_pending(request.files.getlist(form.photos.name), kept)
@@ -215,6 +225,8 @@ def send_photo(code):
     wait = throttle.held_back(uploads, throttle.client_address())
     if wait is not None:
         return {"error": throttle.wait_message(wait)}, 429
+    if pending.too_many(_uploader()):
+        return {"error": str(pending.TOO_MANY)}, 422
     files = photos.chosen(request.files.getlist("photo"))
     if len(files) != 1:
         return {"error": _("Choose a photo to send.")}, 422
@@ -225,7 +237,8 @@ def send_photo(code):
     except ServiceError as error:
         return {"error": str(error.message)}, 422
     thumb = url_for("cases.pending_thumb", token=row.token)
-    return {"token": row.token, "thumb": thumb}, 201
+    remove = url_for("cases.remove_pending", token=row.token)
+    return {"token": row.token, "thumb": thumb, "remove": remove}, 201
 
 
 @bp.route("/photos/pending/<token>")
@@ -234,6 +247,16 @@ def pending_thumb(token):
     """The thumbnail of a photo sent ahead, for the browser that sent it only."""
     row = pending.one(token, _uploader()) or abort(404)
     return photos.response(row.thumb_path) or abort(404)
+
+
+@bp.route("/photos/pending/<token>/remove", methods=["POST"])
+@public
+def remove_pending(token):
+    """The form's script takes back a photo sent ahead that the resident removed (without the
+    script, "remove" goes through the form itself)."""
+    row = pending.one(token, _uploader()) or abort(404)
+    pending.forget(pending.handles([row]))
+    return "", 204
 
 
 @bp.route("/cases/<number>/receipt")

@@ -16,6 +16,7 @@
   var progress = document.getElementById("photo-progress");
   var bar = progress.querySelector("progress");
   var barText = progress.querySelector(".photo-progress-text");
+  var status = document.getElementById("photo-status");
   var sending = document.getElementById("sending");
   var token = form.querySelector("input[name=csrf_token]");
   var csrf = token ? token.value : "";
@@ -24,7 +25,9 @@
   var busy = 0;
   var queue = Promise.resolve();
   var sendWhenDone = false;
-  var sent = 0;
+  var submitted = false;
+  // A stalled upload is given up after this long, so that the form is never stuck waiting.
+  var UPLOAD_TIMEOUT_MS = 180000;
 
   function say(text, values) {
     return text.replace(/\{(\w+)\}/g, function (whole, name) {
@@ -104,6 +107,11 @@
     barText.textContent = text;
   }
 
+  // What a screen reader announces: a photo started, is ready, or failed.
+  function announce(text) {
+    status.textContent = text;
+  }
+
   function scale(file) {
     return createImageBitmap(file, { imageOrientation: "from-image" })
       .then(function (bitmap) {
@@ -137,6 +145,7 @@
       request.open("POST", form.dataset.photoUrl);
       request.setRequestHeader("X-CSRFToken", csrf);
       request.responseType = "json";
+      request.timeout = UPLOAD_TIMEOUT_MS;
       request.upload.addEventListener("progress", function (event) {
         if (!event.lengthComputable) return;
         var percent = Math.round((event.loaded / event.total) * 100);
@@ -147,9 +156,11 @@
         if (request.status === 201 && answer.token) resolve(answer);
         else reject(answer.error || say(words.failed, { n: number }));
       });
-      request.addEventListener("error", function () {
+      function failed() {
         reject(say(words.failed, { n: number }));
-      });
+      }
+      request.addEventListener("error", failed);
+      request.addEventListener("timeout", failed);
       request.send(data);
     });
   }
@@ -170,6 +181,8 @@
     remove.name = "remove_photo";
     remove.value = answer.token;
     remove.className = "button small secondary";
+    remove.formNoValidate = true;
+    remove.dataset.remove = answer.remove;
     remove.textContent = say(words.remove, { n: number });
     item.append(image, token, remove);
     chosen.appendChild(item);
@@ -177,21 +190,21 @@
 
   function finished() {
     busy -= 1;
-    if (busy > 0) return;
-    if (sendWhenDone) {
-      sendWhenDone = false;
-      if (form.requestSubmit) form.requestSubmit();
-      else form.submit();
-    }
+    if (busy > 0 || !sendWhenDone) return;
+    sendWhenDone = false;
+    sending.hidden = true;
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
   }
 
   function take(file) {
-    sent += 1;
-    var number = sent;
     busy += 1;
+    var number;
     queue = queue
       .then(function () {
+        number = chosen.children.length + 1; // the place it will take among the chosen
         showProgress(0, say(words.scaling, { n: number }));
+        announce(say(words.scaling, { n: number }));
         return scale(file);
       })
       .then(function (blob) {
@@ -201,11 +214,15 @@
         function (answer) {
           addChosen(answer);
           showProgress(100, say(words.sent, { n: number }));
-          setError(input, "");
+          announce(say(words.sent, { n: number }));
         },
         function (message) {
+          // Never send the form without a photo the resident chose: they decide what next.
+          sendWhenDone = false;
+          sending.hidden = true;
           progress.hidden = true;
           setError(input, String(message));
+          announce(String(message));
         }
       )
       .then(finished);
@@ -231,6 +248,11 @@
     var button = event.target.closest("button[name=remove_photo]");
     if (!button) return;
     event.preventDefault();
+    // Taken back on the server too, at once: a photo chosen by mistake is not kept for hours.
+    var request = new XMLHttpRequest();
+    request.open("POST", button.dataset.remove);
+    request.setRequestHeader("X-CSRFToken", csrf);
+    request.send();
     button.closest("li").remove();
     chosen.querySelectorAll("li").forEach(function (item, index) {
       var values = { n: index + 1 };
@@ -240,6 +262,10 @@
   });
 
   form.addEventListener("submit", function (event) {
+    if (submitted) {
+      event.preventDefault(); // a second tap on a slow link would file the case twice
+      return;
+    }
     var problems = missing();
     if (problems.length) {
       event.preventDefault();
@@ -253,6 +279,13 @@
       sending.textContent = words.waiting;
       return;
     }
+    submitted = true;
     sending.textContent = words.submitting;
+  });
+
+  // Back to this page from the receipt (the browser's page cache): it may be sent again.
+  window.addEventListener("pageshow", function () {
+    submitted = false;
+    sending.hidden = true;
   });
 })();

@@ -54,6 +54,7 @@ def test_only_what_anyone_may_open_is_public(app):
         "cases.report",
         "cases.send_photo",
         "cases.pending_thumb",
+        "cases.remove_pending",
         "health.healthz",
     }
 

@@ -85,10 +85,14 @@ def test_another_browser_can_neither_see_nor_use_a_kept_photo(app, visitor, worl
     response = report(visitor, world, photos=[(jpeg(), "a.jpg")], description="")
     [token] = tokens(response)
     stranger = app.test_client()
+    stranger.post("/language", data={"locale": "en"})
     assert stranger.get(f"/photos/pending/{token}").status_code == 404
-    filed = report(stranger, world, pending_photo=token)
-    assert filed.status_code == 302
-    assert count(Photo) == 0
+    assert stranger.post(f"/photos/pending/{token}/remove").status_code == 404
+    # Filing with another browser's token files nothing: the photo is asked for again.
+    refused = report(stranger, world, pending_photo=token)
+    assert refused.status_code == 422
+    assert "A photo you chose earlier is no longer kept" in texts(refused)
+    assert count(Case) == 0 and count(Photo) == 0
     assert count(PendingPhoto) == 1  # still the first browser's
 
 
@@ -165,10 +169,54 @@ def test_the_sweep_deletes_photos_left_unused(app, visitor, world, uploads):
 
     report(visitor, world, photos=[(jpeg(), "a.jpg")], description="")
     [row] = db.session.scalars(select(PendingPhoto)).all()
+    token, sent_at = row.token, row.created_at
     hours = app.config["PENDING_PHOTO_HOURS"]
-    assert pending.expire(row.created_at + timedelta(hours=hours) - timedelta(minutes=1)) == 0
-    assert pending.expire(row.created_at + timedelta(hours=hours, minutes=1)) == 1
+    assert pending.expire(sent_at + timedelta(hours=hours) - timedelta(minutes=1)) == 0
+    assert pending.expire(sent_at + timedelta(hours=hours, minutes=1)) == 1
     assert count(PendingPhoto) == 0 and files_in(uploads / "pending") == []
-    # Expired means gone for the form too: the token files nothing.
-    filed = report(visitor, world, pending_photo=row.token)
-    assert filed.status_code == 302 and count(Photo) == 0
+    # Expired means gone for the form too: the case is not filed without the photo; the
+    # resident is asked to choose it again, with what they typed kept.
+    refused = report(visitor, world, pending_photo=token, location="2单元门口")
+    assert refused.status_code == 422
+    assert "Please choose it again." in texts(refused)
+    assert 'value="2单元门口"' in refused.get_data(as_text=True)
+    assert count(Case) == 0
+
+
+def test_the_script_takes_back_a_removed_photo_at_once(visitor, world, uploads):
+    answer = visitor.post(
+        "/c/ymn/report/photos",
+        data={"photo": (jpeg(), "p.jpg")},
+        content_type="multipart/form-data",
+    ).get_json()
+    assert visitor.post(answer["remove"]).status_code == 204
+    assert count(PendingPhoto) == 0 and files_in(uploads / "pending") == []
+    assert visitor.get(answer["thumb"]).status_code == 404
+    assert visitor.post(answer["remove"]).status_code == 404
+
+
+def test_one_browser_holds_only_so_many_photos_sent_ahead(visitor, world):
+    def send():
+        return visitor.post(
+            "/c/ymn/report/photos",
+            data={"photo": (jpeg(), "p.jpg")},
+            content_type="multipart/form-data",
+        )
+
+    assert [send().status_code for _ in range(8)] == [201] * 8
+    refused = send()
+    assert refused.status_code == 422
+    assert refused.get_json()["error"].startswith("You have sent many photos for one report.")
+    # Nor can a form that comes back with errors keep more.
+    response = report(visitor, world, photos=[(jpeg(), "ninth.jpg")], description="")
+    assert "You have sent many photos for one report." in texts(response)
+    assert count(PendingPhoto) == 8
+
+
+def test_photos_kept_from_failed_sends_count_against_the_address(app, visitor, world):
+    app.config["PHOTO_UPLOADS_PER_ADDRESS_HOUR"] = 2
+    response = report(
+        visitor, world, photos=[(jpeg(), f"{i}.jpg") for i in range(3)], description=""
+    )
+    assert len(tokens(response)) == 2
+    assert "Too many tries" in texts(response)
