@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+# bench.py beside this file; the tests' factories (their phone photo) from the checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import HELLO, serve
 
@@ -58,16 +60,10 @@ def free_port() -> int:
 
 
 def phone_photo(path: Path) -> Path:
-    """The same kind of photo as the tests' (tests/factories.py phone_photo)."""
-    from PIL import Image
+    """The tests' phone photo (tests/factories.py), written to a file to choose."""
+    from tests.factories import phone_photo as made
 
-    size = (4000, 3000)
-    coarse = (size[0] // 20, size[1] // 20)
-    shapes = Image.merge(
-        "RGB", [Image.effect_noise(coarse, 90).resize(size, Image.BICUBIC) for _ in range(3)]
-    )
-    grain = Image.effect_noise(size, 25).convert("RGB")
-    Image.blend(shapes, grain, 0.06).save(path, "JPEG", quality=92)
+    path.write_bytes(made())
     return path
 
 

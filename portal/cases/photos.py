@@ -93,16 +93,12 @@ def chosen(files) -> list:
     return [f for f in files if f and f.filename]
 
 
-def check_count(count: int) -> None:
-    if count > MAX_PHOTOS:
-        raise Invalid(_l("Attach at most %(n)d photos.", n=MAX_PHOTOS))
-
-
 def check_all(files, already: int = 0) -> list[Processed]:
     """Process every uploaded file (Werkzeug FileStorage), all or nothing; `already` photos
     are attached besides (sent ahead of the form)."""
     files = chosen(files)
-    check_count(already + len(files))
+    if already + len(files) > MAX_PHOTOS:
+        raise Invalid(_l("Attach at most %(n)d photos.", n=MAX_PHOTOS))
     return [process(f.stream, f.filename) for f in files]
 
 

@@ -108,20 +108,34 @@ def _uploader_mark() -> str:
     return session["uploader"]
 
 
+def _photo_refused() -> tuple[str, int] | None:
+    """Why this browser may not keep one more photo sent ahead (the message and its status),
+    or None: its address sent too many this hour, or it holds too many already."""
+    wait = throttle.held_back(throttle.rule("photo_upload_address"), throttle.client_address())
+    if wait is not None:
+        return throttle.wait_message(wait), 429
+    if pending.too_many(_uploader()):
+        return str(pending.TOO_MANY), 422
+    return None
+
+
+def _count_photo() -> None:
+    throttle.hit(throttle.rule("photo_upload_address"), throttle.client_address())
+
+
 def _keep_pending(files, kept) -> list[str]:
     """Keep the photos of a filing that came back with errors, so that they need not be sent
     again (counted like photos sent ahead); returns the messages of those not kept."""
     problems = []
-    uploads = throttle.rule("photo_upload_address")
     for upload in photos.chosen(files):
         if len(kept) >= photos.MAX_PHOTOS:
             problems.append(str(_("Attach at most %(n)d photos.", n=photos.MAX_PHOTOS)))
             break
-        wait = throttle.held_back(uploads, throttle.client_address())
-        if wait is not None or pending.too_many(_uploader()):
-            problems.append(throttle.wait_message(wait) if wait else str(pending.TOO_MANY))
+        refused = _photo_refused()
+        if refused is not None:
+            problems.append(refused[0])
             break
-        throttle.hit(uploads, throttle.client_address())
+        _count_photo()
         upload.stream.seek(0)  # the failed send may have read it already
         try:
             checked = photos.process(upload.stream, upload.filename)
@@ -221,16 +235,13 @@ def send_photo(code):
     like any other, kept for this browser, answered in JSON (the token the form then carries,
     or the message to show)."""
     org.compound_by_code(code) or abort(404)
-    uploads = throttle.rule("photo_upload_address")
-    wait = throttle.held_back(uploads, throttle.client_address())
-    if wait is not None:
-        return {"error": throttle.wait_message(wait)}, 429
-    if pending.too_many(_uploader()):
-        return {"error": str(pending.TOO_MANY)}, 422
+    refused = _photo_refused()
+    if refused is not None:
+        return {"error": refused[0]}, refused[1]
     files = photos.chosen(request.files.getlist("photo"))
     if len(files) != 1:
         return {"error": _("Choose a photo to send.")}, 422
-    throttle.hit(uploads, throttle.client_address())
+    _count_photo()
     try:
         checked = photos.process(files[0].stream, files[0].filename)
         row = pending.keep(checked, _uploader_mark())
