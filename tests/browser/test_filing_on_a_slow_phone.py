@@ -83,6 +83,8 @@ def test_a_photo_from_a_slow_phone_is_scaled_sent_ahead_and_filed_in_seconds(
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
+    # Exposed to screen readers as an alert, which they announce as it appears.
+    expect(page.get_by_role("alert")).to_contain_text("情况说明：请说明发生了什么。")
     expect(summary.get_by_role("link", name="情况说明：请说明发生了什么。")).to_be_visible()
     assert page.title().startswith("错误：")
     expect(page.get_by_label("情况说明")).to_have_attribute("aria-invalid", "true")
@@ -123,6 +125,7 @@ def test_without_javascript_a_send_with_a_missing_field_keeps_the_photo(
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()  # autofocus: no script needed
+    expect(page.get_by_role("alert")).to_contain_text("情况说明：请说明发生了什么。")
     assert page.title().startswith("错误：")
     expect(page.get_by_role("img", name="您选的第 1 张照片")).to_be_visible()
     expect(page.get_by_label("您的姓名")).to_have_value("王阿姨")
