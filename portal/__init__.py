@@ -79,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.notifications.views import bp as notifications_bp
     from portal.open311.views import bp as open311_bp
     from portal.personal_data.views import bp as personal_data_bp
+    from portal.workdays.views import bp as workdays_bp
 
     app.register_blueprint(web.bp)
     app.register_blueprint(accounts_bp)
@@ -90,6 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(open311_bp)
     app.register_blueprint(personal_data_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(workdays_bp)
     web.install(app)
 
     # Features that act on another's signals (portal.signals) subscribe when their module is

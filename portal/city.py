@@ -43,6 +43,7 @@ from portal.errors import Conflict
 from portal.extensions import db
 from portal.feedback.models import Satisfaction, Source
 from portal.organisation.models import Building, Compound, PartyKind, SubDistrict
+from portal.workdays import service as workdays
 
 DAYS = 730  # the last 24 months
 # The demo compound weighs as much as this many average compounds: about 2,000 of a million
@@ -229,7 +230,11 @@ class City:
         self.now = now()
         self.start = self.now - timedelta(days=DAYS)
         config = current_app.config
-        self.triage_hours = (config["TRIAGE_HOURS_URGENT"], config["TRIAGE_HOURS"])
+        self.tiers = deadlines.Tiers.from_config(config)
+        # One calendar for the whole history, and the months after it that deadlines reach.
+        self.calendar = workdays.calendar_for(
+            self.start.astimezone(LOCAL_ZONE).date(), self.now.date() + timedelta(days=400)
+        )
         self.feedback_window = timedelta(days=config["FEEDBACK_WINDOW_DAYS"])
         self.escalate_after = timedelta(hours=config["ESCALATE_AFTER_HOURS"])
         self.escalate_again = timedelta(hours=config["ESCALATE_AGAIN_AFTER_HOURS"])
@@ -255,6 +260,10 @@ class City:
             self.issues[category].append((description, where, urgent))
 
     # -- the organisation ------------------------------------------------------------------
+
+    def resolution_due(self, at, rule: Rule, priority: Priority, consult: bool) -> datetime:
+        span = deadlines.resolution_span(rule, priority, consult, self.tiers)
+        return deadlines.due(at, span, self.calendar).at
 
     def _tag(self) -> int:
         """The number of this city in the database: its codes and phone numbers carry it."""
@@ -512,7 +521,8 @@ class City:
             escalation_level=0,
             created_at=moment,
             updated_at=moment,
-            due_at=deadlines.triage_due(moment, urgent, *self.triage_hours),
+            due_at=deadlines.triage_due(moment, urgent, self.tiers),
+            response_due_at=deadlines.response_due(moment, urgent, self.tiers),
             version=1,
         )
         self.made += place is self.demo
@@ -583,6 +593,14 @@ class Life:
             self.row["updated_at"] = at
             self.row["version"] += 1
         event = self.event(EventKind(action.value), at, actor, role, public, body, **data)
+        # The first contact with the resident, as cases.service._contacts counts it (a
+        # synthetic case has no phone reveals, and its return visits are by staff).
+        contact = action in (Action.PROGRESS, Action.RESOLVE) or data.get("source") not in (
+            None,
+            "resident",
+        )
+        if contact and self.row.get("responded_at") is None:
+            self.row["responded_at"] = at
         event["from_state"] = before.value
         event["to_state"] = self.state.value if self.state != before else None
         return event
@@ -735,7 +753,7 @@ class Life:
             needs_consultation=rule.needs_consultation,
             responsibility=responsibility.value if responsibility else None,
             accepted_at=at,
-            due_at=deadlines.resolution_due(at, rule.resolution_days, priority is Priority.URGENT),
+            due_at=self.city.resolution_due(at, rule, priority, rule.needs_consultation),
         )
         self.act(
             Action.ACCEPT,
@@ -935,8 +953,9 @@ class Life:
         else:
             row["reopen_count"] += 1
             row["feedback_due_at"] = row["resolved_at"] = row["resolution"] = None
-            urgent = row["priority"] == Priority.URGENT.value
-            row["due_at"] = deadlines.resolution_due(at, self.rule.resolution_days, urgent)
+            row["due_at"] = self.city.resolution_due(
+                at, self.rule, Priority(row["priority"]), row["needs_consultation"]
+            )
             self.act(Action.REOPEN, at, by, role, body=comment, **data)
         self.keep(at, by, source, solved, satisfaction, comment)
         return at

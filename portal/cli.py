@@ -126,6 +126,8 @@ def sweep_command():
             **counts,
         )
     )
+    if counts["calendar_missing"]:
+        click.echo(_("Told the administrators that a year's working calendar is missing."))
     if "anonymised" in counts:
         click.echo(
             _(
@@ -133,6 +135,33 @@ def sweep_command():
                 anonymised=counts["anonymised"],
             )
         )
+
+
+@portal_cli.group("calendar")
+def calendar_cli():
+    """The working calendar that deadlines in days count on."""
+
+
+@calendar_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@with_appcontext
+@_localised
+def calendar_import_command(file):
+    """Import the holidays (休) and the days worked in exchange (班) the State Council
+    publishes: a CSV file with the columns date, kind and name."""
+    from portal.workdays.service import import_file
+
+    try:
+        counts = import_file(file.read())
+    except ImportRejected as error:
+        _rejected(error)
+    click.echo(
+        _(
+            "Imported %(holidays)d holidays and %(workdays)d working days.",
+            holidays=counts["holidays"],
+            workdays=counts["workdays"],
+        )
+    )
 
 
 @portal_cli.group("api-key")

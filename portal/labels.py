@@ -25,7 +25,8 @@ from portal.feedback.models import Satisfaction, Source
 from portal.organisation.models import PartyKind
 
 CATEGORY = {
-    Category.REPAIR: _l("Repairs (water, power, doors, shared facilities)"),
+    Category.REPAIR: _l("Repairs (leaks, lights, doors, shared facilities)"),
+    Category.UTILITIES: _l("Water, power, gas or heating cut off"),
     Category.LIFT: _l("Lift"),
     Category.SANITATION: _l("Rubbish and cleaning"),
     Category.GREENERY: _l("Trees and greenery"),
@@ -168,6 +169,11 @@ def day(value: date | None, locale: Locale | None = None) -> str:
     if not value:
         return ""
     return babel_dates.format_date(value, "medium", locale=locale or _reader())
+
+
+def weekday(value: date) -> str:
+    """The day of the week: "Saturday", "星期六"."""
+    return babel_dates.format_date(value, "EEEE", locale=_reader())
 
 
 def listing(items: Iterable, style: Literal["standard", "or"] = "standard") -> str:

@@ -191,6 +191,16 @@ def load(app, overrides: dict | None = None) -> None:
         # Deadlines and escalation (hours unless named days); see feedback/ and docs/operations.md.
         TRIAGE_HOURS_URGENT=int(env("PORTAL_TRIAGE_HOURS_URGENT", "2")),
         TRIAGE_HOURS=int(env("PORTAL_TRIAGE_HOURS", "24")),
+        # The tiers of DESIGN.md section 3 (cases.deadlines): first contact with the resident,
+        # an urgent case's resolution, 较急 and consulted cases in working days.
+        RESPONSE_HOURS_URGENT=int(env("PORTAL_RESPONSE_HOURS_URGENT", "2")),
+        RESPONSE_HOURS=int(env("PORTAL_RESPONSE_HOURS", "24")),
+        URGENT_RESOLUTION_HOURS=int(env("PORTAL_URGENT_RESOLUTION_HOURS", "24")),
+        HIGH_PRIORITY_DAYS=int(env("PORTAL_HIGH_PRIORITY_DAYS", "3")),
+        COMPLEX_DAYS=int(env("PORTAL_COMPLEX_DAYS", "15")),
+        # The sweep tells administrators this many days before a year begins that its working
+        # calendar is missing (portal.workdays).
+        CALENDAR_WARN_DAYS=int(env("PORTAL_CALENDAR_WARN_DAYS", "45")),
         FEEDBACK_WINDOW_DAYS=int(env("PORTAL_FEEDBACK_WINDOW_DAYS", "7")),
         ESCALATE_AFTER_HOURS=int(env("PORTAL_ESCALATE_AFTER_HOURS", "24")),
         ESCALATE_AGAIN_AFTER_HOURS=int(env("PORTAL_ESCALATE_AGAIN_AFTER_HOURS", "72")),

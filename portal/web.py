@@ -250,6 +250,7 @@ def install(app) -> None:
     # reads in the locale's medium format ("Dec 3, 2026, 7:30 PM", "2026年12月3日 19:30").
     app.add_template_filter(labels.moment, "localtime")
     app.add_template_filter(labels.day, "localdate")
+    app.add_template_filter(labels.weekday, "weekday")
 
     @app.template_filter("listing")
     def listing(items, style="standard"):

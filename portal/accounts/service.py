@@ -473,3 +473,15 @@ def people_holding(compound_id: int, roles) -> list[Person]:
             .options(selectinload(Person.memberships))  # each is shown with their party
         ).unique()
     )
+
+
+def administrators() -> list[Person]:
+    """Active administrators, oldest account first."""
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.role == Role.ADMIN, Person.active.is_(True))
+            .order_by(Person.id)
+        ).unique()
+    )

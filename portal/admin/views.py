@@ -3,6 +3,7 @@
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -20,6 +21,7 @@ from portal.accounts import service
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import COMPOUND_ROLES, PARTY, SCOPE, Role, Scope
 from portal.admin.forms import ApiKeyForm, EnrolForm, FindPersonForm, GrantForm, PersonForm
+from portal.clock import local_date
 from portal.errors import ServiceError
 from portal.extensions import db
 from portal.forms import ConfirmForm
@@ -28,6 +30,7 @@ from portal.open311 import keys
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import guard, is_admin
+from portal.workdays import service as workdays
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -43,8 +46,12 @@ def index():
             find.phone.errors = [_("Nobody is registered with this phone number.")]
         else:
             return redirect(url_for("admin.person", person_id=found.id))
+    missing = workdays.missing(local_date(), current_app.config["CALENDAR_WARN_DAYS"])
     return render_template(
-        "admin/index.html", compounds=org.search_compounds("", limit=500), find=find
+        "admin/index.html",
+        compounds=org.search_compounds("", limit=500),
+        find=find,
+        calendar_missing=missing,
     )
 
 

@@ -26,6 +26,8 @@ ISSUES = [
     (Category.REPAIR, "楼上卫生间漏水，我家天花板一直往下滴水。", "卫生间顶部", False),
     (Category.REPAIR, "单元门禁坏了，门一直关不上，陌生人随便进出。", "单元门", False),
     (Category.REPAIR, "地下室水管爆了，水已经漫到储藏室。", "地下室", True),
+    (Category.UTILITIES, "整栋楼从早上开始停水，物业没有任何通知。", "3号楼", False),
+    (Category.UTILITIES, "暖气一直不热，家里只有十四度，老人受不了。", "客厅和卧室", False),
     (Category.SANITATION, "垃圾桶满了两天没人清运，气味很大。", "楼前垃圾分类点", False),
     (Category.SANITATION, "楼道里堆满了住户的杂物和纸箱，有火灾隐患。", "一楼楼道", False),
     (Category.GREENERY, "楼前的大树枝条压到了电线，刮风时很危险。", "楼前绿化带", False),

@@ -49,6 +49,12 @@ class EventKind(enum.StrEnum):
 REPORTER_ROLES = ("reporter", "visitor")
 
 
+# Contact with the resident (the response, DESIGN.md section 6) when staff take these steps:
+# an update or a resolution they read, a case filed for them (they were on the phone).
+# `cases.service` adds a return visit recorded and a note after revealing their phone.
+CONTACTS = frozenset({EventKind.PROGRESS, EventKind.RESOLVE, EventKind.FILE})
+
+
 class Audience(enum.StrEnum):
     """Whom an event concerns. The reporter hears only of public events."""
 

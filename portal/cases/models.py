@@ -137,6 +137,12 @@ class Case(Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The deadline of the current stage (triage, then resolution); None once finished.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline was counted in calendar days over a year whose working calendar is missing.
+    due_on_calendar_days: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The response: the first contact with the resident is due, and when it happened (an update
+    # they can read, a call — the phone revealed, then a note — or a return visit recorded).
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: every change of the row checks and bumps it.
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
@@ -153,6 +159,24 @@ class Case(Model):
     photos: Mapped[list["Photo"]] = relationship(
         back_populates="case", order_by="Photo.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def awaiting_response(self) -> bool:
+        """Nobody has been in touch with the resident yet, and the case is still being worked."""
+        return (
+            self.response_due_at is not None
+            and self.responded_at is None
+            and (self.state in CLOCK_RUNS)
+        )
+
+    @property
+    def response_late(self) -> bool:
+        """The first contact came after its deadline, or is overdue and still to come."""
+        if self.response_due_at is None:
+            return False
+        if self.responded_at is not None:
+            return self.responded_at > self.response_due_at
+        return self.state in CLOCK_RUNS and now() > self.response_due_at
 
     @property
     def is_overdue(self) -> bool:

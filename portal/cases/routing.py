@@ -25,11 +25,15 @@ def overrides_of(community_id: int) -> dict[Category, CategoryRule]:
 
 
 def community_rules(community_id: int) -> dict[Category, Rule]:
-    """The community's overrides as rules, for `categories.rule_for`."""
-    return {
-        category: Rule(row.lead_party, row.needs_consultation, row.resolution_days)
-        for category, row in overrides_of(community_id).items()
-    }
+    """The community's overrides as rules, for `categories.rule_for`. A category resolved in
+    hours by default (water, power, gas, heating) keeps its hours while the override keeps its
+    default day; more days than that are working days."""
+    rules = {}
+    for category, row in overrides_of(community_id).items():
+        default = DEFAULT_RULES[category]
+        hours = default.resolution_hours if row.resolution_days == default.resolution_days else None
+        rules[category] = Rule(row.lead_party, row.needs_consultation, row.resolution_days, hours)
+    return rules
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import signals
@@ -18,7 +19,7 @@ from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY
 from portal.accounts.service import people_holding
 from portal.cases import access, deadlines, photos
 from portal.cases.categories import Category, rule_for
-from portal.cases.events import EventKind
+from portal.cases.events import CONTACTS, REPORTER_ROLES, EventKind
 from portal.cases.models import (
     Case,
     CaseCounter,
@@ -38,10 +39,11 @@ from portal.cases.workflow import (
     missing,
     step,
 )
-from portal.clock import local_date, now
+from portal.clock import LOCAL_ZONE, local_date, now
 from portal.errors import Conflict, Invalid, NotAllowed
 from portal.extensions import db
 from portal.organisation.models import PartyKind
+from portal.workdays import service as workdays
 
 STALE = _l(
     "This case changed since you opened it. Here is how it stands now; please check and try again."
@@ -135,10 +137,65 @@ def _event(
         at=now(),
     )
     db.session.add(event)
+    if case.responded_at is None and _contacts(case, actor, role, event):
+        _responded(case, event.at)
     # Whoever subscribes (notifications: everyone the event concerns) acts in this same
     # transaction, so the event and what follows from it commit or roll back together.
     signals.case_event_recorded.send(event)
     return event
+
+
+def _contacts(case, actor, role, event) -> bool:
+    """Whether the event is a contact with the resident (DESIGN.md section 6's response): one
+    of `events.CONTACTS` by staff, a return visit recorded, or a note by someone who revealed
+    the resident's phone on this case (they called)."""
+    if actor is None or role in REPORTER_ROLES:
+        return False
+    if event.action in CONTACTS:
+        return event.action is not EventKind.FILE or role == "on_behalf"
+    if event.action in (EventKind.CLOSE_SOLVED, EventKind.REOPEN):
+        return event.data.get("source", "resident") != "resident"
+    if event.action is EventKind.NOTE:
+        called = select(CaseEvent.id).where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.action == EventKind.REVEAL_PHONE,
+            CaseEvent.actor_id == actor.id,
+        )
+        return db.session.scalar(called.limit(1)) is not None
+    return False
+
+
+def _responded(case, at) -> None:
+    """The first contact, written without touching the case's version: an update posted
+    meanwhile must not make someone's open form stale."""
+    db.session.flush()
+    db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.responded_at.is_(None))
+        .values(responded_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(case, "responded_at", at)
+
+
+def tiers() -> deadlines.Tiers:
+    return deadlines.Tiers.from_config(current_app.config)
+
+
+def set_resolution_due(case, start) -> None:
+    """The resolution deadline of a stage starting at `start`, by the case's category rule,
+    priority and consultation, on the working calendar."""
+    # The look-ups leave the case's pending changes pending: flushed now, they would be
+    # written (and its version bumped) twice in one step.
+    with db.session.no_autoflush:
+        rule = rule_for(case.category, community_rules(case.compound.community_id))
+        span = deadlines.resolution_span(rule, case.priority, case.needs_consultation, tiers())
+        calendar = None
+        if span.days:
+            first = start.astimezone(LOCAL_ZONE).date()
+            calendar = workdays.calendar_for(first, span.last_day(start))
+    due = deadlines.due(start, span, calendar)
+    case.due_at, case.due_on_calendar_days = due.at, due.calendar_days
 
 
 def _attach(case, event, processed, by):
@@ -220,12 +277,8 @@ def file_case(
         priority=Priority.URGENT if urgent else Priority.NORMAL,
         created_at=moment,
         updated_at=moment,
-        due_at=deadlines.triage_due(
-            moment,
-            urgent,
-            current_app.config["TRIAGE_HOURS_URGENT"],
-            current_app.config["TRIAGE_HOURS"],
-        ),
+        due_at=deadlines.triage_due(moment, urgent, tiers()),
+        response_due_at=deadlines.response_due(moment, urgent, tiers()),
     )
     db.session.add(case)
     db.session.flush()
@@ -375,14 +428,16 @@ def accept(
         raise Invalid(_CHOOSE_MEMBER)
     if responsibility is Responsibility.GOVERNMENT and not (referred_to or "").strip():
         raise Invalid(_l("Say which government department the case is referred to."))
-    rule = rule_for(category, community_rules(case.compound.community_id))
     case.category, case.priority, case.lead_party = category, priority, lead_party
     case.needs_consultation = needs_consultation
     case.responsibility, case.referred_to = responsibility, (referred_to or "").strip() or None
     case.accepted_at = now()
-    case.due_at = deadlines.resolution_due(
-        case.accepted_at, rule.resolution_days, priority is Priority.URGENT
-    )
+    # The priority chosen here sets both clocks: the resolution's, and the response's while
+    # nobody has been in touch with the resident yet.
+    set_resolution_due(case, case.accepted_at)
+    if case.responded_at is None:
+        urgent = priority is Priority.URGENT
+        case.response_due_at = deadlines.response_due(case.created_at, urgent, tiers())
     _move(
         case,
         by,
@@ -662,10 +717,7 @@ def reopen(case, by, *, reason: str, has_key=False, **data) -> CaseEvent:
     _require(case, Action.REOPEN, reason=(reason or "").strip())
     case.reopen_count += 1
     case.feedback_due_at, case.resolved_at, case.resolution = None, None, None
-    rule = rule_for(case.category, community_rules(case.compound.community_id))
-    case.due_at = deadlines.resolution_due(
-        now(), rule.resolution_days, case.priority is Priority.URGENT
-    )
+    set_resolution_due(case, now())
     return _move(case, _actor(by), Action.REOPEN, found, allowed, body=reason.strip(), **data)
 
 

@@ -1,6 +1,7 @@
 """`flask portal sweep`: the time-driven work nobody clicks — reminders when a deadline passes,
 escalation to the community and then the sub-district, "no feedback" closures, delivery of
-the outbox, photos sent ahead of a filing that never came, and (when a retention period is
+the outbox, photos sent ahead of a filing that never came, a warning to administrators when
+the working calendar of this year or the next is missing, and (when a retention period is
 set) the removal of reporters' details from cases finished long ago. Idempotent, safe when
 two run at once, and a handful of indexed queries when nothing is due."""
 
@@ -15,12 +16,14 @@ from portal.cases import service as cases
 from portal.cases.events import EventKind
 from portal.cases.models import Case
 from portal.cases.workflow import CLOCK_RUNS, Action, states_allowing
-from portal.clock import now
+from portal.clock import local_date, now
 from portal.errors import ServiceError
 from portal.extensions import db, rows_changed
 from portal.feedback import service as feedback
 from portal.notifications.delivery import deliver
+from portal.notifications.service import notify
 from portal.personal_data import service as personal_data
+from portal.workdays import service as workdays
 
 # Only cases whose clock runs are reminded and escalated (DESIGN.md section 3: it pauses while
 # a case waits on a scheduled consultation).
@@ -106,6 +109,20 @@ def close_without_feedback(moment) -> int:
     return closed
 
 
+def warn_missing_calendar(moment) -> int:
+    """Once per year: administrators told that a year's working calendar is missing (this
+    year, or next year within CALENDAR_WARN_DAYS of it). How many years they were told of."""
+    years = workdays.missing(local_date(moment), current_app.config["CALENDAR_WARN_DAYS"])
+    if not years:
+        return 0
+    fresh = workdays.not_warned(years)
+    for year in fresh:
+        for person in accounts.administrators():
+            notify(person, "calendar_missing", {"year": year}, "/admin/calendar")
+    db.session.commit()
+    return len(fresh)
+
+
 def sweep() -> dict[str, int]:
     moment = now()
     counts = {"reminded": remind(moment)}
@@ -114,6 +131,7 @@ def sweep() -> dict[str, int]:
     counts.update(deliver())
     counts["forgotten_sign_ins"] = accounts.forget_old_sign_ins(moment)
     counts["expired_pending_photos"] = pending.expire(moment)
+    counts["calendar_missing"] = warn_missing_calendar(moment)
     days = current_app.config["ANONYMISE_CLOSED_AFTER_DAYS"]
     if days > 0:  # off unless the operators set a retention period
         counts["anonymised"] = personal_data.anonymise_finished(moment, days)

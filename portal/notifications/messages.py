@@ -37,5 +37,9 @@ OTHER_MESSAGES = {
     "assigned_to_party": _l("Your case %(number)s is now being handled."),
     "invited": _l("You are invited to the consultation “%(title)s”."),
     "action_item": _l("You have an action item on case %(number)s: %(body)s"),
+    "calendar_missing": _l(
+        "The working calendar for %(year)s is missing: deadlines in it are counted as calendar "
+        "days until an administrator imports the year's holidays."
+    ),
 }
 MESSAGES = {**{str(kind): text for kind, text in EVENT_MESSAGES.items()}, **OTHER_MESSAGES}

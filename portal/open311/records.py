@@ -46,11 +46,18 @@ def discovery() -> dict:
 
 def _service_description(category: Category, rules) -> str:
     rule = rule_for(category, rules)
-    text = _(
-        "Lead party: %(party)s. Usually resolved within %(days)d days.",
-        party=label(rule.lead_party),
-        days=rule.resolution_days,
-    )
+    if rule.resolution_hours:
+        text = _(
+            "Lead party: %(party)s. Usually resolved within %(hours)d hours.",
+            party=label(rule.lead_party),
+            hours=rule.resolution_hours,
+        )
+    else:
+        text = _(
+            "Lead party: %(party)s. Usually resolved within %(days)d working days.",
+            party=label(rule.lead_party),
+            days=rule.resolution_days,
+        )
     if rule.needs_consultation:
         text += " " + _("Settled in a three-party consultation.")
     return text

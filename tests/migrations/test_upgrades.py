@@ -420,6 +420,21 @@ class PendingPhotos(UpgradeTester):
         assert "ix_pending_photo_created_at" in indexes
 
 
+class WorkingCalendarAndResponse(UpgradeTester):
+    revision = "444d6caa6b9a"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"calendar_year", "calendar_day", "calendar_warning"}
+        assert all(rows(conn, t) == [] for t in self.new_tables(conn))
+        # Existing deadlines stand as they were counted; nobody knows when they responded.
+        assert [
+            (bool(c["due_on_calendar_days"]), c["response_due_at"], c["responded_at"])
+            for c in rows(conn, "case")
+        ] == [(False, None, None), (False, None, None)]
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -432,6 +447,7 @@ TESTERS = {
         SignInsAndThrottle,
         PhoneCodesChannelsAndRetention,
         PendingPhotos,
+        WorkingCalendarAndResponse,
     )
 }
 

@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "portal"
 FEATURES = {"organisation", "accounts", "admin", "cases", "consultation", "feedback",
-            "notifications", "open311", "personal_data"}  # fmt: skip
+            "notifications", "open311", "personal_data", "workdays"}  # fmt: skip
 # Where an import inside a function is the point: the app factory wires everything together
 # (and the CLI and the demo load what a command needs only when it runs).
 MAY_IMPORT_LATE = {"portal", "portal.cli", "portal.demo", "portal.cases.demo",

@@ -1,6 +1,7 @@
 """Who may use which address: every endpoint declared, default deny, CSRF on every form."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from portal.accounts.roles import Role
 from portal.cases import service
@@ -141,7 +142,9 @@ def _guarded_get_rules(app):
 def test_visitors_are_sent_to_sign_in_from_every_guarded_page(app, client, world):
     checked = 0
     for rule in _guarded_get_rules(app):
-        url = rule.build({arg: "1" if arg.endswith("_id") else "ymn" for arg in rule.arguments})[1]
+        numeric = {a for a, c in rule._converters.items() if isinstance(c, IntegerConverter)}
+        values = {a: "1" if a.endswith("_id") or a in numeric else "ymn" for a in rule.arguments}
+        url = rule.build(values)[1]
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login?next="), url

@@ -77,8 +77,9 @@ def more_link(response):
 
 def test_queue_puts_new_and_overdue_cases_first_then_the_rest_by_deadline(app, world, crew):
     with fixed(T0):
-        calm = accepted(filed(world, crew.reporter, Category.GREENERY), crew)  # due in 7 days
-        late = accepted(filed(world, crew.reporter, Category.REPAIR), crew)  # due in 3 days
+        calm = accepted(filed(world, crew.reporter, Category.GREENERY), crew)  # 7 working days
+        # 较急: due in 3 working days, on Thursday.
+        late = accepted(filed(world, crew.reporter, Category.REPAIR), crew, Priority.HIGH)
         done = accepted(filed(world, crew.reporter, Category.LIFT), crew, assignee=crew.fitter)
         service.resolve(done, crew.fitter, version=done.version, body="修好了")
     with fixed(T0 + timedelta(days=4)):

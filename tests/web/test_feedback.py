@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock
-from portal.cases import deadlines, service
-from portal.cases.categories import Category, rule_for
+from portal.cases import service
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
 from portal.extensions import db
@@ -152,9 +151,8 @@ def test_not_solved_reopens_to_the_same_assignee_with_the_reason_and_a_new_deadl
     assert case.state is State.IN_PROGRESS and case.assignee_id == team.fitter.id
     assert case.reopen_count == 1 and case.closure is None and case.closed_at is None
     assert case.feedback_due_at is None and case.resolution is None and case.resolved_at is None
-    days = rule_for(Category.REPAIR).resolution_days
-    assert case.due_at == deadlines.resolution_due(answered_at, days, False)
-    assert case.due_at > answered_at
+    # Seven working days from Wednesday 4 March: Thursday 5 … Friday 13, end of the day.
+    assert case.due_at == datetime(2026, 3, 13, 15, 59, 59, tzinfo=UTC)
 
     [row] = feedback_of(case)
     assert (row.source, row.solved, row.satisfaction, row.comment) == (

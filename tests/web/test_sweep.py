@@ -35,6 +35,7 @@ NOTHING = {
     "dead": 0,
     "forgotten_sign_ins": 0,
     "expired_pending_photos": 0,
+    "calendar_missing": 0,
 }
 
 
