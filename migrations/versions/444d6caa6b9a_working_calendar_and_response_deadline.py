@@ -16,7 +16,6 @@ from alembic import op
 
 import portal.clock
 
-
 # revision identifiers, used by Alembic.
 revision = '444d6caa6b9a'
 down_revision = 'fbde3a25bfec'
