@@ -33,7 +33,7 @@ from portal.accounts.service import people_holding
 from portal.cases import deadlines
 from portal.cases import demo as texts
 from portal.cases.categories import Category, Rule, rule_for
-from portal.cases.events import EventKind
+from portal.cases.events import CONTACTS, EventKind
 from portal.cases.models import CaseCounter, Closure, Priority, Responsibility
 from portal.cases.routing import community_rules
 from portal.cases.workflow import CLOCK_RUNS, INITIAL, MERGE_TARGETS, Action, State, step
@@ -53,7 +53,8 @@ CHUNK_CASES = 2000  # cases (with their ~10 rows each) per write and commit
 
 # How often residents report each kind of issue.
 CATEGORY_SHARE = {
-    Category.REPAIR: 30,
+    Category.REPAIR: 26,
+    Category.UTILITIES: 6,
     Category.LIFT: 8,
     Category.SANITATION: 13,
     Category.GREENERY: 5,
@@ -76,11 +77,13 @@ STALL_FLOOR, STALL_RECENT, STALL_DAYS = 0.015, 0.06, 45
 STALLS: dict[Action | None, float] = {
     None: 0.2,
     Action.ACCEPT: 0.2,
-    Action.ASSIGN: 0.45,
+    Action.ASSIGN: 0.4,
     Action.CONVENE: 0.15,
+    Action.WAIT: 0.05,  # on hold for the resident
 }
 CONVENE_SHARE = 0.35  # of the cases whose category needs a consultation
 PHOTO_SHARE = 0.10  # with the report; half as many again with the resolution
+WAIT_SHARE = 0.06  # of the cases at work: put on hold for the resident once
 URGENT_WEIGHT = 0.25  # how often an urgent report of a kind comes, against an ordinary one
 # Which of the demo's resolutions fits which kind of issue (the first fits any other).
 RESOLUTION_FOR = {
@@ -595,7 +598,7 @@ class Life:
         event = self.event(EventKind(action.value), at, actor, role, public, body, **data)
         # The first contact with the resident, as cases.service._contacts counts it (a
         # synthetic case has no phone reveals, and its return visits are by staff).
-        contact = action in (Action.PROGRESS, Action.RESOLVE) or data.get("source") not in (
+        contact = EventKind(action.value) in CONTACTS or data.get("source") not in (
             None,
             "resident",
         )
@@ -817,7 +820,34 @@ class Life:
                 return None
             note = rng.choice(texts.NOTES)
             self.act(Action.NOTE, at, self.staff.secretary, "secretary", False, body=note)
+        if stop == Action.WAIT or rng.random() < WAIT_SHARE:
+            at = at + (done - at) * rng.uniform(0.1, 0.5)
+            return self.wait_on_resident(at, assignee, done, stays=stop == Action.WAIT)
         return done
+
+    def wait_on_resident(self, at, assignee: int, done, stays: bool) -> datetime | None:
+        """Put on hold for the resident (access, a photo, a decision) and, unless it `stays`
+        so, taken back to work by their answer or by the assignee: the deadline moves on by the
+        wait, as cases.service does it. When the work is done, or None while it waits."""
+        rng, row = self.rng, self.row
+        if not self.wait(at):
+            return None
+        role = Role.SECRETARY.value if assignee == self.staff.secretary else "assignee"
+        need, ask = rng.choice(texts.ASKS)
+        self.act(Action.WAIT, at, assignee, role, body=ask, need=need.value)
+        back = at + self.hours(3, 96)
+        if stays or not self.wait(back):
+            self.wait(self.city.now)
+            return None
+        span = deadlines.resolution_span(
+            self.rule, Priority(row["priority"]), row["needs_consultation"], self.city.tiers
+        )
+        row["due_at"] = deadlines.after_pause(row["due_at"], span, at, back, self.city.calendar).at
+        if row["reporter_id"] is not None:
+            self.act(Action.ADD_INFO, back, row["reporter_id"], "reporter", body="好的，已补充。")
+        else:
+            self.act(Action.RESUME, back, assignee, role)
+        return max(done, back) + self.hours(2, 48)
 
     def consult(self, at, over: bool) -> datetime | None:
         """On a consultation's agenda: convened, met (or heard on-line), signed by the three

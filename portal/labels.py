@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from portal.accounts.roles import Role
 from portal.cases.categories import Category
-from portal.cases.models import Priority, Responsibility
+from portal.cases.models import Need, Priority, Responsibility
 from portal.cases.workflow import State
 from portal.clock import LOCAL_ZONE
 from portal.consultation.models import ConsultationState, Mode
@@ -50,6 +50,7 @@ STATE = {
     State.ACCEPTED: _l("Accepted"),
     State.IN_PROGRESS: _l("In progress"),
     State.CONSULTING: _l("In consultation"),
+    State.WAITING: _l("Waiting on the resident"),
     State.RESOLVED: _l("Resolved"),
     State.CLOSED: _l("Closed"),
     State.REJECTED: _l("Rejected"),
@@ -67,6 +68,12 @@ RESPONSIBILITY = {
     Responsibility.OWNER: _l("The owner's own property"),
     Responsibility.GOVERNMENT: _l("A government department (referred out)"),
     Responsibility.CONSULTATION: _l("A matter for consultation"),
+}
+NEED = {
+    Need.ACCESS: _l("Access to the flat"),
+    Need.PHOTO: _l("A photo"),
+    Need.DECISION: _l("A decision"),
+    Need.OTHER: _l("Something else"),
 }
 SATISFACTION = {
     Satisfaction.SATISFIED: _l("Satisfied"),
@@ -108,6 +115,7 @@ KINDS: dict[str, tuple[type[enum.Enum], dict]] = {
     "priority": (Priority, PRIORITY),
     "responsibility": (Responsibility, RESPONSIBILITY),
     "satisfaction": (Satisfaction, SATISFACTION),
+    "need": (Need, NEED),
     "visit": (Source, VISIT),
     "mode": (Mode, MODE),
     "consultation_state": (ConsultationState, CONSULTATION_STATE),

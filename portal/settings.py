@@ -198,6 +198,9 @@ def load(app, overrides: dict | None = None) -> None:
         URGENT_RESOLUTION_HOURS=int(env("PORTAL_URGENT_RESOLUTION_HOURS", "24")),
         HIGH_PRIORITY_DAYS=int(env("PORTAL_HIGH_PRIORITY_DAYS", "3")),
         COMPLEX_DAYS=int(env("PORTAL_COMPLEX_DAYS", "15")),
+        # A resolution not signed by all three parties this many working days after it was
+        # drafted lapses, and the sweep sends its case back to work.
+        RESOLUTION_SIGN_DAYS=int(env("PORTAL_RESOLUTION_SIGN_DAYS", "5")),
         # The sweep tells administrators this many days before a year begins that its working
         # calendar is missing (portal.workdays).
         CALENDAR_WARN_DAYS=int(env("PORTAL_CALENDAR_WARN_DAYS", "45")),

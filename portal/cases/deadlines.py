@@ -87,6 +87,34 @@ def resolution_span(rule: Rule, priority: Priority, needs_consultation: bool, ti
     return Span(days=days)
 
 
+def _end_of(day: date, zone) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), tzinfo=LOCAL_ZONE).astimezone(zone)
+
+
+def after_pause(
+    due_at: datetime,
+    span: Span,
+    paused_at: datetime,
+    resumed_at: datetime,
+    calendar: WorkingCalendar | None,
+) -> Due:
+    """The deadline once a pause (waiting on the resident) is over. In hours: moved on by the
+    time paused. In days: moved on by the working days the pause took, each working day from
+    the one it began on up to the day before it ended (a pause within a day costs none; from
+    a Friday to the Monday, one)."""
+    if span.hours:
+        return Due(due_at + (resumed_at - paused_at))
+    calendar = calendar or WorkingCalendar(frozenset())
+    first = paused_at.astimezone(LOCAL_ZONE).date()
+    days = [
+        first + timedelta(days=i)
+        for i in range((resumed_at.astimezone(LOCAL_ZONE).date() - first).days)
+    ]
+    lost = sum(1 for d in days if calendar.is_working(d))
+    last, guessed = calendar.add_working_days(due_at.astimezone(LOCAL_ZONE).date(), lost)
+    return Due(_end_of(last, due_at.tzinfo), guessed or not all(calendar.knows(d) for d in days))
+
+
 def due(start: datetime, span: Span, calendar: WorkingCalendar | None) -> Due:
     """When a stage of `span` that starts at `start` is due. Without a calendar, days are
     calendar days (and the deadline says so)."""
@@ -94,5 +122,4 @@ def due(start: datetime, span: Span, calendar: WorkingCalendar | None) -> Due:
         return Due(start + timedelta(hours=span.hours))
     calendar = calendar or WorkingCalendar(frozenset())
     last, guessed = calendar.add_working_days(start.astimezone(LOCAL_ZONE).date(), span.days)
-    end_of_day = datetime.combine(last, time(23, 59, 59), tzinfo=LOCAL_ZONE)
-    return Due(end_of_day.astimezone(start.tzinfo), guessed)
+    return Due(_end_of(last, start.tzinfo), guessed)

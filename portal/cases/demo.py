@@ -11,7 +11,7 @@ from portal.accounts.roles import Role
 from portal.accounts.service import people_holding
 from portal.cases import service
 from portal.cases.categories import Category, rule_for
-from portal.cases.models import Priority
+from portal.cases.models import Need, Priority
 from portal.cases.workflow import State
 from portal.clock import fixed, now
 from portal.extensions import db
@@ -77,12 +77,18 @@ PLAN = (
     [State.FILED] * 8
     + [State.ACCEPTED] * 5
     + [State.IN_PROGRESS] * 12
+    + [State.WAITING] * 2
     + [State.RESOLVED] * 8
     + [State.CLOSED] * 8
     + [State.REJECTED] * 4
     + [State.MERGED] * 2
     + [State.WITHDRAWN] * 3
 )
+# What a case waiting on the resident asks of them.
+ASKS = [
+    (Need.ACCESS, "师傅需要进屋查看，请告知这周哪天上午方便在家。"),
+    (Need.PHOTO, "请拍一张问题处的照片发上来，方便我们准备配件。"),
+]
 COMMENTS = ["师傅很负责，谢谢！", "处理得很及时。", "总算修好了，希望以后多巡查。", ""]
 NOT_SOLVED = ["修了两天又坏了，还是不行。", "问题还在，晚上依旧很吵。"]
 
@@ -215,6 +221,11 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
     for _ in range(rng.randint(1, 3)):
         with step(rng.randint(4, 30)):
             service.post_update(case, assignee, body=rng.choice(PROGRESS), public=True)
+    if ending is State.WAITING:
+        need, ask = rng.choice(ASKS)
+        with step(2):
+            service.wait_on_resident(case, assignee, version=case.version, need=need, body=ask)
+        return
     if rng.random() < 0.5:
         with step(2):
             service.post_update(case, secretary, body=rng.choice(NOTES), public=False)

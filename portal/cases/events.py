@@ -32,6 +32,8 @@ class EventKind(enum.StrEnum):
     REOPEN = Action.REOPEN.value
     CLOSE_NO_FEEDBACK = Action.CLOSE_NO_FEEDBACK.value
     TAKE_OVER = Action.TAKE_OVER.value
+    WAIT = Action.WAIT.value
+    RESUME = Action.RESUME.value
     # Around the workflow: nobody takes these as an action on the case page.
     CLAIMED = "claimed"  # a visitor's case joined their account once their home was verified
     MERGED_IN = "merged_in"  # another case was merged into this one
@@ -52,7 +54,8 @@ REPORTER_ROLES = ("reporter", "visitor")
 # Contact with the resident (the response, DESIGN.md section 6) when staff take these steps:
 # an update or a resolution they read, a case filed for them (they were on the phone).
 # `cases.service` adds a return visit recorded and a note after revealing their phone.
-CONTACTS = frozenset({EventKind.PROGRESS, EventKind.RESOLVE, EventKind.FILE})
+# Asking the resident for what the case waits on is a contact too.
+CONTACTS = frozenset({EventKind.PROGRESS, EventKind.RESOLVE, EventKind.FILE, EventKind.WAIT})
 
 
 class Audience(enum.StrEnum):
@@ -86,6 +89,8 @@ AUDIENCE: dict[EventKind, tuple[Audience, ...]] = {
     K.REOPEN: (W.ASSIGNEE, W.SECRETARIES),
     K.CLOSE_NO_FEEDBACK: (W.ASSIGNEE,),
     K.TAKE_OVER: (W.SECRETARIES,),
+    K.WAIT: (W.REPORTER,),  # told what is needed
+    K.RESUME: (W.REPORTER, W.ASSIGNEE),
     K.CLAIMED: (),  # internal bookkeeping
     K.MERGED_IN: (),  # the merged case's reporter hears of the merge itself
     K.REMIND: (W.OWNERS,),

@@ -238,6 +238,25 @@ class TakeOverForm(VersionedForm):
     pass
 
 
+class WaitForm(VersionedForm):
+    need = RadioField(
+        _l("What the case waits for"),
+        choices=[SelectChoice(need.value, name) for need, name in labels.NEED.items()],
+        default="access",
+        validators=[_required(_l("Choose what the case waits for."))],
+    )
+    body = text_area(
+        _l("What the resident is asked for (they see this)"),
+        required=_l("Say what the resident is asked for; they will see it."),
+        rows=2,
+        id="wait-body",
+    )
+
+
+class ResumeForm(VersionedForm):
+    pass
+
+
 def triage_forms(case, people_choices, rule) -> dict[str, VersionedForm]:
     """Accept, reject and merge for one case, filled as the routing rule proposes: the same
     forms on the case page and in each row of the queue."""

@@ -41,6 +41,15 @@ class Responsibility(enum.StrEnum):
     CONSULTATION = "consultation"
 
 
+class Need(enum.StrEnum):
+    """What a case waiting on the resident needs from them (DESIGN.md section 3)."""
+
+    ACCESS = "access"  # access to the flat
+    PHOTO = "photo"
+    DECISION = "decision"
+    OTHER = "other"
+
+
 class Closure(enum.StrEnum):
     """How a case closed. "No feedback" is never counted as solved or satisfied."""
 

@@ -25,6 +25,7 @@ from portal.cases.models import (
     CaseCounter,
     CaseEvent,
     Closure,
+    Need,
     Photo,
     Priority,
     Responsibility,
@@ -35,6 +36,7 @@ from portal.cases.workflow import (
     MERGE_TARGETS,
     Action,
     Capacity,
+    State,
     first_possible,
     missing,
     step,
@@ -67,6 +69,7 @@ NEED_MESSAGES = {
     # Information is a text or a photo: either fills the need.
     (Action.ADD_INFO, "body"): _l("Write something or attach a photo."),
     (Action.ESCALATE, "reason"): _l("Say why you are asking for help."),
+    (Action.WAIT, "reason"): _l("Say what the resident is asked for; they will see it."),
     (Action.CLOSE_SOLVED, "satisfaction"): _l("Say how satisfied the resident is."),
     (Action.REOPEN, "reason"): _l("Say what is still wrong, so it can be put right."),
 }
@@ -182,9 +185,9 @@ def tiers() -> deadlines.Tiers:
     return deadlines.Tiers.from_config(current_app.config)
 
 
-def set_resolution_due(case, start) -> None:
-    """The resolution deadline of a stage starting at `start`, by the case's category rule,
-    priority and consultation, on the working calendar."""
+def _span_and_calendar(case, start, end=None):
+    """The case's resolution span, and the working calendar from `start` as far as a deadline
+    of that span (from `end`, if later) can reach; no calendar for a span in hours."""
     # The look-ups leave the case's pending changes pending: flushed now, they would be
     # written (and its version bumped) twice in one step.
     with db.session.no_autoflush:
@@ -193,9 +196,38 @@ def set_resolution_due(case, start) -> None:
         calendar = None
         if span.days:
             first = start.astimezone(LOCAL_ZONE).date()
-            calendar = workdays.calendar_for(first, span.last_day(start))
+            calendar = workdays.calendar_for(first, span.last_day(max(start, end or start)))
+    return span, calendar
+
+
+def working_days_from(start, days: int) -> deadlines.Due:
+    """The end of the `days`th working day after `start` (a resolution's signing deadline)."""
+    span = deadlines.Span(days=days)
+    with db.session.no_autoflush:
+        calendar = workdays.calendar_for(start.astimezone(LOCAL_ZONE).date(), span.last_day(start))
+    return deadlines.due(start, span, calendar)
+
+
+def set_resolution_due(case, start) -> None:
+    """The resolution deadline of a stage starting at `start`, by the case's category rule,
+    priority and consultation, on the working calendar."""
+    span, calendar = _span_and_calendar(case, start)
     due = deadlines.due(start, span, calendar)
     case.due_at, case.due_on_calendar_days = due.at, due.calendar_days
+
+
+def _resume_clock(case) -> None:
+    """Back from waiting on the resident: the deadline moves on by the time the case waited
+    (DESIGN.md section 3, "the clock pauses while a case waits on the resident")."""
+    paused = max((e.at for e in case.events if e.action == EventKind.WAIT), default=None)
+    if case.due_at is None or paused is None:
+        return
+    moment = now()
+    # The calendar reaches past the deadline by as many days again as the case waited.
+    span, calendar = _span_and_calendar(case, paused, case.due_at + (moment - paused) * 2)
+    due = deadlines.after_pause(case.due_at, span, paused, moment, calendar)
+    case.due_at = due.at
+    case.due_on_calendar_days = case.due_on_calendar_days or due.calendar_days
 
 
 def _attach(case, event, processed, by):
@@ -567,8 +599,12 @@ def resolve(case, by, *, version, body: str, processed_photos=()) -> Case:
 
 @atomic
 def add_info(case, by, *, body: str, processed_photos=(), has_key=False) -> CaseEvent:
+    """The resident adds to their case; to one waiting on them, this is the answer that takes
+    it back to work."""
     found, allowed = check(case, by, action=Action.ADD_INFO, has_key=has_key)
     _require(case, Action.ADD_INFO, body=(body or "").strip() or bool(processed_photos))
+    if case.state is State.WAITING:
+        _resume_clock(case)
     actor = _actor(by)
     event = _move(case, actor, Action.ADD_INFO, found, allowed, body=(body or "").strip() or None)
     db.session.flush()
@@ -583,6 +619,27 @@ def reveal_phone(case, by) -> str:
     _event(case, by, access.acting_role(found, allowed.by), EventKind.REVEAL_PHONE, public=False)
     db.session.commit()
     return case.contact_phone
+
+
+@atomic
+def wait_on_resident(case, by, *, version, need: Need, body: str) -> Case:
+    """The case waits on the resident (access to the flat, a photo, a decision), who is told
+    what is needed; its clock pauses until they answer or staff resume it."""
+    found, allowed = check(case, by, action=Action.WAIT, version=version)
+    _require(case, Action.WAIT, reason=(body or "").strip())
+    _move(case, by, Action.WAIT, found, allowed, body=body.strip(), need=need.value)
+    commit()
+    return case
+
+
+@atomic
+def resume(case, by, *, version) -> Case:
+    """Back to work without the resident's answer (it came another way, or is not needed)."""
+    found, allowed = check(case, by, action=Action.RESUME, version=version)
+    _resume_clock(case)
+    _move(case, by, Action.RESUME, found, allowed)
+    commit()
+    return case
 
 
 # -- consultation and escalation -----------------------------------------------------------
@@ -626,7 +683,7 @@ def leave_consultation(
     `outcome` is effective, dissented, concluded or cancelled. A resolution that takes effect
     names who does it and for which party (`assignee`, `party`, from its first action item):
     a case nobody handled yet goes to them. The caller commits."""
-    found, allowed = check(case, by, action=Action.END_CONSULTATION)
+    found, allowed = check(case, by, action=Action.END_CONSULTATION, system=by is None)
     if assignee is not None and party is not None and case.assignee_id is None:
         case.assignee, case.assignee_id = assignee, assignee.id
         # On the timeline like any assignment: the resolution named who does it. The role is

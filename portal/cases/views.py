@@ -26,6 +26,7 @@ from portal import permissions
 from portal.accounts import throttle
 from portal.cases import access, pending, photos, posters, queries, routing, service
 from portal.cases.categories import Category, rule_for
+from portal.cases.events import EventKind
 from portal.cases.forms import (
     AcceptForm,
     AssignForm,
@@ -37,15 +38,17 @@ from portal.cases.forms import (
     RejectForm,
     ReportForm,
     ResolveForm,
+    ResumeForm,
     TakeOverForm,
     UpdateForm,
+    WaitForm,
     WithdrawForm,
     category_choices,
     people_choices,
     triage_forms,
 )
-from portal.cases.models import Photo, Priority, Responsibility
-from portal.cases.workflow import Action, Capacity, actions_for, possible
+from portal.cases.models import Need, Photo, Priority, Responsibility
+from portal.cases.workflow import Action, Capacity, State, actions_for, possible
 from portal.clock import now
 from portal.consultation.forms import DoneForm, OpinionForm
 from portal.consultation.queries import agenda_of_case, open_actions_for
@@ -382,6 +385,8 @@ _PLAIN_FORMS = {
     "info": InfoForm,
     "feedback": FeedbackForm,
     "take_over": TakeOverForm,
+    "wait": WaitForm,
+    "resume": ResumeForm,
     "escalate": EscalateForm,
     "done": DoneForm,
 }
@@ -406,7 +411,15 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
         phone=phone or (case.contact_phone if access.sees_full_phone(found) else None),
         agenda=agenda_of_case(case),
         feedbacks=feedback_on(case),
+        waiting=_waiting_for(case),
     )
+
+
+def _waiting_for(case):
+    """What a case waiting on the resident asked them for: its last WAIT event."""
+    if case.state is not State.WAITING:
+        return None
+    return next((e for e in reversed(case.events) if e.action == EventKind.WAIT), None)
 
 
 @bp.route("/cases/<number>")
@@ -631,6 +644,31 @@ def take_over(number):
         return _("You now handle case %(number)s.", number=case.number)
 
     return _act(number, "take_over", TakeOverForm, operation)
+
+
+@bp.route("/cases/<number>/wait", methods=["POST"])
+@guarded_by_case
+def wait(number):
+    def operation(case, form, people):
+        service.wait_on_resident(
+            case, me(), version=form.version.data, need=Need(form.need.data), body=form.body.data
+        )
+        return _("Case %(number)s waits on the resident, who has been told.", number=case.number)
+
+    return _act(number, "wait", WaitForm, operation)
+
+
+@bp.route("/cases/<number>/resume", methods=["POST"])
+@guarded_by_case
+def resume(number):
+    def operation(case, form, people):
+        service.resume(case, me(), version=form.version.data)
+        return _(
+            "Work on case %(number)s goes on; its deadline moved on by the wait.",
+            number=case.number,
+        )
+
+    return _act(number, "resume", ResumeForm, operation)
 
 
 @bp.route("/cases/<number>/reveal-phone", methods=["POST"])

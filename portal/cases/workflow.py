@@ -14,6 +14,7 @@ class State(enum.StrEnum):
     ACCEPTED = "accepted"
     IN_PROGRESS = "in_progress"
     CONSULTING = "consulting"
+    WAITING = "waiting"  # on the resident: access to the flat, a photo, a decision
     RESOLVED = "resolved"
     CLOSED = "closed"
     REJECTED = "rejected"
@@ -23,14 +24,17 @@ class State(enum.StrEnum):
 
 # Where every case starts: filed, waiting for triage.
 INITIAL = State.FILED
-OPEN_STATES = frozenset({State.FILED, State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING})
+OPEN_STATES = frozenset(
+    {State.FILED, State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING, State.WAITING}
+)
 FINISHED_STATES = frozenset({State.CLOSED, State.REJECTED, State.MERGED, State.WITHDRAWN})
 # The work is over: resolved (waiting for the resident's word) or finished. What a city
 # platform calls "closed" (Open311); a reopened case is open again.
 WORK_DONE = FINISHED_STATES | {State.RESOLVED}
-# The states whose deadline counts: open, except while the case waits on a consultation
-# (DESIGN.md section 3: the clock pauses then). Queues, the sweep and the case page read this.
-CLOCK_RUNS = OPEN_STATES - {State.CONSULTING}
+# The states whose deadline counts: open, except while the case waits on a consultation or
+# on the resident (DESIGN.md section 3: the clock pauses then). Queues, the sweep and the case
+# page read this.
+CLOCK_RUNS = OPEN_STATES - {State.CONSULTING, State.WAITING}
 # A case can be merged into any case that is not itself merged away.
 MERGE_TARGETS = frozenset(State) - {State.MERGED}
 
@@ -54,6 +58,8 @@ class Action(enum.StrEnum):
     REOPEN = "reopen"  # 退回重办: "not solved" sends it back to the assignee
     CLOSE_NO_FEEDBACK = "close_no_feedback"  # nobody answered within the feedback window
     TAKE_OVER = "take_over"  # an overseer the case was escalated to handles it themself
+    WAIT = "wait"  # waiting on the resident, who is told what is needed: the clock pauses
+    RESUME = "resume"  # back to work without the resident's answer
 
 
 class Capacity(enum.StrEnum):
@@ -102,6 +108,8 @@ _STAFF = frozenset(
         C.ESCALATED_TO,
     }
 )
+# Who puts a case on hold for the resident, and takes it off again.
+_HOLDERS = frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO})
 # Who hears the resident's verdict: the resident, or a return visit on their behalf.
 _FEEDBACK = frozenset({C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER})
 
@@ -133,11 +141,11 @@ TABLE: dict[Action, dict[State, Step]] = {
         )
     },
     Action.REASSIGN: _each(
-        (State.IN_PROGRESS, State.CONSULTING),
+        (State.IN_PROGRESS, State.CONSULTING, State.WAITING),
         Step(None, frozenset({C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}), ("assignee",)),
     ),
     Action.PROGRESS: _each(
-        (State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING),
+        (State.ACCEPTED, State.IN_PROGRESS, State.CONSULTING, State.WAITING),
         Step(None, _WORKERS, ("body",), changes_case=False),
     ),
     Action.NOTE: _each(
@@ -148,9 +156,16 @@ TABLE: dict[Action, dict[State, Step]] = {
             State.RESOLVED, frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER}), ("body",)
         )
     },
-    Action.ADD_INFO: _each(
-        OPEN_STATES, Step(None, frozenset({C.REPORTER}), ("body",), changes_case=False)
-    ),
+    # The resident's answer to a case waiting on them takes it back to work.
+    Action.ADD_INFO: {
+        **_each(
+            OPEN_STATES - {State.WAITING},
+            Step(None, frozenset({C.REPORTER}), ("body",), changes_case=False),
+        ),
+        State.WAITING: Step(
+            State.IN_PROGRESS, frozenset({C.REPORTER}), ("body",), unassigned_to=State.ACCEPTED
+        ),
+    },
     Action.REVEAL_PHONE: _each(
         set(State),
         Step(
@@ -162,11 +177,12 @@ TABLE: dict[Action, dict[State, Step]] = {
     Action.CONVENE: _each(
         (State.ACCEPTED, State.IN_PROGRESS), Step(State.CONSULTING, frozenset({C.SECRETARY}))
     ),
-    # Taken by whoever's signature or decision ends the consultation on the case.
+    # Taken by whoever's signature or decision ends the consultation on the case, or by the
+    # sweep when a resolution lapses unsigned or an on-line window closes without an end.
     Action.END_CONSULTATION: {
         State.CONSULTING: Step(
             State.IN_PROGRESS,
-            frozenset({C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER}),
+            frozenset({C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.SYSTEM}),
             unassigned_to=State.ACCEPTED,
         )
     },
@@ -180,6 +196,10 @@ TABLE: dict[Action, dict[State, Step]] = {
         )
     },
     Action.CLOSE_NO_FEEDBACK: {State.RESOLVED: Step(State.CLOSED, frozenset({C.SYSTEM}))},
+    Action.WAIT: _each(
+        (State.ACCEPTED, State.IN_PROGRESS), Step(State.WAITING, _HOLDERS, ("reason",))
+    ),
+    Action.RESUME: {State.WAITING: Step(State.IN_PROGRESS, _HOLDERS, unassigned_to=State.ACCEPTED)},
     # Not while in consultation: the three parties are deciding it.
     Action.TAKE_OVER: _each(
         (State.ACCEPTED, State.IN_PROGRESS), Step(State.IN_PROGRESS, frozenset({C.ESCALATED_TO}))

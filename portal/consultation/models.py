@@ -28,6 +28,7 @@ class ResolutionState(enum.StrEnum):
     SIGNING = "signing"  # drafted, waiting for the three parties
     EFFECTIVE = "effective"  # all three signed
     DISSENTED = "dissented"  # a party dissented
+    LAPSED = "lapsed"  # not signed by all three parties by its deadline (the sweep)
 
 
 class Decision(enum.StrEnum):
@@ -153,6 +154,9 @@ class Resolution(Model):
     drafted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Signed by the three parties by then, or the sweep lets it lapse and the case goes back
+    # to work (RESOLUTION_SIGN_DAYS working days from its drafting).
+    sign_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every signature, so that two last signatures at once cannot both miss
     # that the resolution is complete: the row changes, and its version is checked.
     signed_count: Mapped[int] = mapped_column(default=0)

@@ -3,13 +3,18 @@ sign or dissent, conclude or cancel, mark action items done, post notices."""
 
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import labels, signals
+from portal.accounts.roles import Role
+from portal.accounts.service import people_holding
 from portal.cases import service as cases
 from portal.cases.events import EventKind
 from portal.cases.models import Case
+from portal.cases.workflow import Action, states_allowing
 from portal.clock import now
 from portal.consultation import queries
 from portal.consultation.models import (
@@ -27,7 +32,7 @@ from portal.consultation.models import (
     ResolutionState,
     Signature,
 )
-from portal.errors import Conflict, Invalid, NotAllowed
+from portal.errors import Conflict, Invalid, NotAllowed, ServiceError
 from portal.extensions import db
 from portal.notifications import service as notifications
 from portal.organisation.models import PartyKind
@@ -204,6 +209,9 @@ def draft_resolution(item: AgendaItem, by, *, text: str, actions: list[dict]) ->
     else:
         resolution.text = text.strip()
         resolution.action_items.clear()
+    # The three parties have this long to sign what is now before them.
+    days = current_app.config["RESOLUTION_SIGN_DAYS"]
+    resolution.sign_by = cases.working_days_from(now(), days).at
     for action in actions:
         resolution.action_items.append(
             ActionItem(
@@ -361,3 +369,75 @@ def post_notice(compound, by, *, title: str, body: str) -> Notice:
     db.session.add(notice)
     db.session.commit()
     return notice
+
+
+# -- the sweep -------------------------------------------------------------------------------
+
+
+def _back_to_work(case, outcome: str, kind: str, title: str) -> None:
+    """The sweep takes the case out of its consultation, and tells the secretaries why."""
+    cases.leave_consultation(case, None, outcome=outcome)
+    for person in people_holding(case.compound_id, [Role.SECRETARY]):
+        notifications.notify(
+            person,
+            kind,
+            {"number": case.number, "title": title},
+            f"/cases/{case.number}",
+            case_id=case.id,
+        )
+
+
+def lapse_unsigned(moment) -> int:
+    """Resolutions past their signing deadline lapse; their cases go back to work. How many."""
+    ids = list(
+        db.session.scalars(
+            select(Resolution.id)
+            .where(Resolution.state == ResolutionState.SIGNING, Resolution.sign_by < moment)
+            .order_by(Resolution.id)
+        )
+    )
+    lapsed = 0
+    for resolution_id in ids:
+        resolution = db.session.get_one(Resolution, resolution_id)
+        consultation = resolution.item.consultation
+        try:
+            resolution.state = ResolutionState.LAPSED
+            case = resolution.item.case
+            if cases.in_consultation(case) and consultation.state is ConsultationState.OPEN:
+                _back_to_work(case, "lapsed", "resolution_lapsed", consultation.title)
+            _commit()
+        except ServiceError:
+            db.session.rollback()  # another sweep got there first, or someone signed
+            continue
+        lapsed += 1
+    return lapsed
+
+
+def release_after_window(moment) -> int:
+    """Cases of an on-line consultation whose window closed without the meeting concluding,
+    and with no resolution waiting for signatures, go back to work. How many."""
+    rows = db.session.execute(
+        select(AgendaItem.id)
+        .join(Consultation, Consultation.id == AgendaItem.consultation_id)
+        .join(Case, Case.id == AgendaItem.case_id)
+        .outerjoin(Resolution, Resolution.item_id == AgendaItem.id)
+        .where(
+            Consultation.mode == Mode.ONLINE,
+            Consultation.state == ConsultationState.OPEN,
+            Consultation.window_closes_at < moment,
+            Case.state.in_(list(states_allowing(Action.END_CONSULTATION))),
+            Resolution.id.is_(None),
+        )
+        .order_by(AgendaItem.id)
+    )
+    released = 0
+    for (item_id,) in rows.all():
+        item = db.session.get_one(AgendaItem, item_id)
+        try:
+            _back_to_work(item.case, "window_closed", "window_closed", item.consultation.title)
+            _commit()
+        except ServiceError:
+            db.session.rollback()
+            continue
+        released += 1
+    return released

@@ -1,5 +1,7 @@
 """`flask portal sweep`: the time-driven work nobody clicks — reminders when a deadline passes,
-escalation to the community and then the sub-district, "no feedback" closures, delivery of
+escalation to the community and then the sub-district, "no feedback" closures, cases taken
+out of a consultation that stalled (a resolution left unsigned past its deadline, an on-line
+window closed without the meeting concluding), delivery of
 the outbox, photos sent ahead of a filing that never came, a warning to administrators when
 the working calendar of this year or the next is missing, and (when a retention period is
 set) the removal of reporters' details from cases finished long ago. Idempotent, safe when
@@ -17,6 +19,7 @@ from portal.cases.events import EventKind
 from portal.cases.models import Case
 from portal.cases.workflow import CLOCK_RUNS, Action, states_allowing
 from portal.clock import local_date, now
+from portal.consultation import service as consultations
 from portal.errors import ServiceError
 from portal.extensions import db, rows_changed
 from portal.feedback import service as feedback
@@ -128,6 +131,8 @@ def sweep() -> dict[str, int]:
     counts = {"reminded": remind(moment)}
     counts["escalated"], counts["escalated_again"] = escalate(moment)
     counts["closed_without_feedback"] = close_without_feedback(moment)
+    counts["resolutions_lapsed"] = consultations.lapse_unsigned(moment)
+    counts["released_after_window"] = consultations.release_after_window(moment)
     counts.update(deliver())
     counts["forgotten_sign_ins"] = accounts.forget_old_sign_ins(moment)
     counts["expired_pending_photos"] = pending.expire(moment)

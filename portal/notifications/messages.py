@@ -30,6 +30,11 @@ EVENT_MESSAGES = {
     K.CONVENE: _l("Your case %(number)s will be discussed by the three parties."),
     K.END_CONSULTATION: _l("The three parties have spoken on your case %(number)s."),
     K.ACTION_DONE: _l("An action item on case %(number)s is done: %(body)s"),
+    K.WAIT: _l(
+        "Your case %(number)s needs something from you before it can go on: %(body)s "
+        "Please add it on the case page."
+    ),
+    K.RESUME: _l("Work on case %(number)s goes on."),
 }
 # Told without an event of that kind: an assignment to someone else of the reporter's own
 # case, an invitation, an action item.
@@ -37,6 +42,14 @@ OTHER_MESSAGES = {
     "assigned_to_party": _l("Your case %(number)s is now being handled."),
     "invited": _l("You are invited to the consultation “%(title)s”."),
     "action_item": _l("You have an action item on case %(number)s: %(body)s"),
+    "resolution_lapsed": _l(
+        "The resolution on case %(number)s was not signed by the three parties in time; the "
+        "case is back at work and out of “%(title)s”."
+    ),
+    "window_closed": _l(
+        "The opinion window of “%(title)s” closed without the meeting concluding; case "
+        "%(number)s is back at work."
+    ),
     "calendar_missing": _l(
         "The working calendar for %(year)s is missing: deadlines in it are counted as calendar "
         "days until an administrator imports the year's holidays."

@@ -435,6 +435,20 @@ class WorkingCalendarAndResponse(UpgradeTester):
         ] == [(False, None, None), (False, None, None)]
 
 
+class ResolutionSigningDeadline(UpgradeTester):
+    revision = "5ce7aec7ef45"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == set()
+        # A resolution drafted before keeps no deadline: it never lapses by itself.
+        assert [r["sign_by"] for r in rows(conn, "resolution")] == [None] * len(
+            rows(conn, "resolution")
+        )
+        assert rows(conn, "resolution"), "the fixture has a resolution to carry over"
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -448,6 +462,7 @@ TESTERS = {
         PhoneCodesChannelsAndRetention,
         PendingPhotos,
         WorkingCalendarAndResponse,
+        ResolutionSigningDeadline,
     )
 }
 

@@ -8,7 +8,7 @@ from portal.cases.workflow import Action, Capacity, State, actions_for, allowed,
 
 S, A, C = State, Action, Capacity
 
-OPEN = {S.FILED, S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING}
+OPEN = {S.FILED, S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING, S.WAITING}
 FINISHED = {S.CLOSED, S.REJECTED, S.MERGED, S.WITHDRAWN}
 EVERY_STATE = set(State)
 # Everyone who works on a case may leave an internal note. A plain overseer only reads
@@ -27,8 +27,12 @@ STAFF = {
 # branch member or a grid worker.
 VERDICT = {C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
 
+# Who puts a case on hold for the resident and takes it off again: whoever works it.
+HOLDERS = {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}
+
 # action: (states it may be taken in, capacities that may take it, state it leads to, needs)
-# A `to` of None means the case stays in the state it is in.
+# A `to` of None means the case stays in the state it is in; a dict gives it by state (None
+# for a state it does not name).
 EXPECTED = {
     # Triage: the secretary, or an overseer a case overdue at triage was escalated to.
     A.ACCEPT: (
@@ -47,27 +51,29 @@ EXPECTED = {
         ("assignee",),
     ),
     A.REASSIGN: (
-        {S.IN_PROGRESS, S.CONSULTING},
+        {S.IN_PROGRESS, S.CONSULTING, S.WAITING},
         {C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO},
         None,
         ("assignee",),
     ),
     A.PROGRESS: (
-        {S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING},
+        {S.ACCEPTED, S.IN_PROGRESS, S.CONSULTING, S.WAITING},
         {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY},
         None,
         ("body",),
     ),
     A.NOTE: (OPEN | {S.RESOLVED}, STAFF, None, ("body",)),
     A.RESOLVE: ({S.IN_PROGRESS}, {C.ASSIGNEE, C.PROPERTY_MANAGER}, S.RESOLVED, ("body",)),
-    A.ADD_INFO: (OPEN, {C.REPORTER}, None, ("body",)),
+    # The resident's answer takes a case waiting on them back to work.
+    A.ADD_INFO: (OPEN, {C.REPORTER}, {S.WAITING: S.IN_PROGRESS}, ("body",)),
     A.REVEAL_PHONE: (EVERY_STATE, {C.SECRETARY, C.ASSIGNEE, C.OVERSEER, C.ESCALATED_TO}, None, ()),
     # Three-party consultation (DESIGN.md section 4): the secretary convenes; the parties'
     # people end a consultation on a case.
     A.CONVENE: ({S.ACCEPTED, S.IN_PROGRESS}, {C.SECRETARY}, S.CONSULTING, ()),
+    # …or the sweep, when a resolution lapses unsigned or an on-line window closes unconcluded.
     A.END_CONSULTATION: (
         {S.CONSULTING},
-        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER},
+        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.SYSTEM},
         S.IN_PROGRESS,
         (),
     ),
@@ -79,6 +85,10 @@ EXPECTED = {
     A.CLOSE_SOLVED: ({S.RESOLVED}, VERDICT, S.CLOSED, ("satisfaction",)),
     A.REOPEN: ({S.RESOLVED}, VERDICT, S.IN_PROGRESS, ("reason",)),
     A.CLOSE_NO_FEEDBACK: ({S.RESOLVED}, {C.SYSTEM}, S.CLOSED, ()),
+    # Waiting on the resident (DESIGN.md section 3): the clock pauses; staff resume it, or
+    # the resident's answer does (above).
+    A.WAIT: ({S.ACCEPTED, S.IN_PROGRESS}, HOLDERS, S.WAITING, ("reason",)),
+    A.RESUME: ({S.WAITING}, HOLDERS, S.IN_PROGRESS, ()),
 }
 
 # Updates, notes, added information and phone reveals leave the case row alone, so they never
@@ -129,7 +139,7 @@ def test_each_step_leads_to_the_right_state(action):
         found = step(state, action)
         if state in states:
             assert found is not None, f"{action} from {state}"
-            assert found.to == to, f"{action} from {state}"
+            assert found.to == (to.get(state) if isinstance(to, dict) else to), (action, state)
         else:
             assert found is None, f"{action} should not exist from {state}"
 
@@ -162,6 +172,7 @@ def test_an_overseer_reads_until_the_case_is_escalated_to_them():
         A.NOTE,
         A.REVEAL_PHONE,
         A.TAKE_OVER,
+        A.WAIT,
     ]
 
 
@@ -188,6 +199,7 @@ def test_actions_for_a_secretary_who_reported_the_case_joins_both_capacities():
         A.NOTE,
         A.RESOLVE,
         A.REVEAL_PHONE,
+        A.WAIT,
     ]
     assert actions_for(S.FILED, {C.REPORTER}) == [A.WITHDRAW, A.ADD_INFO]
     assert actions_for(S.ACCEPTED, set()) == []
@@ -226,4 +238,6 @@ def test_only_decisions_change_the_case_row(action):
     states, _by, _to, _needs = EXPECTED[action]
     for state in states:
         changes = step(state, action).changes_case
-        assert changes is (action not in LEAVES_CASE_ALONE), (action, state)
+        # …except the resident's answer to a case waiting on them, which moves it on.
+        moves = action is A.ADD_INFO and state is S.WAITING
+        assert changes is (action not in LEAVES_CASE_ALONE or moves), (action, state)

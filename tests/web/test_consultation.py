@@ -1,10 +1,11 @@
 """Three-party consultation via the client: convene, attend, opinions, resolve, sign, publish."""
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal import clock
 from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
@@ -17,6 +18,8 @@ from portal.consultation.models import (
     ResolutionState,
 )
 from portal.extensions import db
+from portal.feedback.sweep import sweep
+from portal.notifications.models import Notification
 from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import texts
@@ -335,3 +338,103 @@ def test_the_clock_pauses_while_a_case_waits_on_the_consultation(app, client, ym
     moved = db.session.get(Case, case.id).due_at
     # The day it had left when the meeting was convened is still left afterwards.
     assert moved - weeks_later == timedelta(days=1)
+
+
+# -- no case stuck in consultation (issue: the signing deadline and the closed window) -------
+
+
+def _draft(client, ymn, consultation, item):
+    due = (date.today() + timedelta(days=30)).isoformat()
+    return client.post(
+        f"/consultations/{consultation.id}/items/{item.id}/resolution",
+        data={
+            "text": "北门增设二十个临时车位",
+            "actions-0-assignee": ymn.staff.id,
+            "actions-0-description": "划线施工",
+            "actions-0-due_on": due,
+        },
+    )
+
+
+def _notified(person, kind):
+    return [
+        n
+        for n in db.session.scalars(select(Notification).where(Notification.person_id == person.id))
+        if n.kind == kind
+    ]
+
+
+def test_a_resolution_left_unsigned_past_its_deadline_lapses_and_the_case_goes_back(
+    client, ymn, login
+):
+    # Drafted on Monday 7 December 2026: five working days, to the end of Monday the 14th.
+    monday = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    with clock.fixed(monday):
+        login(ymn.secretary)
+        _convene(client, ymn)
+        consultation = _consultation()
+        item = consultation.items[0]
+        assert _draft(client, ymn, consultation, item).status_code == 302
+        client.post(
+            f"/resolutions/{item.resolution.id}/sign", data={"party": "branch", "decision": "sign"}
+        )
+    resolution = db.session.get(Resolution, item.resolution.id)
+    assert resolution.sign_by == datetime(2026, 12, 14, 15, 59, 59, tzinfo=UTC)
+    with clock.fixed(datetime(2026, 12, 14, 15, 0, tzinfo=UTC)):
+        assert sweep()["resolutions_lapsed"] == 0
+    with clock.fixed(datetime(2026, 12, 14, 16, 0, tzinfo=UTC)):
+        assert sweep()["resolutions_lapsed"] == 1
+        assert sweep()["resolutions_lapsed"] == 0
+    db.session.expire_all()
+    assert db.session.get(Resolution, resolution.id).state is ResolutionState.LAPSED
+    case = db.session.get(Case, item.case_id)
+    assert case.state is State.ACCEPTED  # back to work, to be assigned
+    last = case.events[-1]
+    assert last.data["outcome"] == "lapsed" and last.actor_id is None
+    [told] = _notified(ymn.secretary, "resolution_lapsed")
+    assert told.params["number"] == case.number
+    # Too late to sign now; the meeting page says why.
+    with clock.fixed(datetime(2026, 12, 15, 2, 0, tzinfo=UTC)):
+        login(ymn.manager)
+        late = client.post(
+            f"/resolutions/{resolution.id}/sign", data={"party": "property", "decision": "sign"}
+        )
+        assert "不再接受签字" in texts(client.get(late.headers["Location"]))
+        page = texts(client.get(f"/consultations/{consultation.id}"))
+    assert "已失效" in page
+    # The other case of the agenda, with no resolution, waits for the meeting as before.
+    assert db.session.get(Case, ymn.cases[1].id).state is State.CONSULTING
+
+
+def test_a_resolution_signed_in_time_does_not_lapse(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    item = consultation.items[0]
+    resolution = _resolve_and_sign(client, ymn, login, consultation, item)
+    for who, party in ((ymn.manager, "property"), (ymn.rep, "residents")):
+        login(who)
+        client.post(f"/resolutions/{resolution.id}/sign", data={"party": party, "decision": "sign"})
+    with clock.fixed(datetime.now(UTC) + timedelta(days=60)):
+        assert sweep()["resolutions_lapsed"] == 0
+    assert db.session.get(Resolution, resolution.id).state is ResolutionState.EFFECTIVE
+
+
+def test_an_online_window_closed_without_a_conclusion_sends_its_cases_back(client, ymn, login):
+    login(ymn.secretary)
+    _convene(client, ymn, mode="online", window_days="3")
+    consultation = _consultation()
+    first, second = consultation.items
+    # The first case has a resolution waiting for signatures: its own deadline governs it.
+    assert _draft(client, ymn, consultation, first).status_code == 302
+    with clock.fixed(datetime.now(UTC) + timedelta(days=2)):
+        assert sweep()["released_after_window"] == 0
+    with clock.fixed(datetime.now(UTC) + timedelta(days=3, hours=1)):
+        assert sweep()["released_after_window"] == 1
+        assert sweep()["released_after_window"] == 0
+    db.session.expire_all()
+    assert db.session.get(Case, second.case_id).state is State.ACCEPTED
+    assert db.session.get(Case, first.case_id).state is State.CONSULTING
+    assert db.session.get(Case, second.case_id).events[-1].data["outcome"] == "window_closed"
+    [told] = _notified(ymn.secretary, "window_closed")
+    assert told.params["title"] == "北门停车与外墙维修"
