@@ -85,17 +85,6 @@ CONVENE_SHARE = 0.35  # of the cases whose category needs a consultation
 PHOTO_SHARE = 0.10  # with the report; half as many again with the resolution
 WAIT_SHARE = 0.06  # of the cases at work: put on hold for the resident once
 URGENT_WEIGHT = 0.25  # how often an urgent report of a kind comes, against an ordinary one
-# Which of the demo's resolutions fits which kind of issue (the first fits any other).
-RESOLUTION_FOR = {
-    Category.SANITATION: 1,
-    Category.OTHER: 1,
-    Category.NEIGHBOUR_DISPUTE: 2,
-    Category.NOISE: 2,
-    Category.PARKING: 2,
-    Category.FEES: 2,
-    Category.COMPOUND_RULES: 2,
-    Category.GREENERY: 3,
-}
 HOURS = [2, 1, 1, 1, 1, 3, 8, 15, 25, 25, 22, 18, 12, 12, 15, 16, 16, 15, 18, 20, 18, 12, 7, 4]
 
 AREAS = "城关 南湖 北城 东风 西园 新华 人民 解放 建设 文化 光明 和平 胜利 友谊 红旗 长青".split()
@@ -813,7 +802,8 @@ class Life:
             at = at + (done - at) * rng.uniform(0.2, 0.7)
             if not self.wait(at):
                 return None
-            self.act(Action.PROGRESS, at, assignee, role, body=rng.choice(texts.PROGRESS))
+            body = rng.choice(texts.progress_for(Category(row["category"])))
+            self.act(Action.PROGRESS, at, assignee, role, body=body)
         if rng.random() < 0.3:
             at = at + (done - at) * rng.uniform(0.1, 0.5)
             if not self.wait(at):
@@ -948,7 +938,7 @@ class Life:
         row = self.row
         if not self.wait(at):
             return False
-        row["resolution"] = texts.RESOLUTIONS[RESOLUTION_FOR.get(Category(row["category"]), 0)]
+        row["resolution"] = texts.resolution_for(Category(row["category"]))
         row["resolved_at"], row["due_at"] = at, None
         row["feedback_due_at"] = at + self.city.feedback_window
         event = self.act(Action.RESOLVE, at, assignee, "assignee", body=row["resolution"])

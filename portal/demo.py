@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.importing import import_people
-from portal.accounts.models import Home, HomeState
+from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.service import create_person
 from portal.extensions import db
 from portal.organisation.importing import import_org
@@ -227,7 +227,17 @@ def sign_in_table() -> str:
     ]
     for person_name, phone, _role, _scope, _b, _r, description in people:
         lines.append(f"  {phone}  {person_name:<6}\t{description}")
-    for i, (_code, cname, *_rest) in enumerate(COMPOUNDS, start=1):
-        for n in range(1, PENDING_PER_COMPOUND + 1):
-            lines.append(f"  1370{i}0009{n:02d}  \t{cname}居民（待核实）")
+    # The residents still waiting for their secretary to verify them, by name.
+    waiting = db.session.execute(
+        select(Person.phone, Person.name, Compound.name)
+        .join(Home, Home.person_id == Person.id)
+        .join(Compound, Compound.id == Home.compound_id)
+        .where(
+            Home.state == HomeState.PENDING,
+            Compound.code.in_([c[0] for c in COMPOUNDS]),
+        )
+        .order_by(Person.phone)
+    )
+    for phone, person_name, compound_name in waiting:
+        lines.append(f"  {phone}  {person_name:<6}\t{compound_name}居民（待核实）")
     return "\n".join(lines)

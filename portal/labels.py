@@ -107,6 +107,27 @@ ROLE = {
     Role.ADMIN: _l("Administrator"),
 }
 
+# The role an event records its step was taken in (cases.access.ROLE_FOR_CAPACITY), as the
+# timeline names it beside the person; the resident, a visitor and the portal need none.
+ACTING_ROLE = {
+    "secretary": _l("Secretary"),
+    "assignee": _l("Assignee"),
+    "property_manager": _l("Property manager"),
+    "party_head": _l("Head of the lead party"),
+    "overseer": _l("Overseer"),
+    "branch_member": _l("Party-branch member"),
+    "grid_worker": _l("Grid worker"),
+    "party_member": _l("Member of the three parties"),
+    "on_behalf": _l("Filed for the resident"),
+}
+
+
+def acting_role(role: str | None) -> str:
+    """The name of the role a step was taken in, or "" where none is shown."""
+    name = ACTING_ROLE.get(role or "")
+    return str(name) if name is not None else ""
+
+
 # By name, for values kept as plain strings (an event's data, a notification's parameters).
 KINDS: dict[str, tuple[type[enum.Enum], dict]] = {
     "category": (Category, CATEGORY),

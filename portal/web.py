@@ -251,6 +251,7 @@ def install(app) -> None:
     app.add_template_filter(labels.moment, "localtime")
     app.add_template_filter(labels.day, "localdate")
     app.add_template_filter(labels.weekday, "weekday")
+    app.add_template_filter(labels.acting_role, "acting_role")
 
     @app.template_filter("listing")
     def listing(items, style="standard"):
@@ -294,9 +295,13 @@ def install(app) -> None:
 @bp.route("/")
 @public
 def index():
-    if current_user.is_authenticated:
+    """The front door. A visitor without the lobby's QR code finds their compound by name and
+    goes straight to its filing form."""
+    query = request.args.get("q", "").strip()[:50]
+    if current_user.is_authenticated and not query:
         return redirect(url_for("accounts.home"))
-    return render_template("index.html")
+    found = org.search_compounds(query, limit=20) if query else []
+    return render_template("index.html", query=query, compounds=found)
 
 
 @bp.route("/language", methods=["POST"])

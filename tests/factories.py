@@ -12,6 +12,7 @@ the app uses.
 import io
 import itertools
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from PIL import Image
@@ -24,6 +25,7 @@ from portal.cases import service as cases
 from portal.cases.categories import Category
 from portal.cases.models import Case, Priority
 from portal.cases.workflow import State
+from portal.clock import LOCAL_ZONE
 from portal.extensions import db
 from portal.feedback import service as feedback
 from portal.feedback.models import Satisfaction, Source
@@ -278,6 +280,16 @@ def case(
                 source=Source.RESIDENT,
             )
         return made
+
+
+def shanghai(year, month, day, hour=10, minute=0) -> datetime:
+    """A moment given in Shanghai time (as people there say it), in UTC as it is stored."""
+    return datetime(year, month, day, hour, minute, tzinfo=LOCAL_ZONE).astimezone(UTC)
+
+
+def end_of_day(year, month, day) -> datetime:
+    """The last second of a Shanghai day: where a deadline in days ends."""
+    return datetime(year, month, day, 23, 59, 59, tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
 def phone_photo(size=(4000, 3000)) -> bytes:

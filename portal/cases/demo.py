@@ -66,7 +66,51 @@ RESOLUTIONS = [
     "已清理完毕，并安排每日巡查。",
     "双方已达成一致，问题解决。",
     "已修剪树枝，排除安全隐患。",
+    "已排除故障，供水供暖恢复正常。",
 ]
+# Which resolution fits which kind of issue (the first fits any other).
+RESOLUTION_FOR = {
+    Category.UTILITIES: 4,
+    Category.SANITATION: 1,
+    Category.SECURITY: 1,
+    Category.OTHER: 1,
+    Category.NEIGHBOUR_DISPUTE: 2,
+    Category.NOISE: 2,
+    Category.PARKING: 2,
+    Category.FEES: 2,
+    Category.COMPOUND_RULES: 2,
+    Category.MAINTENANCE_FUND: 2,
+    Category.RENOVATION: 2,
+    Category.GREENERY: 3,
+}
+# Which updates fit which kind: a fitter's for what is mended, talks for what is agreed; the
+# third fits anything.
+_MENDED = frozenset({Category.REPAIR, Category.UTILITIES, Category.LIFT})
+_AGREED = frozenset(
+    {
+        Category.NEIGHBOUR_DISPUTE,
+        Category.NOISE,
+        Category.PARKING,
+        Category.FEES,
+        Category.COMPOUND_RULES,
+        Category.SECURITY,
+    }
+)
+
+
+def resolution_for(category: Category) -> str:
+    return RESOLUTIONS[RESOLUTION_FOR.get(category, 0)]
+
+
+def progress_for(category: Category) -> list[str]:
+    """The updates that fit a kind of issue."""
+    if category in _MENDED:
+        return [PROGRESS[0], PROGRESS[1], PROGRESS[2], PROGRESS[4]]
+    if category in _AGREED:
+        return [PROGRESS[2], PROGRESS[3]]
+    return [PROGRESS[2]]
+
+
 REJECTIONS = [
     "属于业主户内自有设施，请自行联系维修，物业可提供有偿服务。",
     "该问题属于市政供水管网，已告知您拨打12345热线。",
@@ -185,11 +229,15 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
             service.reject(case, secretary, version=case.version, reason=rng.choice(REJECTIONS))
         return
     if ending is State.MERGED:
+        # Into a case of the same kind filed before this one: no event before its case began.
         target = next(
             (
                 c
                 for c in made
-                if c.category == case.category and c.id != case.id and c.state is not State.MERGED
+                if c.category == case.category
+                and c.id != case.id
+                and c.state is not State.MERGED
+                and c.created_at < case.created_at
             ),
             None,
         )
@@ -220,7 +268,8 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
         return
     for _ in range(rng.randint(1, 3)):
         with step(rng.randint(4, 30)):
-            service.post_update(case, assignee, body=rng.choice(PROGRESS), public=True)
+            body = rng.choice(progress_for(case.category))
+            service.post_update(case, assignee, body=body, public=True)
     if ending is State.WAITING:
         need, ask = rng.choice(ASKS)
         with step(2):
@@ -231,7 +280,9 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
             service.post_update(case, secretary, body=rng.choice(NOTES), public=False)
     if ending in (State.RESOLVED, State.CLOSED):
         with step(rng.randint(4, 48)):
-            service.resolve(case, assignee, version=case.version, body=rng.choice(RESOLUTIONS))
+            service.resolve(
+                case, assignee, version=case.version, body=resolution_for(case.category)
+            )
     if ending is State.CLOSED and case.reporter is not None:
         if rng.random() < 0.25:  # 退回重办 once, then solved
             with step(rng.randint(6, 30)):
@@ -244,7 +295,9 @@ def _walk(case, ending, moment, rng, secretary, manager, workers, made):
                     source=Source.RESIDENT,
                 )
             with step(rng.randint(10, 40)):
-                service.resolve(case, assignee, version=case.version, body=rng.choice(RESOLUTIONS))
+                service.resolve(
+                    case, assignee, version=case.version, body=resolution_for(case.category)
+                )
         with step(rng.randint(6, 30)):
             satisfaction = rng.choice([Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY])
             feedback.give_feedback(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Person
 from portal.cases.categories import Category
+from portal.cases.events import EventKind
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import CLOCK_RUNS, OPEN_STATES, Action, State, states_allowing
 from portal.clock import UTCDateTime
@@ -48,6 +49,18 @@ def case_by_number(number: str) -> Case | None:
             selectinload(Case.merged_into),
         )
     )
+
+
+def assignees_named(case) -> dict[int, Person]:
+    """The people the case's timeline says it was given to, by id, in one look-up."""
+    ids = {
+        e.data.get("assignee_id")
+        for e in case.events
+        if e.action in (EventKind.ASSIGN, EventKind.REASSIGN, EventKind.TAKE_OVER)
+    } - {None}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
 
 
 def bucket_of(state: State, overdue: bool) -> int:

@@ -159,6 +159,10 @@ def report(code):
         chosen = next(
             (b for b in compound.buildings if b.code == request.args.get("building")), None
         )
+        if chosen is None and person is not None and not on_behalf:
+            # Without a building's QR code, a resident most often reports about their own.
+            home = next((h for h in person.verified_homes if h.compound_id == compound.id), None)
+            chosen = home.building if home is not None else None
         form.building.data = chosen.id if chosen else 0
     if person is not None and not on_behalf:
         # A signed-in resident files as themself: the contact is fixed to their account.
@@ -392,7 +396,9 @@ _PLAIN_FORMS = {
 }
 
 
-def render_case(case, found, status=200, errors=None, forms=None, phone=None, message=None):
+def render_case(
+    case, found, status=200, errors=None, forms=None, phone=None, message=None, typed=()
+):
     """The case page, or just its changing region for htmx."""
     viewer = _viewer(case, found)
     all_forms = _Forms(case, viewer)
@@ -412,6 +418,8 @@ def render_case(case, found, status=200, errors=None, forms=None, phone=None, me
         agenda=agenda_of_case(case),
         feedbacks=feedback_on(case),
         waiting=_waiting_for(case),
+        named=queries.assignees_named(case),
+        typed=typed,
     )
 
 
@@ -466,10 +474,32 @@ def _failed(case, found, name, form, error=None):
         case, _found = _load(case.number)
         return render_row(case, status=status, error=message or _("Please check the form."))
     if status == 409:
+        # The case as it stands now, beside what the person typed: their form comes back
+        # filled in, on the current version, for them to check and send again; and the text
+        # is shown whole in case that step is no longer theirs to take.
         db.session.expire_all()
         case, found = _load(case.number)
-        return render_case(case, found, status=409, message=message)
+        if version is not None:
+            version.data = case.version
+        return render_case(
+            case,
+            found,
+            status=409,
+            message=message,
+            forms={name: form},
+            errors={name: ""},
+            typed=_typed(form),
+        )
     return render_case(case, found, status=422, forms={name: form}, errors={name: message or ""})
+
+
+def _typed(form) -> list[tuple[str, str]]:
+    """What the person wrote in a form's text fields: (label, text) for each one filled in."""
+    return [
+        (str(f.label.text), f.data.strip())
+        for f in form
+        if f.type in ("TextAreaField", "StringField") and isinstance(f.data, str) and f.data.strip()
+    ]
 
 
 def _act(number, name, form_class, operation):

@@ -21,10 +21,15 @@ def build_consultations(compound) -> None:
     manager = _first(compound, Role.PROPERTY_MANAGER)
     staff = _first(compound, Role.PROPERTY_STAFF)
     rep = _first(compound, Role.REPRESENTATIVE)
-    held_cases = queries.agenda_candidates(compound, limit=2)
+    met = now() - timedelta(days=10)
+    # Cases accepted before the meeting was convened: no event before its case began.
+    held_cases = [
+        c
+        for c in queries.agenda_candidates(compound, limit=50)
+        if c.accepted_at is not None and c.accepted_at < met - timedelta(days=3)
+    ][:2]
     if len(held_cases) < 2:
         return
-    met = now() - timedelta(days=10)
     with fixed(met - timedelta(days=3)):
         held = service.convene(
             compound,
@@ -72,7 +77,8 @@ def build_consultations(compound) -> None:
                     "party": PartyKind.RESIDENTS,
                     "assignee": rep,
                     "description": "公示费用明细",
-                    "due_on": local_date() - timedelta(days=1),
+                    # Due five days after the meeting, and overdue now: never before it.
+                    "due_on": local_date() + timedelta(days=5),
                 },
             ],
         )

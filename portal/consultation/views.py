@@ -113,8 +113,8 @@ def convene(code):
     form.cases.choices = [
         SelectChoice(c.id, f"{c.number} · {label(c.category)}") for c in candidates
     ]
-    if request.method == "GET":
-        form.cases.data = [c.id for c in candidates if c.needs_consultation][:5]
+    # Nothing is ticked by itself: the secretary chooses tonight's agenda (cases marked as
+    # needing a consultation are listed first).
     if form.validate_on_submit():
         chosen = db.session.scalars(
             select(Case)

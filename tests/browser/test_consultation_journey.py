@@ -104,7 +104,7 @@ def convene(page, agenda, left_out) -> str:
     expect(page.get_by_role("heading", level=1)).to_contain_text("Plum Garden")
     page.get_by_label("标题").fill(TITLE)
     for number in agenda + left_out:
-        # Cases that need a consultation come ticked; the secretary keeps tonight's two.
+        # Nothing comes ticked; the secretary chooses tonight's two.
         box = page.locator("label.radio", has_text=number).get_by_role("checkbox")
         box.set_checked(number in agenda)
     page.get_by_role("radio", name="现场会议").check()

@@ -1,26 +1,21 @@
 """Deadlines by tier on the Chinese working calendar (DESIGN.md section 3), worked out by hand
 from the State Council's schedules for 2026, as the `holidays` package carries them."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from portal.cases import deadlines
 from portal.cases.categories import DEFAULT_RULES, Category
 from portal.cases.models import Priority
-from portal.clock import LOCAL_ZONE
 from portal.workdays import service as workdays
 from portal.workdays.calendar import WorkingCalendar
+from tests import factories
 
 TIERS = deadlines.Tiers()
 
 
-def local(y, m, d, hh=10, mm=0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=LOCAL_ZONE).astimezone(UTC)
-
-
-def end_of(y, m, d) -> datetime:
-    return datetime(y, m, d, 23, 59, 59, tzinfo=LOCAL_ZONE).astimezone(UTC)
+local, end_of = factories.shanghai, factories.end_of_day
 
 
 def package_calendar(first: date, last: date) -> WorkingCalendar:

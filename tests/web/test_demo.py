@@ -7,6 +7,11 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Home, HomeState, Membership, Person
 from portal.accounts.roles import PARTY, Role
+from portal.cases.demo import progress_for, resolution_for
+from portal.cases.events import EventKind
+from portal.cases.models import Case, CaseEvent
+from portal.clock import local_date
+from portal.consultation.models import ActionItem
 from portal.extensions import db
 from portal.organisation.models import Community, Compound, PartyKind, SubDistrict
 from tests.conftest import texts
@@ -80,3 +85,30 @@ def test_demo_run_twice_adds_nothing_the_second_time(app):
     assert "The demo world is already here." in output
     assert "demo1234" in output
     assert dump() == before
+
+
+def test_the_demo_world_tells_a_consistent_story(app):
+    """What a walk through the demo found, put right: no event before its case was filed, no
+    action item due before its resolution, texts that fit their kind of case, the waiting
+    residents named in the sign-in table."""
+    output = run_demo(app)
+    cases = {c.id: c for c in db.session.scalars(select(Case))}
+    events = db.session.scalars(select(CaseEvent).order_by(CaseEvent.id)).all()
+    early = [(e.case_id, e.action) for e in events if e.at < cases[e.case_id].created_at]
+    assert early == []
+    for event in events:
+        case = cases[event.case_id]
+        if event.action == EventKind.PROGRESS:
+            assert event.body in progress_for(case.category), (case.category, event.body)
+        if event.action == EventKind.RESOLVE:
+            assert event.body == resolution_for(case.category), (case.category, event.body)
+    for item in db.session.scalars(select(ActionItem)):
+        assert item.due_on >= local_date(item.resolution.created_at), item.description
+    waiting = db.session.scalars(
+        select(Person)
+        .join(Home, Home.person_id == Person.id)
+        .where(Home.state == HomeState.PENDING)
+    ).all()
+    assert waiting
+    for person in waiting:
+        assert re.search(rf"{person.phone}\s+{person.name}", output), person.name

@@ -4,7 +4,6 @@ their case, the clock stops (no reminder, no escalation), and it goes on when th
 answers or staff resume it, its deadline moved on by the working days the wait took."""
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -13,20 +12,13 @@ from portal import clock
 from portal.cases.events import EventKind
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
-from portal.clock import LOCAL_ZONE
 from portal.extensions import db
 from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
 from tests import factories
 from tests.conftest import sign_in, texts
 
-
-def local(y, m, d, hh=10, mm=0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=LOCAL_ZONE).astimezone(UTC)
-
-
-def end_of(y, m, d) -> datetime:
-    return datetime(y, m, d, 23, 59, 59, tzinfo=LOCAL_ZONE).astimezone(UTC)
+local, end_of = factories.shanghai, factories.end_of_day
 
 
 @pytest.fixture

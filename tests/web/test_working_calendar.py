@@ -5,7 +5,7 @@ without a calendar is counted in calendar days and said on the case page, and th
 the administrators once."""
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +16,6 @@ from portal.cases.categories import Category
 from portal.cases.models import Case, CategoryRule
 from portal.cases.workflow import State
 from portal.cli import portal_cli
-from portal.clock import LOCAL_ZONE
 from portal.extensions import db
 from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
@@ -25,13 +24,7 @@ from portal.workdays.models import CalendarDay, CalendarYear, YearSource
 from tests import factories
 from tests.conftest import sign_in, texts
 
-
-def local(y, m, d, hh=10, mm=0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=LOCAL_ZONE).astimezone(UTC)
-
-
-def end_of(y, m, d) -> datetime:
-    return datetime(y, m, d, 23, 59, 59, tzinfo=LOCAL_ZONE).astimezone(UTC)
+local, end_of = factories.shanghai, factories.end_of_day
 
 
 @pytest.fixture
