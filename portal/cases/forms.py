@@ -119,11 +119,26 @@ class RejectForm(VersionedForm):
 
 
 class MergeForm(VersionedForm):
+    # One of the likely duplicates the form offers, or a number typed in.
+    pick = StringField(validators=[Optional(), Length(max=60)])
     target = StringField(
         _l("Number of the case to merge into"),
         id="merge-target",
-        validators=[_required(_l("Enter the number of the case to merge into.")), Length(max=60)],
+        validators=[Optional(), Length(max=60)],
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not (self.pick.data or "").strip() and not (self.target.data or "").strip():
+            self.target.errors = [_l("Choose the case to merge into, or enter its number.")]
+            return False
+        return True
+
+    @property
+    def number(self) -> str:
+        """The case chosen: a number typed in wins over a likely duplicate picked."""
+        return (self.target.data or "").strip() or (self.pick.data or "").strip()
 
 
 class AssignForm(VersionedForm):

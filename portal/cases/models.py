@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Person
 from portal.cases.categories import Category
 from portal.cases.events import EventKind
-from portal.cases.workflow import CLOCK_RUNS, INITIAL, State
+from portal.cases.workflow import CLOCK_RUNS, INITIAL, Action, State, states_allowing
 from portal.clock import UTCDateTime, now
 from portal.extensions import Model, enum_type
 from portal.organisation.models import Building, Compound, PartyKind
@@ -56,6 +56,9 @@ class Closure(enum.StrEnum):
     SOLVED = "solved"
     NO_FEEDBACK = "no_feedback"
 
+
+# The states a case waits on the resident in: those it resumes from.
+WAITING_STATES = states_allowing(Action.RESUME)
 
 # A case whose current deadline nobody has been reminded of yet (see the sweep).
 UNREMINDED = "due_at IS NOT NULL AND (reminded_for IS NULL OR reminded_for <> due_at)"
@@ -168,6 +171,11 @@ class Case(Model):
     photos: Mapped[list["Photo"]] = relationship(
         back_populates="case", order_by="Photo.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def waiting_on_resident(self) -> bool:
+        """On hold for the resident: what only the resident's answer or a resume ends."""
+        return self.state in WAITING_STATES
 
     @property
     def awaiting_response(self) -> bool:

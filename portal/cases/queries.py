@@ -4,7 +4,7 @@ rows loaded up front, so the number of queries never grows with the list."""
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Select, func, literal, select, tuple_, union_all
 from sqlalchemy import case as when
@@ -14,7 +14,14 @@ from portal.accounts.models import Person
 from portal.cases.categories import Category
 from portal.cases.events import EventKind
 from portal.cases.models import Case, CaseEvent
-from portal.cases.workflow import CLOCK_RUNS, OPEN_STATES, Action, State, states_allowing
+from portal.cases.workflow import (
+    CLOCK_RUNS,
+    DUPLICATE_OF,
+    OPEN_STATES,
+    Action,
+    State,
+    states_allowing,
+)
 from portal.clock import UTCDateTime
 from portal.extensions import as_id, db
 
@@ -61,6 +68,26 @@ def assignees_named(case) -> dict[int, Person]:
     if not ids:
         return {}
     return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
+
+
+def likely_duplicates(case, days: int = 30, limit: int = 5) -> list[Case]:
+    """Cases the secretary may merge this one into: the same building and kind, filed in the
+    month before it (or after it), newest first (DESIGN.md section 3, merge at triage)."""
+    return list(
+        db.session.scalars(
+            select(Case)
+            .where(
+                Case.compound_id == case.compound_id,
+                Case.building_id == case.building_id,
+                Case.category == case.category,
+                Case.id != case.id,
+                Case.state.in_([s.value for s in DUPLICATE_OF]),
+                Case.created_at >= case.created_at - timedelta(days=days),
+            )
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def bucket_of(state: State, overdue: bool) -> int:

@@ -36,7 +36,6 @@ from portal.cases.workflow import (
     MERGE_TARGETS,
     Action,
     Capacity,
-    State,
     first_possible,
     missing,
     step,
@@ -603,7 +602,7 @@ def add_info(case, by, *, body: str, processed_photos=(), has_key=False) -> Case
     it back to work."""
     found, allowed = check(case, by, action=Action.ADD_INFO, has_key=has_key)
     _require(case, Action.ADD_INFO, body=(body or "").strip() or bool(processed_photos))
-    if case.state is State.WAITING:
+    if case.waiting_on_resident:
         _resume_clock(case)
     actor = _actor(by)
     event = _move(case, actor, Action.ADD_INFO, found, allowed, body=(body or "").strip() or None)
@@ -707,10 +706,11 @@ def leave_consultation(
 
 @atomic
 def escalate(case, by, *, reason: str, level: int = 1) -> Case:
-    """吹哨: the secretary asks the community (level 1) or the sub-district (level 2) for help."""
+    """吹哨: the secretary asks the community (level 1) or, once it was escalated there and
+    still does not move (a party dissented), the sub-district (level 2) for help."""
     found, allowed = check(case, by, action=Action.ESCALATE)
     _require(case, Action.ESCALATE, reason=(reason or "").strip())
-    if case.escalation_level >= level:
+    if case.escalation_level >= level or level > 2:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
     # The reason is for the overseers; the resident's timeline does not show it.
@@ -780,10 +780,22 @@ def reopen(case, by, *, reason: str, has_key=False, **data) -> CaseEvent:
 
 @atomic
 def take_over(case, by, *, version) -> Case:
-    """An overseer the case is escalated to handles it themself."""
+    """An overseer the case is escalated to handles it themself: it becomes theirs to lead and
+    to do, with a new deadline counted from now."""
     found, allowed = check(case, by, action=Action.TAKE_OVER, version=version)
+    if case.assignee_id == by.id:
+        raise Conflict(_l("You handle this case already."))
     previous = case.assignee_id
     case.assignee = by
+    set_resolution_due(case, now())
     _move(case, by, Action.TAKE_OVER, found, allowed, assignee_id=by.id, previous_id=previous)
     commit()
     return case
+
+
+def taken_over(case) -> CaseEvent | None:
+    """The take-over that made the case its overseer's, while they still hold it."""
+    last = next((e for e in reversed(case.events) if e.action == EventKind.TAKE_OVER), None)
+    if last is None or case.assignee_id is None or last.actor_id != case.assignee_id:
+        return None
+    return last

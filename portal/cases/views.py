@@ -48,7 +48,7 @@ from portal.cases.forms import (
     triage_forms,
 )
 from portal.cases.models import Need, Photo, Priority, Responsibility
-from portal.cases.workflow import Action, Capacity, State, actions_for, possible
+from portal.cases.workflow import Action, Capacity, actions_for, possible
 from portal.clock import now
 from portal.consultation.forms import DoneForm, OpinionForm
 from portal.consultation.queries import agenda_of_case, open_actions_for
@@ -331,9 +331,12 @@ class Viewer:
 
 def _viewer(case, found) -> Viewer:
     person = me()
+    actions = frozenset(actions_for(case.state, found))
+    if person is not None and case.assignee_id == person.id:
+        actions -= {Action.TAKE_OVER}  # theirs already
     return Viewer(
         id=person.id if person else None,
-        actions=frozenset(actions_for(case.state, found)),
+        actions=actions,
         staff=access.sees_internal(found),
         secretary=Capacity.SECRETARY in found,
         reporter=Capacity.REPORTER in found,
@@ -419,13 +422,15 @@ def render_case(
         feedbacks=feedback_on(case),
         waiting=_waiting_for(case),
         named=queries.assignees_named(case),
+        duplicates=lambda: queries.likely_duplicates(case),
+        taken_over=service.taken_over(case),
         typed=typed,
     )
 
 
 def _waiting_for(case):
     """What a case waiting on the resident asked them for: its last WAIT event."""
-    if case.state is not State.WAITING:
+    if not case.waiting_on_resident:
         return None
     return next((e for e in reversed(case.events) if e.action == EventKind.WAIT), None)
 
@@ -562,12 +567,8 @@ def reject(number):
 @guarded_by_case
 def merge(number):
     def operation(case, form, people):
-        service.merge(case, me(), version=form.version.data, target_number=form.target.data)
-        return _(
-            "Case %(number)s merged into %(target)s.",
-            number=case.number,
-            target=form.target.data.strip(),
-        )
+        service.merge(case, me(), version=form.version.data, target_number=form.number)
+        return _("Case %(number)s merged into %(target)s.", number=case.number, target=form.number)
 
     return _act(number, "merge", MergeForm, operation)
 
@@ -637,8 +638,12 @@ def add_info(number):
 @guarded_by_case
 def escalate(number):
     def operation(case, form, people):
-        service.escalate(case, me(), reason=form.reason.data)
-        return _("Case %(number)s escalated to the community.", number=case.number)
+        # The next level up: the community, or the sub-district once the community has it.
+        level = case.escalation_level + 1
+        service.escalate(case, me(), reason=form.reason.data, level=level)
+        if level == 1:
+            return _("Case %(number)s escalated to the community.", number=case.number)
+        return _("Case %(number)s escalated to the sub-district.", number=case.number)
 
     return _act(number, "escalate", EscalateForm, operation)
 
@@ -786,6 +791,8 @@ def _row_context(compound, people, shown=None):
     return {
         "may_triage": lambda case: triages and possible(case.state, Action.ACCEPT),
         "triage": triage,
+        # Drawn for one row at a time (its forms fetched, or named by ?triage=).
+        "duplicates": queries.likely_duplicates,
         "triage_shown": lambda case: shown if shown is not None else named == str(case.id),
         "triage_link": lambda case: url_for(
             "cases.queue", code=compound.code, **args, triage=case.id, _anchor=f"row-{case.id}"

@@ -37,6 +37,8 @@ WORK_DONE = FINISHED_STATES | {State.RESOLVED}
 CLOCK_RUNS = OPEN_STATES - {State.CONSULTING, State.WAITING}
 # A case can be merged into any case that is not itself merged away.
 MERGE_TARGETS = frozenset(State) - {State.MERGED}
+# What the triage form offers as a likely duplicate: a case that did not go nowhere.
+DUPLICATE_OF = frozenset(State) - {State.MERGED, State.REJECTED, State.WITHDRAWN}
 
 
 class Action(enum.StrEnum):

@@ -261,6 +261,17 @@ def sign(
         resolution.state = ResolutionState.DISSENTED
         if cases.in_consultation(case):
             cases.leave_consultation(case, by, outcome="dissented", body=(reason or "").strip())
+        # A dissent leads somewhere: the secretary, who can escalate it a level up, and the
+        # community, which may be asked to settle it, hear of it at once.
+        told = people_holding(case.compound_id, [Role.SECRETARY]) + notifications.overseers(case, 1)
+        for person in {p.id: p for p in told}.values():
+            notifications.notify(
+                person,
+                "dissented",
+                {"number": case.number, "body": (reason or "").strip()[:200]},
+                f"/cases/{case.number}",
+                case_id=case.id,
+            )
     elif {s.party for s in resolution.signatures if s.decision is Decision.SIGN} == set(PartyKind):
         resolution.state = ResolutionState.EFFECTIVE
         resolution.effective_at = now()

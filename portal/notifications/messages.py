@@ -42,6 +42,10 @@ OTHER_MESSAGES = {
     "assigned_to_party": _l("Your case %(number)s is now being handled."),
     "invited": _l("You are invited to the consultation “%(title)s”."),
     "action_item": _l("You have an action item on case %(number)s: %(body)s"),
+    "dissented": _l(
+        "A party dissented from the resolution on case %(number)s: %(body)s The case is back at "
+        "work; the secretary can escalate it a level up."
+    ),
     "resolution_lapsed": _l(
         "The resolution on case %(number)s was not signed by the three parties in time; the "
         "case is back at work and out of “%(title)s”."

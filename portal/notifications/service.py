@@ -21,6 +21,11 @@ from portal.settings import public_base_url
 KIND_FOR = {EventKind.REASSIGN: EventKind.ASSIGN}
 
 
+def overseers(case, level) -> list[Person]:
+    """The active overseers of the case's community (level 1) or sub-district (level 2)."""
+    return _overseers(case, level)
+
+
 def _overseers(case, level) -> list[Person]:
     community = case.compound.community
     if level >= 2:

@@ -127,8 +127,8 @@ def test_the_checks_see_the_whole_package():
     assert any(True for _ in _imports("portal.cases.views"))
 
 
-STATE_LITERAL = re.compile(r"\bState\.(FILED|ACCEPTED|IN_PROGRESS|CONSULTING|RESOLVED|CLOSED|"
-                           r"REJECTED|MERGED|WITHDRAWN)\b")  # fmt: skip
+STATE_LITERAL = re.compile(r"\bState\.(FILED|ACCEPTED|IN_PROGRESS|CONSULTING|WAITING|RESOLVED|"
+                           r"CLOSED|REJECTED|MERGED|WITHDRAWN)\b")  # fmt: skip
 # The names of the states (labels) and the demo's plan of how far each demo case goes are data,
 # not decisions about a case's life.
 STATES_AS_DATA = {"portal.cases.workflow", "portal.labels", "portal.cases.demo"}

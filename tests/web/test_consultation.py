@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import clock
+from portal.cases import service as cases
 from portal.cases.categories import Category
 from portal.cases.models import Case, CaseEvent
 from portal.cases.workflow import State
@@ -224,6 +225,37 @@ def test_dissent_is_recorded_and_the_case_can_be_escalated(client, ymn, login):
     assert response.status_code == 302, texts(response)
     db.session.expire_all()
     assert db.session.get(Case, case.id).escalation_level == 1
+
+
+def test_a_dissent_is_told_and_can_go_a_level_higher_when_escalated_before(client, ymn, login):
+    # Issue 9 point 9: the secretary and the community hear of a dissent; a case already
+    # escalated to the community can go on to the sub-district.
+    overseer = factories.member(factories.Role.COMMUNITY_OVERSEER, ymn.compound.community)
+    login(ymn.secretary)
+    _convene(client, ymn)
+    consultation = _consultation()
+    item = consultation.items[1]
+    case = db.session.get(Case, item.case_id)
+    cases.escalate(case, ymn.secretary, reason="维修资金争议，请社区先介入")
+    resolution = _resolve_and_sign(client, ymn, login, consultation, item)
+    login(ymn.manager)
+    client.post(
+        f"/resolutions/{resolution.id}/sign",
+        data={"party": "property", "decision": "dissent", "reason": "维修资金不足"},
+    )
+    for person in (ymn.secretary, overseer):
+        [told] = _notified(person, "dissented")
+        assert told.params["body"] == "维修资金不足"
+    login(ymn.secretary)
+    page = texts(client.get(f"/cases/{case.number}"))
+    assert "上报街道（吹哨）" in page
+    response = client.post(
+        f"/cases/{case.number}/escalate", data={"reason": "社区协调未果，请街道协调"}
+    )
+    assert response.status_code == 302, texts(response)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).escalation_level == 2
+    assert "上报街道（吹哨）" not in texts(client.get(f"/cases/{case.number}"))
 
 
 def test_online_opinion_after_the_window_is_refused(client, ymn, login, app):

@@ -380,9 +380,13 @@ def test_the_secretary_escalates_by_hand_with_a_reason(app, world, people):
     page = texts(client_of(app, people.overseer).get(f"/cases/{case.number}"))
     assert "将事项上报社区： 物业拖了两周，请社区协调" in page
 
+    # Still stuck, the next whistle goes to the sub-district; there is nothing above it.
     again = secretary.post(f"/cases/{case.number}/escalate", data={"reason": "再次上报"})
-    assert again.status_code == 409
-    assert len(events_of(case, "escalate")) == 1
+    assert again.status_code == 302, texts(again)
+    assert stored(case).escalation_level == 2
+    third = secretary.post(f"/cases/{case.number}/escalate", data={"reason": "还要上报"})
+    assert third.status_code == 409
+    assert [e.data["level"] for e in events_of(case, "escalate")] == [1, 2]
 
 
 @pytest.mark.parametrize("who", ["fitter", "manager", "overseer", "reporter"])
@@ -417,3 +421,26 @@ def test_a_visitor_with_the_private_link_cannot_escalate(app, world, people):
     response = visitor.post(f"/cases/{case.number}/escalate", data={"reason": "快点处理"})
     assert response.status_code == 409
     assert stored(case).escalation_level == 0 and events_of(case, "escalate") == []
+
+
+def test_a_take_over_completes_the_case_is_theirs_with_a_new_deadline(app, world, people):
+    # Issue 9 point 8 (DESIGN.md section 3: "whose overseers can take it over").
+    case = in_progress(world, people, at=factories.shanghai(2026, 12, 7))
+    service.escalate(case, people.secretary, reason="物业拖了两周，请社区协调")
+    overseer = client_of(app, people.overseer)
+    with clock.fixed(factories.shanghai(2026, 12, 9, 15)):  # a Wednesday
+        response = overseer.post(
+            f"/cases/{case.number}/take-over", data={"version": stored(case).version}
+        )
+        assert response.status_code == 302, texts(response)
+        page = overseer.get(f"/cases/{case.number}")
+    case = stored(case)
+    # Theirs to lead and to do, with seven working days from the take-over (10-11, 14-18).
+    assert case.assignee_id == people.overseer.id
+    assert case.due_at == factories.end_of_day(2026, 12, 18)
+    html = page.get_data(as_text=True)
+    assert 'id="taken-over"' in html and people.overseer.name in texts(page)
+    assert "接手此事项" not in texts(page)  # the button is gone
+    again = overseer.post(f"/cases/{case.number}/take-over", data={"version": case.version})
+    assert again.status_code == 409
+    assert len(events_of(case, "take_over")) == 1

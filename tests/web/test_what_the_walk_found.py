@@ -7,6 +7,7 @@ import re
 import pytest
 
 from portal.cases import service
+from portal.cases.categories import Category
 from portal.cases.workflow import State
 from portal.extensions import db
 from tests import factories
@@ -107,3 +108,39 @@ def test_a_visitor_without_the_qr_code_finds_their_compounds_filing_form(client,
     nothing = client.get("/?q=%E4%B8%8D%E5%AD%98%E5%9C%A8")  # 不存在
     assert "没有找到这个小区" in texts(nothing)
     assert "/report" not in nothing.get_data(as_text=True).split('id="compound-list"')[1]
+
+
+def test_merge_by_choosing_one_of_the_likely_duplicates(client, world, team):
+    # Issue 9 point 12 (DESIGN.md section 3: "merge into an existing case about the same
+    # thing"): the triage form offers the same building's open cases of the kind.
+    first = factories.case(world, by=team.reporter, building="2", description="楼道灯坏了")
+    elsewhere = factories.case(world, by=team.reporter, building="1", description="一号楼灯坏了")
+    other_kind = factories.case(
+        world, by=team.reporter, building="2", category=Category.LIFT, description="电梯停了"
+    )
+    again = factories.case(world, by=team.reporter, building="2", description="二楼灯不亮")
+    sign_in(client, team.secretary)
+    html = client.get(f"/cases/{again.number}").get_data(as_text=True)
+    offered = re.findall(r'name="pick" value="([^"]+)"', html)
+    assert offered == [first.number]
+    assert elsewhere.number not in offered and other_kind.number not in offered
+    # Nothing chosen and nothing typed: said, and nothing merged.
+    empty = client.post(f"/cases/{again.number}/merge", data={"version": again.version})
+    assert empty.status_code == 422
+    assert "请选择要合并到的事项，或填写它的编号" in texts(empty)
+    response = client.post(
+        f"/cases/{again.number}/merge", data={"version": again.version, "pick": first.number}
+    )
+    assert response.status_code == 302, texts(response)
+    db.session.expire_all()
+    merged = db.session.get(type(again), again.id)
+    assert merged.state is State.MERGED and merged.merged_into_id == first.id
+    # The queue row's triage forms offer them too, and a typed number still works.
+    late = factories.case(world, by=team.reporter, building="1", description="一号楼也不亮")
+    queue = client.get(f"/c/ymn/cases?triage={late.id}")
+    assert f'name="pick" value="{elsewhere.number}"' in queue.get_data(as_text=True)
+    typed = client.post(
+        f"/cases/{late.number}/merge",
+        data={"version": late.version, "target": elsewhere.number},
+    )
+    assert typed.status_code == 302, texts(typed)
