@@ -184,27 +184,29 @@ def tiers() -> deadlines.Tiers:
     return deadlines.Tiers.from_config(current_app.config)
 
 
+def _calendar_for(span: deadlines.Span, start, end=None):
+    """The working calendar from `start` as far as a deadline of `span` (from `end`, if
+    later) can reach; none for a span in hours. The look-up leaves pending changes pending:
+    flushed now, a case's would be written (and its version bumped) twice in one step."""
+    if not span.days:
+        return None
+    with db.session.no_autoflush:
+        first = start.astimezone(LOCAL_ZONE).date()
+        return workdays.calendar_for(first, span.last_day(max(start, end or start)))
+
+
 def _span_and_calendar(case, start, end=None):
-    """The case's resolution span, and the working calendar from `start` as far as a deadline
-    of that span (from `end`, if later) can reach; no calendar for a span in hours."""
-    # The look-ups leave the case's pending changes pending: flushed now, they would be
-    # written (and its version bumped) twice in one step.
+    """The case's resolution span, and the working calendar it is counted on."""
     with db.session.no_autoflush:
         rule = rule_for(case.category, community_rules(case.compound.community_id))
-        span = deadlines.resolution_span(rule, case.priority, case.needs_consultation, tiers())
-        calendar = None
-        if span.days:
-            first = start.astimezone(LOCAL_ZONE).date()
-            calendar = workdays.calendar_for(first, span.last_day(max(start, end or start)))
-    return span, calendar
+    span = deadlines.resolution_span(rule, case.priority, case.needs_consultation, tiers())
+    return span, _calendar_for(span, start, end)
 
 
 def working_days_from(start, days: int) -> deadlines.Due:
     """The end of the `days`th working day after `start` (a resolution's signing deadline)."""
     span = deadlines.Span(days=days)
-    with db.session.no_autoflush:
-        calendar = workdays.calendar_for(start.astimezone(LOCAL_ZONE).date(), span.last_day(start))
-    return deadlines.due(start, span, calendar)
+    return deadlines.due(start, span, _calendar_for(span, start))
 
 
 def set_resolution_due(case, start) -> None:
@@ -289,7 +291,7 @@ def file_case(
             reporter, role = by, "reporter"
             contact_name, contact_phone = by.name, by.phone
     key = None if reporter else secrets.token_urlsafe(24)
-    moment = now()
+    moment, stages = now(), tiers()
     case = Case(
         number=next_number(compound),
         compound_id=compound.id,
@@ -308,8 +310,8 @@ def file_case(
         priority=Priority.URGENT if urgent else Priority.NORMAL,
         created_at=moment,
         updated_at=moment,
-        due_at=deadlines.triage_due(moment, urgent, tiers()),
-        response_due_at=deadlines.response_due(moment, urgent, tiers()),
+        due_at=deadlines.triage_due(moment, urgent, stages),
+        response_due_at=deadlines.response_due(moment, urgent, stages),
     )
     db.session.add(case)
     db.session.flush()
