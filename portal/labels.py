@@ -119,6 +119,8 @@ ACTING_ROLE = {
     "grid_worker": _l("Grid worker"),
     "party_member": _l("Member of the three parties"),
     "on_behalf": _l("Filed for the resident"),
+    "representative": _l("Resident representative"),
+    "co_reporter": _l("Reported the same problem"),
 }
 
 

@@ -11,7 +11,7 @@ from flask import abort
 from flask_login import current_user
 
 from portal.accounts.models import HomeState
-from portal.accounts.roles import COMPOUND_ROLES, PARTY, Role
+from portal.accounts.roles import PARTY, WORKING_ROLES, Role
 from portal.organisation.models import PartyKind
 
 PUBLIC = "public"
@@ -105,6 +105,10 @@ def roles_in(person, compound_id) -> set[Role]:
     return {m.role for m in person.memberships if m.compound_id == compound_id}
 
 
+def is_representative(person, compound_id) -> bool:
+    return Role.REPRESENTATIVE in roles_in(person, compound_id)
+
+
 def is_secretary(person, compound_id) -> bool:
     return Role.SECRETARY in roles_in(person, compound_id)
 
@@ -146,19 +150,23 @@ def can(person, action: str, thing=None) -> bool:
         case "verify_residents":
             return Role.SECRETARY in roles_in(person, thing.id)
         case "see_compound":
-            # Administrators keep the organisation, not the cases: they do not see queues.
-            return bool(roles_in(person, thing.id) & set(COMPOUND_ROLES)) or _oversees(
-                person, thing
-            )
+            # Administrators keep the organisation, not the cases: they do not see queues; nor
+            # do resident representatives, who see the cases of their consultations' agendas
+            # and those assigned to them (DESIGN.md section 5).
+            return bool(roles_in(person, thing.id) & WORKING_ROLES) or _oversees(person, thing)
+        case "see_consultations":
+            # The compound's consultations: its people, its overseers, and its representatives
+            # (who see those they are invited to).
+            return can(person, "see_compound", thing) or is_representative(person, thing.id)
         case "triage" | "convene" | "post_notice":
             return is_secretary(person, thing.id)
         case "read_notices":
             # The compound's people and overseers, and its verified residents.
-            return can(person, "see_compound", thing) or any(
+            return can(person, "see_consultations", thing) or any(
                 h.compound_id == thing.id and h.state == HomeState.VERIFIED for h in person.homes
             )
         case "print_poster":
-            return can(person, "see_compound", thing) or is_admin(person)
+            return can(person, "see_consultations", thing) or is_admin(person)
         case "delete_own_account":
             # Residents only: whoever holds a role asks an administrator, since others rely
             # on their work and their account (a desk, a signature) outlives it.

@@ -64,3 +64,17 @@ def redact(text: str | None, *, names=(), phones=()) -> str | None:
         if name and len(name.strip()) >= 2:
             text = text.replace(name.strip(), mask_name(name.strip()))
     return _MOBILE_IN_TEXT.sub(_mask_found, text)
+
+
+def reporter_marks(case) -> tuple[list[str], list[str]]:
+    """The names and phone number that identify a case's reporter, for redact(): what another
+    resident or a representative reads masked."""
+    names = [case.contact_name, case.reporter.name if case.reporter is not None else None]
+    return [n for n in names if n], [p for p in (case.contact_phone,) if p]
+
+
+def masked_for(text: str | None, case) -> str | None:
+    """Text about a case as another resident or a representative reads it: its reporter's name
+    and number masked, and any mobile number."""
+    names, phones = reporter_marks(case)
+    return redact(text, names=names, phones=phones)

@@ -35,7 +35,7 @@ from portal.open311 import formats as api_formats
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import OPEN_WITHOUT_SIGN_IN, can, public
-from portal.privacy import mask_address, mask_phone
+from portal.privacy import mask_address, mask_name, mask_phone, masked_for
 
 bp = Blueprint("web", __name__)
 
@@ -260,6 +260,8 @@ def install(app) -> None:
         return Markup(labels.listing((escape(item) for item in items), style))
 
     app.add_template_filter(mask_phone, "masked_phone")
+    app.add_template_filter(mask_name, "masked_name")
+    app.add_template_filter(masked_for, "masked_for")
     app.add_template_filter(mask_address, "masked_address")
     app.add_template_filter(labels.label, "label")
     # The enums templates compare with, so that no page needs them passed in.

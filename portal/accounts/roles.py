@@ -65,3 +65,6 @@ LANDING_ORDER = (
 )
 
 COMPOUND_ROLES = tuple(r for r, s in SCOPE.items() if s is Scope.COMPOUND)
+# The compound roles that see its queue and its cases: all but the resident representatives,
+# who see the cases on their consultations' agendas and those assigned to them (DESIGN.md 5).
+WORKING_ROLES = frozenset(COMPOUND_ROLES) - {Role.REPRESENTATIVE}

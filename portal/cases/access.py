@@ -1,8 +1,18 @@
 """In which capacities a person stands towards a case, and so what they may see of it."""
 
-from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY, Role
+from sqlalchemy import exists, select
+
+from portal.accounts.roles import HEAD, PARTY, WORKING_ROLES, Role
+from portal.cases.models import Case
 from portal.cases.workflow import Action, Capacity, allowed
+from portal.consultation.models import AgendaItem, Invitation
+from portal.extensions import db
 from portal.organisation.models import PartyKind
+
+# The follow key of a case merged into this one: its holder follows this case as a co-reporter.
+MERGED_KEY = "merged"
+# Who sees the public side of a case only: no internal note, the reporter masked.
+PUBLIC_SIDE = frozenset({Capacity.REPORTER, Capacity.CO_REPORTER, Capacity.REPRESENTATIVE})
 
 
 def party_of(person, compound_id):
@@ -15,9 +25,38 @@ def party_of(person, compound_id):
     return None
 
 
-def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
+def on_agenda_for(person, case) -> bool:
+    """Whether the case is on the agenda of a consultation the person is invited to."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists()
+                .where(AgendaItem.case_id == case.id)
+                .where(Invitation.consultation_id == AgendaItem.consultation_id)
+                .where(Invitation.person_id == person.id)
+            )
+        )
+    )
+
+
+def merged_in_by(person, case) -> bool:
+    """Whether the person reported a case that was merged into this one."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(Case.merged_into_id == case.id).where(Case.reporter_id == person.id)
+            )
+        )
+    )
+
+
+def capacities(person, case, has_follow_key: bool | str = False) -> set[Capacity]:
+    """`has_follow_key` is True for the case's own follow key, MERGED_KEY for the key of a case
+    merged into it."""
     found: set[Capacity] = set()
-    if has_follow_key:
+    if has_follow_key == MERGED_KEY:
+        found.add(Capacity.CO_REPORTER)
+    elif has_follow_key:
         found.add(Capacity.REPORTER)
     if person is None or not getattr(person, "is_authenticated", False):
         return found
@@ -28,8 +67,18 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
         found.add(Capacity.SECRETARY)
     if Role.PROPERTY_MANAGER in roles:
         found.add(Capacity.PROPERTY_MANAGER)
-    if roles & set(COMPOUND_ROLES):
+    if roles & WORKING_ROLES:
         found.add(Capacity.PARTY_MEMBER)
+    elif Role.REPRESENTATIVE in roles:
+        # A representative works a case assigned to them as any assignee does, and reads one
+        # on the agenda of a consultation they are invited to; the rest of the compound's cases
+        # are not theirs to see (DESIGN.md section 5).
+        if case.assignee_id == person.id:
+            found.add(Capacity.PARTY_MEMBER)
+        elif on_agenda_for(person, case):
+            found.add(Capacity.REPRESENTATIVE)
+    if Capacity.PARTY_MEMBER not in found:
+        roles -= {Role.REPRESENTATIVE}  # heads the residents' side only on a case they work
     if any(PARTY.get(r) is PartyKind.BRANCH for r in roles):
         found.add(Capacity.BRANCH_MEMBER)
     led_by = {case.lead_party, party_of(case.assignee, case.compound_id)} - {None}
@@ -55,6 +104,8 @@ def capacities(person, case, has_follow_key: bool = False) -> set[Capacity]:
         and (Capacity.PARTY_MEMBER in found or Capacity.OVERSEER in found)
     ):
         found.add(Capacity.ASSIGNEE)
+    if not found - {Capacity.CO_REPORTER} and merged_in_by(person, case):
+        found.add(Capacity.CO_REPORTER)
     return found
 
 
@@ -63,13 +114,13 @@ def can_see(found: set[Capacity]) -> bool:
 
 
 def sees_internal(found: set[Capacity]) -> bool:
-    """Staff see internal notes; a reporter alone sees the public timeline."""
-    return bool(found - {Capacity.REPORTER})
+    """Staff see internal notes; residents and invited representatives see the public side."""
+    return bool(found - PUBLIC_SIDE)
 
 
 def sees_full_phone(found: set[Capacity]) -> bool:
     """Without revealing: the reporter sees their own number in full."""
-    return found == {Capacity.REPORTER} or (Capacity.REPORTER in found and not sees_internal(found))
+    return Capacity.REPORTER in found and not sees_internal(found)
 
 
 def may_reveal_phone(case, found: set[Capacity]) -> bool:
@@ -88,7 +139,9 @@ ROLE_FOR_CAPACITY = (
     (Capacity.BRANCH_MEMBER, "branch_member"),
     (Capacity.GRID_WORKER, Role.GRID_WORKER.value),
     (Capacity.PARTY_MEMBER, "party_member"),
+    (Capacity.REPRESENTATIVE, Role.REPRESENTATIVE.value),
     (Capacity.REPORTER, "reporter"),
+    (Capacity.CO_REPORTER, "co_reporter"),
     (Capacity.SYSTEM, "system"),
 )
 

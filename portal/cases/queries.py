@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, func, literal, select, tuple_, union_all
+from sqlalchemy import Select, exists, func, literal, select, tuple_, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import selectinload
 
@@ -54,6 +54,31 @@ def case_by_number(number: str) -> Case | None:
             selectinload(Case.assignee),
             selectinload(Case.reporter),
             selectinload(Case.merged_into),
+        )
+    )
+
+
+def merged_in_with_key(case, key_hash: str) -> bool:
+    """Whether a case merged into this one has this follow key: its reporter follows this one."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists()
+                .where(Case.merged_into_id == case.id)
+                .where(Case.follow_key_hash == key_hash)
+            )
+        )
+    )
+
+
+def followers_by_merge(case) -> list[Person]:
+    """The signed-in reporters of the cases merged into this one: they follow it."""
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Case, Case.reporter_id == Person.id)
+            .where(Case.merged_into_id == case.id)
+            .distinct()
         )
     )
 

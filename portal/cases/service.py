@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal import signals
 from portal.accounts.models import Person
-from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY
+from portal.accounts.roles import COMPOUND_ROLES, HEAD, PARTY, WORKING_ROLES
 from portal.accounts.service import people_holding
 from portal.cases import access, deadlines, photos
 from portal.cases.categories import Category, rule_for
@@ -282,7 +282,7 @@ def file_case(
     role = "visitor"
     if by is not None:
         is_staff = any(
-            m.compound_id == compound.id and m.role in COMPOUND_ROLES for m in by.memberships
+            m.compound_id == compound.id and m.role in WORKING_ROLES for m in by.memberships
         ) or any(m.community_id == compound.community_id for m in by.memberships)
         lives_here = any(h.compound_id == compound.id for h in by.verified_homes)
         if is_staff and not (lives_here and contact_phone == by.phone):

@@ -24,6 +24,7 @@ from wtforms import SelectChoice
 
 from portal import permissions
 from portal.accounts import throttle
+from portal.accounts.roles import WORKING_ROLES
 from portal.cases import access, pending, photos, posters, queries, routing, service
 from portal.cases.categories import Category, rule_for
 from portal.cases.events import EventKind
@@ -62,6 +63,7 @@ from portal.labels import label
 from portal.organisation import queries as org
 from portal.organisation.models import Community, PartyKind
 from portal.permissions import guard, guarded_by_case, public, signed_in
+from portal.privacy import masked_for
 from portal.settings import public_base_url
 from portal.web import (
     compound_or_404,
@@ -93,9 +95,11 @@ def _report_form(compound):
 def _files_on_behalf(person, compound) -> bool:
     if person is None:
         return False
-    staff = access.party_of(person, compound.id) is not None or any(
-        m.community_id == compound.community_id for m in person.memberships
-    )
+    # A representative files as a resident does: the case is theirs to follow (they see no
+    # other of the compound's cases).
+    staff = any(
+        m.compound_id == compound.id and m.role in WORKING_ROLES for m in person.memberships
+    ) or any(m.community_id == compound.community_id for m in person.memberships)
     return staff and not any(h.compound_id == compound.id for h in person.verified_homes)
 
 
@@ -298,9 +302,16 @@ def receipt(number):
 # -- loading and showing a case -----------------------------------------------------------
 
 
-def _key_ok(case) -> bool:
+def _key_ok(case) -> bool | str:
+    """True for the case's own follow key; access.MERGED_KEY for the key of a case that was
+    merged into it, whose reporter follows this one."""
     key = request.args.get("key") or session.get("case_keys", {}).get(case.number)
-    return bool(key and case.follow_key_hash and service.key_hash(key) == case.follow_key_hash)
+    if not key:
+        return False
+    hashed = service.key_hash(key)
+    if case.follow_key_hash and hashed == case.follow_key_hash:
+        return True
+    return access.MERGED_KEY if queries.merged_in_with_key(case, hashed) else False
 
 
 def _load(number):
@@ -310,10 +321,21 @@ def _load(number):
     found = access.capacities(me(), case, _key_ok(case))
     if not access.can_see(found):
         abort(404)
-    if request.args.get("key") and Capacity.REPORTER in found:
-        session.setdefault("case_keys", {})[case.number] = request.args["key"]
-        session.modified = True
+    if request.args.get("key") and found & {Capacity.REPORTER, Capacity.CO_REPORTER}:
+        _keep_key(case.number, request.args["key"], replace=Capacity.REPORTER in found)
+    key = session.get("case_keys", {}).get(case.number)
+    if case.merged_into is not None and key and Capacity.REPORTER in found:
+        # The key of a merged case opens the case it was merged into, which its reporter follows;
+        # never in place of a key that opens that case as its own reporter.
+        _keep_key(case.merged_into.number, key, replace=False)
     return case, found
+
+
+def _keep_key(number, key, *, replace):
+    keys = session.setdefault("case_keys", {})
+    if replace or number not in keys:
+        keys[number] = key
+        session.modified = True
 
 
 @dataclass(frozen=True)
@@ -325,13 +347,17 @@ class Viewer:
     staff: bool  # sees internal notes and the contact
     secretary: bool
     reporter: bool
+    resident: bool  # judges the case: its reporter, or one whose report was merged into it
+    representative: bool  # invited to a consultation with the case on its agenda
+    masked: bool  # sees the reporter masked: another resident, or a representative
     may_reveal: bool  # may reveal the reporter's full phone number
     parties: tuple[PartyKind, ...]  # the parties they give opinions for
 
 
 def _viewer(case, found) -> Viewer:
     person = me()
-    actions = frozenset(actions_for(case.state, found))
+    # Ending a consultation is a signature's or a decision's, taken on the consultation's page.
+    actions = frozenset(actions_for(case.state, found)) - {Action.END_CONSULTATION}
     if person is not None and case.assignee_id == person.id:
         actions -= {Action.TAKE_OVER}  # theirs already
     return Viewer(
@@ -340,6 +366,9 @@ def _viewer(case, found) -> Viewer:
         staff=access.sees_internal(found),
         secretary=Capacity.SECRETARY in found,
         reporter=Capacity.REPORTER in found,
+        resident=bool(found & {Capacity.REPORTER, Capacity.CO_REPORTER}),
+        representative=Capacity.REPRESENTATIVE in found,
+        masked=not access.sees_internal(found) and Capacity.REPORTER not in found,
         may_reveal=access.may_reveal_phone(case, found),
         parties=tuple(sorted(permissions.parties_of(person, case.compound_id))),
     )
@@ -412,7 +441,7 @@ def render_case(
         status=status,
         case=case,
         you=viewer,
-        events=[e for e in case.events if viewer.staff or e.public],
+        events=_timeline_for(case, viewer),
         forms=all_forms,
         errors=errors or {},
         message=message,
@@ -420,7 +449,7 @@ def render_case(
         phone=phone or (case.contact_phone if access.sees_full_phone(found) else None),
         agenda=agenda_of_case(case),
         feedbacks=feedback_on(case),
-        waiting=_waiting_for(case),
+        waiting=_waiting_for(case, viewer),
         named=queries.assignees_named(case),
         duplicates=lambda: queries.likely_duplicates(case),
         taken_over=service.taken_over(case),
@@ -428,11 +457,34 @@ def render_case(
     )
 
 
-def _waiting_for(case):
+class _Masked:
+    """An event as another resident or a representative reads it: the reporter's name and
+    phone number masked in its text (privacy.masked_for), everything else as it is."""
+
+    def __init__(self, event):
+        self._event = event
+
+    def __getattr__(self, name):
+        return getattr(self._event, name)
+
+    @property
+    def body(self):
+        return masked_for(self._event.body, self._event.case)
+
+
+def _timeline_for(case, viewer: Viewer):
+    events = [e for e in case.events if viewer.staff or e.public]
+    if not viewer.masked:
+        return events
+    return [_Masked(e) for e in events]
+
+
+def _waiting_for(case, viewer: Viewer):
     """What a case waiting on the resident asked them for: its last WAIT event."""
     if not case.waiting_on_resident:
         return None
-    return next((e for e in reversed(case.events) if e.action == EventKind.WAIT), None)
+    event = next((e for e in reversed(case.events) if e.action == EventKind.WAIT), None)
+    return _Masked(event) if event is not None and viewer.masked else event
 
 
 @bp.route("/cases/<number>")
@@ -653,7 +705,8 @@ def escalate(number):
 def feedback(number):
     def operation(case, form, people):
         has_key = _key_ok(case)
-        reporter = Capacity.REPORTER in access.capacities(me(), case, has_key)
+        found = access.capacities(me(), case, has_key)
+        reporter = bool(found & {Capacity.REPORTER, Capacity.CO_REPORTER})
         solved = form.solved.data == "yes"
         feedback_service.give_feedback(
             case,

@@ -76,6 +76,12 @@ class Capacity(enum.StrEnum):
     OVERSEER = "overseer"  # community or sub-district: sees, read-only
     ESCALATED_TO = "escalated_to"  # an overseer at the level the case is escalated to
     SYSTEM = "system"  # the sweep: time-driven work nobody clicks
+    # A resident whose own report was merged into this case: follows it (public events only)
+    # and gives the closure feedback, as its reporter does.
+    CO_REPORTER = "co_reporter"
+    # A resident representative invited to a consultation with this case on its agenda: reads
+    # the facts, the public events and the consultation, never an internal note (DESIGN.md 5).
+    REPRESENTATIVE = "representative"
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,9 @@ _STAFF = frozenset(
 )
 # Who puts a case on hold for the resident, and takes it off again.
 _HOLDERS = frozenset({C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO})
-# Who hears the resident's verdict: the resident, or a return visit on their behalf.
-_FEEDBACK = frozenset({C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER})
+# Who hears the resident's verdict: the resident (or one whose report was merged into the
+# case), or a return visit on their behalf.
+_FEEDBACK = frozenset({C.REPORTER, C.CO_REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER})
 
 
 def _each(states, step):
@@ -184,7 +191,16 @@ TABLE: dict[Action, dict[State, Step]] = {
     Action.END_CONSULTATION: {
         State.CONSULTING: Step(
             State.IN_PROGRESS,
-            frozenset({C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.SYSTEM}),
+            frozenset(
+                {
+                    C.SECRETARY,
+                    C.PARTY_HEAD,
+                    C.PROPERTY_MANAGER,
+                    C.PARTY_MEMBER,
+                    C.REPRESENTATIVE,
+                    C.SYSTEM,
+                }
+            ),
             unassigned_to=State.ACCEPTED,
         )
     },

@@ -4,7 +4,7 @@ signatures), minutes for the paper file, action items, and the compound's notice
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -76,8 +76,12 @@ def _load(consultation_id) -> Consultation:
             selectinload(Consultation.compound),
         )
     )
-    if consultation is None or not permissions.can(
-        current_user, "see_compound", consultation.compound
+    if consultation is None or not (
+        permissions.can(current_user, "see_compound", consultation.compound)
+        or (
+            permissions.can(current_user, "see_consultations", consultation.compound)
+            and any(i.person_id == current_user.id for i in consultation.invitations)
+        )
     ):
         abort(404)
     return consultation
@@ -86,10 +90,14 @@ def _load(consultation_id) -> Consultation:
 @bp.route("/c/<code>/consultations")
 @guard(signed_in)
 def index(code):
-    compound = compound_or_404(code)
+    compound = compound_or_404(code, "see_consultations")
+    mine = select(Invitation.consultation_id).where(Invitation.person_id == current_user.id)
+    everything = permissions.can(current_user, "see_compound", compound)
     consultations = db.session.scalars(
         select(Consultation)
         .where(Consultation.compound_id == compound.id)
+        # A representative sees the consultations they are invited to.
+        .where(true() if everything else Consultation.id.in_(mine))
         .order_by(Consultation.created_at.desc(), Consultation.id.desc())
         .limit(100)
         .options(selectinload(Consultation.items))
@@ -178,6 +186,8 @@ def render(consultation, status=200, errors=None, message=None, forms=None):
         "consultation": consultation,
         "compound": compound,
         "secretary": is_secretary(me, compound.id),
+        # A representative reads the agenda's cases with their reporters masked.
+        "sees_cases": permissions.can(me, "see_compound", compound),
         "my_parties": my_parties,
         "signing": signing,
         "attendance_form": attendance_form,
@@ -361,7 +371,10 @@ def cancel(consultation_id):
 @guard(signed_in)
 def action_done(action_id):
     action = db.session.get(ActionItem, action_id)
-    if action is None or not permissions.can(current_user, "see_compound", action.case.compound):
+    if action is None or not (
+        action.assignee_id == current_user.id
+        or permissions.can(current_user, "see_compound", action.case.compound)
+    ):
         abort(404)
     form = DoneForm()
     back = safe_next(form.next.data, url_for("cases.detail", number=action.case.number))
@@ -385,6 +398,7 @@ def minutes(consultation_id):
     return render_template(
         "consultation/minutes.html",
         consultation=consultation,
+        sees_cases=permissions.can(current_user, "see_compound", consultation.compound),
         attendance={a.party: a for a in consultation.attendance},
         invited={
             k: [i.person.name for i in consultation.invitations if i.party == k] for k in PartyKind

@@ -45,7 +45,7 @@ def give_feedback(
     on_behalf = source is not Source.RESIDENT
     if on_behalf and not found & {Capacity.BRANCH_MEMBER, Capacity.GRID_WORKER}:
         raise NotAllowed(_l("Only a party-branch member or a grid worker records a return visit."))
-    if not on_behalf and Capacity.REPORTER not in found:
+    if not on_behalf and not found & {Capacity.REPORTER, Capacity.CO_REPORTER}:
         raise NotAllowed(_l("Only the resident who reported it gives this feedback."))
     if satisfaction is None:  # solved or not, every verdict says how satisfied
         raise Invalid(_l("Say how satisfied the resident is."))

@@ -7,14 +7,16 @@ from sqlalchemy import func, select, update
 
 from portal import labels, signals
 from portal.accounts.models import Membership, Person
-from portal.accounts.roles import HEAD, Role
+from portal.accounts.roles import HEAD, WORKING_ROLES, Role
 from portal.accounts.service import people_holding
 from portal.cases.events import AUDIENCE, Audience, EventKind
+from portal.cases.queries import followers_by_merge
 from portal.clock import now
 from portal.extensions import db
 from portal.notifications import channels
 from portal.notifications.messages import MESSAGES
 from portal.notifications.models import Notification, OutboxMessage
+from portal.privacy import masked_for
 from portal.settings import public_base_url
 
 # A reassignment is told in the words of an assignment.
@@ -48,11 +50,26 @@ def _overseers(case, level) -> list[Person]:
 
 
 def recipients(event) -> list[Person]:
+    return _recipients(event)[0]
+
+
+def _recipients(event) -> tuple[list[Person], set[int]]:
+    """Everyone the event concerns, and which of them follow the case because their own report
+    was merged into it (they read it with its reporter masked)."""
     case = event.case
     found: dict[int, Person] = {}
+    followers: set[int] = set()
     for who in AUDIENCE[EventKind(event.action)]:
-        if who is Audience.REPORTER and event.public and case.reporter is not None:
-            found[case.reporter.id] = case.reporter
+        if who is Audience.REPORTER and event.public:
+            if case.reporter is not None:
+                found[case.reporter.id] = case.reporter
+            # Whose own report was merged into this case follow it; only its reporter is asked
+            # for what a case waits on.
+            if event.action != EventKind.WAIT:
+                for person in followers_by_merge(case):
+                    if person.id not in found:
+                        followers.add(person.id)
+                    found.setdefault(person.id, person)
         elif who is Audience.ASSIGNEE and case.assignee is not None:
             found[case.assignee.id] = case.assignee
         elif who is Audience.SECRETARIES:
@@ -61,13 +78,15 @@ def recipients(event) -> list[Person]:
             found.update({p.id: p for p in _overseers(case, event.data.get("level", 1))})
         elif who is Audience.OWNERS:
             owners = [case.assignee] if case.assignee else []
-            if case.lead_party is not None:
+            # The lead party's head, where that head sees the compound's cases: the residents'
+            # representatives see only those on their agenda or assigned to them.
+            if case.lead_party is not None and HEAD[case.lead_party] in WORKING_ROLES:
                 owners += people_holding(case.compound_id, [HEAD[case.lead_party]])
             owners += people_holding(case.compound_id, [Role.SECRETARY])
             found.update({p.id: p for p in owners if p is not None})
     if event.actor is not None:
         found.pop(event.actor.id, None)  # nobody is told of what they did themself
-    return list(found.values())
+    return list(found.values()), followers - _reporter_ids(case)
 
 
 @signals.case_event_recorded.connect
@@ -77,7 +96,7 @@ def for_case_event(event, **_) -> None:
     if kind not in MESSAGES:
         return
     case = event.case
-    people = recipients(event)
+    people, followers = _recipients(event)
     if not people:
         return
     params = {
@@ -86,6 +105,8 @@ def for_case_event(event, **_) -> None:
         "category_code": case.category.value,
         "target": event.data.get("target", ""),
     }
+    # Another resident reads the reporter's name and number masked (privacy.redact).
+    masked = {**params, "body": (masked_for(event.body, case) or "")[:200]}
     # The case's stable address (DESIGN.md section 8); built by hand so the sweep and the CLI,
     # which run outside any request, can notify too.
     link = f"/cases/{case.number}"
@@ -93,7 +114,12 @@ def for_case_event(event, **_) -> None:
         # The relationship, not assignee_id: the new assignee is not flushed yet.
         is_assignee = case.assignee is not None and person.id == case.assignee.id
         kind_here = "assigned_to_party" if kind == "assign" and not is_assignee else kind
-        notify(person, str(kind_here), params, link, case_id=case.id)
+        told = masked if person.id in followers else params
+        notify(person, str(kind_here), told, link, case_id=case.id)
+
+
+def _reporter_ids(case) -> set[int]:
+    return {case.reporter.id} if case.reporter is not None else set()
 
 
 def notify(person: Person, kind: str, params: dict, link: str, case_id: int | None = None):

@@ -23,9 +23,9 @@ STAFF = {
     C.GRID_WORKER,
     C.ESCALATED_TO,
 }
-# Who hears the resident's verdict on a resolved case: the resident, or a return visit by a
-# branch member or a grid worker.
-VERDICT = {C.REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
+# Who hears the resident's verdict on a resolved case: the resident (or one whose own report was
+# merged into it), or a return visit by a branch member or a grid worker.
+VERDICT = {C.REPORTER, C.CO_REPORTER, C.BRANCH_MEMBER, C.GRID_WORKER}
 
 # Who puts a case on hold for the resident and takes it off again: whoever works it.
 HOLDERS = {C.ASSIGNEE, C.PROPERTY_MANAGER, C.SECRETARY, C.PARTY_HEAD, C.ESCALATED_TO}
@@ -73,7 +73,8 @@ EXPECTED = {
     # …or the sweep, when a resolution lapses unsigned or an on-line window closes unconcluded.
     A.END_CONSULTATION: (
         {S.CONSULTING},
-        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.SYSTEM},
+        # A representative invited to the consultation signs or dissents for the residents.
+        {C.SECRETARY, C.PARTY_HEAD, C.PROPERTY_MANAGER, C.PARTY_MEMBER, C.REPRESENTATIVE, C.SYSTEM},
         S.IN_PROGRESS,
         (),
     ),

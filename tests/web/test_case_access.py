@@ -180,7 +180,7 @@ def test_reporter_sees_public_photos_but_not_those_of_an_internal_note(app, scen
 
 
 def test_staff_see_the_photos_of_an_internal_note(app, world, scene):
-    client = client_of(app, factories.member(Role.REPRESENTATIVE, world.ymn))
+    client = client_of(app, factories.member(Role.PROPERTY_STAFF, world.ymn))
     page = client.get(f"/cases/{scene.number}").get_data(as_text=True)
     assert f"/photos/{scene.internal}/thumb" in page
     response = fetch(client, f"/cases/{scene.number}/photos/{scene.internal}")

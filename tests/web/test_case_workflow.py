@@ -171,7 +171,10 @@ def test_everyone_is_refused_what_they_may_not_do_and_nothing_changes(app, world
         for action in sorted(EVERY_ACTION - may):
             response = post(client, case, action, people)
             after = stored(case.id)
-            if response.status_code != 409 or (after.state, after.version, after.events) != (
+            # A representative does not see a case that is neither on the agenda of a
+            # consultation they are invited to nor assigned to them: 404, not 409.
+            refused = 404 if who == "representative" else 409
+            if response.status_code != refused or (after.state, after.version, after.events) != (
                 before.state,
                 before.version,
                 before.events,
@@ -182,7 +185,7 @@ def test_everyone_is_refused_what_they_may_not_do_and_nothing_changes(app, world
 
 def test_a_refusal_says_why_and_shows_the_case_as_it_stands(app, world, people):
     case = new_case(world, people)
-    response = post(client_of(app, people.representative), case, "accept", people)
+    response = post(client_of(app, people.branch), case, "accept", people)
     assert response.status_code == 409
     page = texts(response)
     assert "This action is not possible for you on this case in its present state." in page
