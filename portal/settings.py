@@ -207,6 +207,10 @@ def load(app, overrides: dict | None = None) -> None:
         FEEDBACK_WINDOW_DAYS=int(env("PORTAL_FEEDBACK_WINDOW_DAYS", "7")),
         ESCALATE_AFTER_HOURS=int(env("PORTAL_ESCALATE_AFTER_HOURS", "24")),
         ESCALATE_AGAIN_AFTER_HOURS=int(env("PORTAL_ESCALATE_AGAIN_AFTER_HOURS", "72")),
+        # 报到: working days an overseer has to acknowledge a case escalated to their level;
+        # unacknowledged, the sweep reminds them, and after as many days again passes the case
+        # a level up (the community's to the sub-district).
+        ACKNOWLEDGE_DAYS=int(env("PORTAL_ACKNOWLEDGE_DAYS", "1")),
         # Personal data (PIPL): the sweep removes the reporter's name and phone from cases
         # finished this many days ago, unless kept for the record; 0 keeps them (off).
         ANONYMISE_CLOSED_AFTER_DAYS=int(env("PORTAL_ANONYMISE_CLOSED_AFTER_DAYS", "0")),

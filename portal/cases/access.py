@@ -109,6 +109,24 @@ def capacities(person, case, has_follow_key: bool | str = False) -> set[Capacity
     return found
 
 
+def at_its_level(person, case) -> bool:
+    """An overseer at the level the case was escalated to: its community's (level 1) or its
+    sub-district's (level 2). They acknowledge it (报到)."""
+    if person is None or not getattr(person, "is_authenticated", False):
+        return False
+    community = case.compound.community
+    for m in person.memberships:
+        if case.escalation_level == 1 and (
+            m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id
+        ):
+            return True
+        if case.escalation_level == 2 and (
+            m.role is Role.SUBDISTRICT_OVERSEER and m.sub_district_id == community.sub_district_id
+        ):
+            return True
+    return False
+
+
 def can_see(found: set[Capacity]) -> bool:
     return bool(found)
 

@@ -34,10 +34,13 @@ class EventKind(enum.StrEnum):
     TAKE_OVER = Action.TAKE_OVER.value
     WAIT = Action.WAIT.value
     RESUME = Action.RESUME.value
+    ACKNOWLEDGE = Action.ACKNOWLEDGE.value
     # Around the workflow: nobody takes these as an action on the case page.
     CLAIMED = "claimed"  # a visitor's case joined their account once their home was verified
     MERGED_IN = "merged_in"  # another case was merged into this one
     REMIND = "remind"  # the sweep reminded the owners of a passed deadline
+    # The sweep reminded the overseers a case reached that they have not acknowledged it.
+    REMIND_ACKNOWLEDGE = "remind_acknowledge"
     ACTION_DONE = "action_done"  # a consultation's action item on the case was done
     # Personal data (portal.personal_data): an overseer keeps the case for the record, or
     # stops keeping it; the reporter's details removed (at their request, or by the sweep).
@@ -91,6 +94,8 @@ AUDIENCE: dict[EventKind, tuple[Audience, ...]] = {
     K.TAKE_OVER: (W.SECRETARIES,),
     K.WAIT: (W.REPORTER,),  # told what is needed
     K.RESUME: (W.REPORTER, W.ASSIGNEE),
+    K.ACKNOWLEDGE: (W.OWNERS,),  # the compound hears who took charge
+    K.REMIND_ACKNOWLEDGE: (W.OVERSEERS,),
     K.CLAIMED: (),  # internal bookkeeping
     K.MERGED_IN: (),  # the merged case's reporter hears of the merge itself
     K.REMIND: (W.OWNERS,),

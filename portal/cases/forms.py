@@ -253,6 +253,10 @@ class TakeOverForm(VersionedForm):
     pass
 
 
+class AcknowledgeForm(VersionedForm):
+    """报到: the overseer at the case's level takes charge of it."""
+
+
 class WaitForm(VersionedForm):
     need = RadioField(
         _l("What the case waits for"),

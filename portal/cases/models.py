@@ -19,7 +19,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Person
 from portal.cases.categories import Category
 from portal.cases.events import EventKind
-from portal.cases.workflow import CLOCK_RUNS, INITIAL, Action, State, states_allowing
+from portal.cases.workflow import (
+    CLOCK_RUNS,
+    INITIAL,
+    OPEN_STATES,
+    Action,
+    State,
+    states_allowing,
+)
 from portal.clock import UTCDateTime, now
 from portal.extensions import Model, enum_type
 from portal.organisation.models import Building, Compound, PartyKind
@@ -62,6 +69,9 @@ WAITING_STATES = states_allowing(Action.RESUME)
 
 # A case whose current deadline nobody has been reminded of yet (see the sweep).
 UNREMINDED = "due_at IS NOT NULL AND (reminded_for IS NULL OR reminded_for <> due_at)"
+# An escalated case nobody at its level has acknowledged yet (报到, see the sweep).
+UNACKNOWLEDGED = "acknowledge_due_at IS NOT NULL AND acknowledged_at IS NULL"
+ESCALATED = "escalation_level > 0"
 
 
 class Case(Model):
@@ -91,6 +101,22 @@ class Case(Model):
             "escalated_at",
         ),
         Index("ix_case_state_feedback_due", "state", "feedback_due_at"),
+        # 报到: the escalated cases not yet acknowledged, by their deadline (the sweep), and
+        # the escalated cases oldest first (the overseers' list): both partial, so they hold
+        # only the few cases that ever went up.
+        Index(
+            "ix_case_acknowledge_due",
+            "acknowledge_due_at",
+            sqlite_where=text(UNACKNOWLEDGED),
+            postgresql_where=text(UNACKNOWLEDGED),
+        ),
+        Index(
+            "ix_case_escalated_oldest",
+            "escalated_at",
+            "id",
+            sqlite_where=text(ESCALATED),
+            postgresql_where=text(ESCALATED),
+        ),
         # The Open311 API pages a compound's cases by when they were filed: the ids of a page
         # come from this index alone, for any number of compounds.
         Index("ix_case_compound_created", "compound_id", "created_at", "id"),
@@ -138,6 +164,12 @@ class Case(Model):
     # 0 at the compound, 1 escalated to the community, 2 to the sub-district.
     escalation_level: Mapped[int] = mapped_column(default=0)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 报到: an overseer at the level the case reached acknowledges it by this deadline (working
+    # days); who took charge of it and when; when the sweep reminded them that nobody had.
+    acknowledge_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    acknowledge_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Personal data (PIPL, portal.personal_data): an overseer may keep a case's free text and
     # photos for the record when its reporter's details go; when they went.
     retained: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -164,6 +196,7 @@ class Case(Model):
     reporter: Mapped[Person | None] = relationship(foreign_keys=[reporter_id])
     filed_by: Mapped[Person | None] = relationship(foreign_keys=[filed_by_id])
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
+    acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
     merged_into: Mapped["Case | None"] = relationship(remote_side=[id])
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
@@ -194,6 +227,21 @@ class Case(Model):
         if self.responded_at is not None:
             return self.responded_at > self.response_due_at
         return self.state in CLOCK_RUNS and now() > self.response_due_at
+
+    @property
+    def awaiting_acknowledgement(self) -> bool:
+        """报到: escalated, still open, and nobody at its level has taken charge of it yet."""
+        return (
+            self.escalation_level > 0 and self.acknowledged_at is None and self.state in OPEN_STATES
+        )
+
+    @property
+    def acknowledgement_late(self) -> bool:
+        return (
+            self.awaiting_acknowledgement
+            and self.acknowledge_due_at is not None
+            and self.acknowledge_due_at < now()
+        )
 
     @property
     def is_overdue(self) -> bool:

@@ -706,15 +706,54 @@ def leave_consultation(
     _move(case, by, Action.END_CONSULTATION, found, allowed, body=body, outcome=outcome)
 
 
+# -- 报到: an escalated case is acknowledged at the level it reached ---------------------------
+
+
+def _await_acknowledgement(case) -> None:
+    """Escalated to a new level: someone there has ACKNOWLEDGE_DAYS working days to take charge
+    of it (报到), or the sweep reminds them and then passes it up."""
+    moment = now()
+    days = current_app.config["ACKNOWLEDGE_DAYS"]
+    case.acknowledge_due_at = working_days_from(moment, days).at
+    case.acknowledged_at = case.acknowledge_reminded_at = None
+    case.acknowledged_by = None
+
+
+def _took_charge(case, by) -> None:
+    case.acknowledged_at, case.acknowledged_by = now(), by
+
+
+@atomic
+def acknowledge(case, by, *, version) -> Case:
+    """报到: an overseer at the level the case reached says they have taken charge of it."""
+    found, allowed = check(case, by, action=Action.ACKNOWLEDGE, version=version)
+    if not access.at_its_level(by, case):
+        raise NotAllowed(
+            _l("Only an overseer at the level the case was escalated to acknowledges it.")
+        )
+    if case.acknowledged_at is not None:
+        raise Conflict(_l("Somebody has already taken charge of this case."))
+    _took_charge(case, by)
+    _move(case, by, Action.ACKNOWLEDGE, found, allowed, level=case.escalation_level)
+    commit()
+    return case
+
+
 @atomic
 def escalate(case, by, *, reason: str, level: int = 1) -> Case:
     """吹哨: the secretary asks the community (level 1) or, once it was escalated there and
-    still does not move (a party dissented), the sub-district (level 2) for help."""
+    still does not move (a party dissented), the sub-district (level 2) for help. The community
+    passes a case escalated to it on to the sub-district the same way, with its reason."""
     found, allowed = check(case, by, action=Action.ESCALATE)
     _require(case, Action.ESCALATE, reason=(reason or "").strip())
-    if case.escalation_level >= level or level > 2:
+    if Capacity.SECRETARY not in found and not access.at_its_level(by, case):
+        raise NotAllowed(_l("Only the community a case was escalated to passes it on."))
+    if level > 2:
+        raise Conflict(_l("Nothing is above the sub-district: take the case over instead."))
+    if case.escalation_level >= level:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
+    _await_acknowledgement(case)
     # The reason is for the overseers; the resident's timeline does not show it.
     _move(case, by, Action.ESCALATE, found, allowed, public=False, body=reason.strip(), level=level)
     commit()
@@ -732,12 +771,28 @@ def record(case, by, *, kind: EventKind, public: bool = True, body: str | None =
 def escalate_overdue(case, *, level: int) -> Case:
     """The sweep: a case long past its deadline goes up a level. Safe when two sweeps race:
     the version check lets only one of them commit."""
-    found, allowed = check(case, None, action=Action.ESCALATE, system=True)
     # The reason is the deadline that passed long ago.
-    _require(case, Action.ESCALATE, reason=case.due_at)
-    if case.escalation_level >= level:
+    return _escalate_by_sweep(case, level, case.due_at)
+
+
+@atomic
+def escalate_unacknowledged(case) -> Case:
+    """The sweep: nobody at the community took charge of the case, even once reminded; it goes
+    to the sub-district."""
+    if case.acknowledged_at is not None:
+        raise Conflict(_l("Somebody has already taken charge of this case."))
+    return _escalate_by_sweep(
+        case, case.escalation_level + 1, case.acknowledge_due_at, unacknowledged=True
+    )
+
+
+def _escalate_by_sweep(case, level, missed, **data) -> Case:
+    found, allowed = check(case, None, action=Action.ESCALATE, system=True)
+    _require(case, Action.ESCALATE, reason=missed)
+    if case.escalation_level >= level or level > 2:
         raise Conflict(_l("This case has already been escalated."))
     case.escalation_level, case.escalated_at = level, now()
+    _await_acknowledgement(case)
     _move(
         case,
         None,
@@ -747,7 +802,8 @@ def escalate_overdue(case, *, level: int) -> Case:
         public=False,
         level=level,
         automatic=True,
-        due=case.due_at.isoformat(),
+        due=missed.isoformat(),
+        **data,
     )
     commit()
     return case
@@ -790,6 +846,8 @@ def take_over(case, by, *, version) -> Case:
     previous = case.assignee_id
     case.assignee = by
     set_resolution_due(case, now())
+    if case.acknowledged_at is None and access.at_its_level(by, case):
+        _took_charge(case, by)  # whoever takes a case over has taken charge of it
     _move(case, by, Action.TAKE_OVER, found, allowed, assignee_id=by.id, previous_id=previous)
     commit()
     return case

@@ -30,6 +30,7 @@ from portal.cases.categories import Category, rule_for
 from portal.cases.events import EventKind
 from portal.cases.forms import (
     AcceptForm,
+    AcknowledgeForm,
     AssignForm,
     EscalateForm,
     FeedbackForm,
@@ -360,6 +361,10 @@ def _viewer(case, found) -> Viewer:
     actions = frozenset(actions_for(case.state, found)) - {Action.END_CONSULTATION}
     if person is not None and case.assignee_id == person.id:
         actions -= {Action.TAKE_OVER}  # theirs already
+    if case.acknowledged_at is not None or not access.at_its_level(person, case):
+        actions -= {Action.ACKNOWLEDGE}  # 报到 is given once, at the level the case reached
+    if Capacity.SECRETARY not in found and not access.at_its_level(person, case):
+        actions -= {Action.ESCALATE}  # only the community passes its case on
     return Viewer(
         id=person.id if person else None,
         actions=actions,
@@ -421,6 +426,7 @@ _PLAIN_FORMS = {
     "info": InfoForm,
     "feedback": FeedbackForm,
     "take_over": TakeOverForm,
+    "acknowledge": AcknowledgeForm,
     "wait": WaitForm,
     "resume": ResumeForm,
     "escalate": EscalateForm,
@@ -732,6 +738,16 @@ def take_over(number):
         return _("You now handle case %(number)s.", number=case.number)
 
     return _act(number, "take_over", TakeOverForm, operation)
+
+
+@bp.route("/cases/<number>/acknowledge", methods=["POST"])
+@guarded_by_case
+def acknowledge(number):
+    def operation(case, form, people):
+        service.acknowledge(case, me(), version=form.version.data)
+        return _("You have taken charge of case %(number)s.", number=case.number)
+
+    return _act(number, "acknowledge", AcknowledgeForm, operation)
 
 
 @bp.route("/cases/<number>/wait", methods=["POST"])

@@ -62,6 +62,8 @@ class Action(enum.StrEnum):
     TAKE_OVER = "take_over"  # an overseer the case was escalated to handles it themself
     WAIT = "wait"  # waiting on the resident, who is told what is needed: the clock pauses
     RESUME = "resume"  # back to work without the resident's answer
+    # 报到: an overseer at the level a case was escalated to says they have taken charge of it.
+    ACKNOWLEDGE = "acknowledge"
 
 
 class Capacity(enum.StrEnum):
@@ -204,9 +206,13 @@ TABLE: dict[Action, dict[State, Step]] = {
             unassigned_to=State.ACCEPTED,
         )
     },
+    # The secretary's whistle, the sweep's, or the community passing a case it was escalated
+    # to on to the sub-district (the service says which level is next, and that none is above).
     Action.ESCALATE: _each(
-        OPEN_STATES, Step(None, frozenset({C.SECRETARY, C.SYSTEM}), ("reason",))
+        OPEN_STATES,
+        Step(None, frozenset({C.SECRETARY, C.ESCALATED_TO, C.SYSTEM}), ("reason",)),
     ),
+    Action.ACKNOWLEDGE: _each(OPEN_STATES, Step(None, frozenset({C.ESCALATED_TO}))),
     Action.CLOSE_SOLVED: {State.RESOLVED: Step(State.CLOSED, _FEEDBACK, ("satisfaction",))},
     Action.REOPEN: {
         State.RESOLVED: Step(

@@ -1,5 +1,6 @@
 """`flask portal sweep`: the time-driven work nobody clicks — reminders when a deadline passes,
-escalation to the community and then the sub-district, "no feedback" closures, cases taken
+escalation to the community and then the sub-district, 报到 (an escalated case nobody at its
+level acknowledged: a reminder, then a level up), "no feedback" closures, cases taken
 out of a consultation that stalled (a resolution left unsigned past its deadline, an on-line
 window closed without the meeting concluding), delivery of
 the outbox, photos sent ahead of a filing that never came, a warning to administrators when
@@ -70,17 +71,23 @@ def remind(moment) -> int:
     return reminded
 
 
-def _escalate(ids, level) -> int:
-    escalated = 0
+def _each(ids, operation) -> int:
+    """`operation` on each case; how many it went through for. A case another sweep got to
+    first, or that moved on meanwhile, is left as it is."""
+    done = 0
     for case_id in ids:
         case = db.session.get(Case, case_id)
         try:
-            cases.escalate_overdue(case, level=level)
+            operation(case)
         except ServiceError:
-            db.session.rollback()  # another sweep got there first, or the case moved on
+            db.session.rollback()
             continue
-        escalated += 1
-    return escalated
+        done += 1
+    return done
+
+
+def _escalate(ids, level) -> int:
+    return _each(ids, lambda case: cases.escalate_overdue(case, level=level))
 
 
 def escalate(moment) -> tuple[int, int]:
@@ -99,17 +106,57 @@ def escalate(moment) -> tuple[int, int]:
     return _escalate(first, 1), _escalate(second, 2)
 
 
+def acknowledge_overdue(moment) -> tuple[int, int]:
+    """报到 not given in time: the overseers at the case's level are reminded once, with as many
+    working days again to acknowledge it; when those pass too, a case at the community goes to
+    the sub-district (nothing is above the sub-district: it stays reminded)."""
+    due = db.session.execute(
+        select(Case.id, Case.acknowledge_reminded_at, Case.escalation_level)
+        .where(
+            Case.acknowledge_due_at.is_not(None),
+            Case.acknowledged_at.is_(None),
+            Case.acknowledge_due_at < moment,
+            Case.state.in_(RUNNING),
+            # Reminded at the sub-district, a case has nowhere further to go.
+            or_(Case.acknowledge_reminded_at.is_(None), Case.escalation_level < 2),
+        )
+        .order_by(Case.id)
+    ).all()
+    to_remind = [(case_id, level) for case_id, was_reminded, level in due if was_reminded is None]
+    reminded = 0
+    days = current_app.config["ACKNOWLEDGE_DAYS"]
+    again = cases.working_days_from(moment, days).at if to_remind else None
+    for case_id, level in to_remind:
+        # Compare-and-set, leaving the version alone: of two sweeps only one reminds.
+        claimed = rows_changed(
+            db.session.execute(
+                update(Case)
+                .where(
+                    Case.id == case_id,
+                    Case.acknowledged_at.is_(None),
+                    Case.acknowledge_reminded_at.is_(None),
+                )
+                .values(acknowledge_reminded_at=moment, acknowledge_due_at=again)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if claimed:
+            case = db.session.get_one(Case, case_id)
+            cases.record(case, None, kind=EventKind.REMIND_ACKNOWLEDGE, public=False, level=level)
+            reminded += 1
+        db.session.commit()
+    passed_up = _each(
+        [case_id for case_id, was_reminded, level in due if was_reminded and level < 2],
+        cases.escalate_unacknowledged,
+    )
+    return reminded, passed_up
+
+
 def close_without_feedback(moment) -> int:
-    closed = 0
-    for case_id in _ids(Case.state.in_(AWAITING_FEEDBACK), Case.feedback_due_at < moment):
-        case = db.session.get(Case, case_id)
-        try:
-            feedback.close_without_feedback(case)
-        except ServiceError:
-            db.session.rollback()
-            continue
-        closed += 1
-    return closed
+    return _each(
+        _ids(Case.state.in_(AWAITING_FEEDBACK), Case.feedback_due_at < moment),
+        feedback.close_without_feedback,
+    )
 
 
 def warn_missing_calendar(moment) -> int:
@@ -130,6 +177,7 @@ def sweep() -> dict[str, int]:
     moment = now()
     counts = {"reminded": remind(moment)}
     counts["escalated"], counts["escalated_again"] = escalate(moment)
+    counts["acknowledge_reminded"], counts["unacknowledged_escalated"] = acknowledge_overdue(moment)
     counts["closed_without_feedback"] = close_without_feedback(moment)
     counts["resolutions_lapsed"] = consultations.lapse_unsigned(moment)
     counts["released_after_window"] = consultations.release_after_window(moment)

@@ -35,6 +35,11 @@ EVENT_MESSAGES = {
         "Please add it on the case page."
     ),
     K.RESUME: _l("Work on case %(number)s goes on."),
+    K.ACKNOWLEDGE: _l("An overseer has taken charge of escalated case %(number)s."),
+    K.REMIND_ACKNOWLEDGE: _l(
+        "Case %(number)s was escalated to you and nobody has taken charge of it yet. Please "
+        "acknowledge it on the case page, or it goes a level up."
+    ),
 }
 # Told without an event of that kind: an assignment to someone else of the reporter's own
 # case, an invitation, an action item.

@@ -449,6 +449,22 @@ class ResolutionSigningDeadline(UpgradeTester):
         assert rows(conn, "resolution"), "the fixture has a resolution to carry over"
 
 
+class AcknowledgingEscalatedCases(UpgradeTester):
+    revision = "76d75e2fdd35"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == set()
+        cases = rows(conn, "case")
+        assert any(c["escalation_level"] for c in cases), "the fixture has an escalated case"
+        # Escalated before: no 报到 deadline, so the sweep leaves it alone; nobody took charge.
+        for column in ("acknowledge_due_at", "acknowledged_at", "acknowledged_by_id"):
+            assert {c[column] for c in cases} == {None}, column
+        indexes = {i["name"] for i in inspect(conn).get_indexes("case")}
+        assert {"ix_case_acknowledge_due", "ix_case_escalated_oldest"} <= indexes
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -463,6 +479,7 @@ TESTERS = {
         PendingPhotos,
         WorkingCalendarAndResponse,
         ResolutionSigningDeadline,
+        AcknowledgingEscalatedCases,
     )
 }
 

@@ -80,7 +80,9 @@ EXPECTED = {
     ),
     # Escalation: the secretary blows the whistle, the sweep escalates what is long overdue;
     # an overseer it reached may take the case over.
-    A.ESCALATE: (OPEN, {C.SECRETARY, C.SYSTEM}, None, ("reason",)),
+    A.ESCALATE: (OPEN, {C.SECRETARY, C.ESCALATED_TO, C.SYSTEM}, None, ("reason",)),
+    # 报到: an overseer the case reached takes charge of it (the service checks the level).
+    A.ACKNOWLEDGE: (OPEN, {C.ESCALATED_TO}, None, ()),
     A.TAKE_OVER: ({S.ACCEPTED, S.IN_PROGRESS}, {C.ESCALATED_TO}, S.IN_PROGRESS, ()),
     # Closure feedback: "solved" closes, "not solved" reopens (退回重办), silence closes.
     A.CLOSE_SOLVED: ({S.RESOLVED}, VERDICT, S.CLOSED, ("satisfaction",)),
@@ -172,8 +174,10 @@ def test_an_overseer_reads_until_the_case_is_escalated_to_them():
         A.REASSIGN,
         A.NOTE,
         A.REVEAL_PHONE,
+        A.ESCALATE,  # the community passes it on (the service checks the level)
         A.TAKE_OVER,
         A.WAIT,
+        A.ACKNOWLEDGE,
     ]
 
 

@@ -29,6 +29,8 @@ NOTHING = {
     "reminded": 0,
     "escalated": 0,
     "escalated_again": 0,
+    "acknowledge_reminded": 0,
+    "unacknowledged_escalated": 0,
     "closed_without_feedback": 0,
     "resolutions_lapsed": 0,
     "released_after_window": 0,
@@ -163,6 +165,10 @@ def test_an_overdue_case_escalates_to_the_community_then_the_sub_district(app, w
     assert told(case, "escalate") == sorted([team.overseer.id, team.secretary.id])
     assert team.other_overseer.id not in told(case, "escalate")
     assert team.street.id not in told(case, "escalate")
+    # The community acknowledges it (报到: see the tests of that below), and still it does not
+    # move: the overdue case goes on up once the next period passes.
+    with clock.fixed(ESCALATE):
+        service.acknowledge(stored(case), team.overseer, version=stored(case).version)
 
     before = snapshot(case)
     assert sweep_at(ESCALATE) == NOTHING
@@ -176,6 +182,8 @@ def test_an_overdue_case_escalates_to_the_community_then_the_sub_district(app, w
     second = events_of(case, "escalate")[1]
     assert second.data["automatic"] is True and second.data["level"] == 2
     assert told(case, "escalate").count(team.street.id) == 1
+    with clock.fixed(ESCALATE_AGAIN):
+        service.acknowledge(stored(case), team.street, version=stored(case).version)
 
     before = snapshot(case)
     assert sweep_at(ESCALATE_AGAIN) == NOTHING
@@ -258,10 +266,11 @@ def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_c
     db.session.commit()
     with Statements(db.engine) as empty:
         assert sweep_at(T + timedelta(hours=1)) == NOTHING
-    # Six for the cases and the outbox, three that forget old sign-ins, one-time codes and
-    # throttle counts, one for photos sent ahead of a filing that never came, two for
-    # consultations that stalled (resolutions unsigned, on-line windows closed).
-    assert 0 < empty.count <= 12, empty.count
+    # Six for the cases and the outbox, one for escalated cases nobody acknowledged (报到),
+    # three that forget old sign-ins, one-time codes and throttle counts, one for photos sent
+    # ahead of a filing that never came, two for consultations that stalled (resolutions
+    # unsigned, on-line windows closed).
+    assert 0 < empty.count <= 13, empty.count
 
     for number in range(50):
         walked(world, team, State.CLOSED, description=f"第{number}件：路灯不亮")
@@ -277,6 +286,7 @@ def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_c
     # escalated first, which is work, so it is left out by comparing the quiet sweep after it).
     assert sweep_at(ESCALATE)["escalated"] == 1
     assert sweep_at(ESCALATE_AGAIN)["escalated_again"] == 1
+    assert sweep_at(ESCALATE_AGAIN + timedelta(days=30))["acknowledge_reminded"] == 1
     with Statements(db.engine) as later:
         assert sweep_at(ESCALATE_AGAIN + timedelta(days=60)) == NOTHING
     assert later.count == empty.count
