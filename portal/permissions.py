@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from portal.accounts.models import HomeState
 from portal.accounts.roles import PARTY, WORKING_ROLES, Role
-from portal.organisation.models import PartyKind
+from portal.organisation.models import Compound, PartyKind
 
 PUBLIC = "public"
 CASE = "case"
@@ -175,6 +175,15 @@ def can(person, action: str, thing=None) -> bool:
             # `thing` is a case's compound: its community's or sub-district's overseers (not
             # grid workers) answer for what is kept once the reporter's details go.
             return _oversees(person, thing, grid_workers=False)
+        case "keep_replies":
+            # `thing` is a compound (its secretary) or a community (its overseers): who keeps
+            # the reply templates (常用回复) its case work inserts into updates and rejections.
+            if isinstance(thing, Compound):
+                return is_secretary(person, thing.id)
+            return any(
+                m.role is Role.COMMUNITY_OVERSEER and m.community_id == thing.id
+                for m in person.memberships
+            )
         case "edit_routing_rules":
             # `thing` is a community: its overseers, and administrators.
             return is_admin(person) or any(

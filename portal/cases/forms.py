@@ -19,7 +19,7 @@ from portal.accounts.forms import phone_field
 from portal.cases.access import party_of
 from portal.cases.models import Priority, Responsibility
 from portal.feedback.models import Source
-from portal.forms import text_area
+from portal.forms import KEEP_UNDER, text_area
 
 
 def category_choices(blank=None):
@@ -161,6 +161,24 @@ class EscalateForm(FlaskForm):
         rows=2,
         id="escalate-reason",
     )
+
+
+class ReplyTemplateForm(FlaskForm):
+    """A reply template (常用回复) of a compound or a community."""
+
+    title = StringField(
+        _l("Title, to find it by"),
+        validators=[
+            DataRequired(message=_l("Give the reply a short title.")),
+            Length(max=50, message=KEEP_UNDER[50]),
+        ],
+    )
+    category = SelectField(_l("Offered on cases of"), default="", validators=[Optional()])
+    body = text_area(_l("The reply"), required=_l("Write the reply."), max_length=1000, rows=4)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = category_choices(blank=_l("Any category"))
 
 
 class UpdateForm(FlaskForm):

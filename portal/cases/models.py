@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -29,7 +30,7 @@ from portal.cases.workflow import (
 )
 from portal.clock import UTCDateTime, now
 from portal.extensions import Model, enum_type
-from portal.organisation.models import Building, Compound, PartyKind
+from portal.organisation.models import Building, Community, Compound, PartyKind
 
 
 class Priority(enum.StrEnum):
@@ -335,3 +336,31 @@ class CategoryRule(Model):
     resolution_days: Mapped[int]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class ReplyTemplate(Model):
+    """A reply the case work uses often (常用回复), inserted into an update or a rejection
+    reason and edited before it is posted: a compound's, kept by its secretary, or a
+    community's for all its compounds, kept by its overseers; for one category, or for any."""
+
+    __tablename__ = "reply_template"
+    __table_args__ = (
+        CheckConstraint("(compound_id IS NULL) <> (community_id IS NULL)", name="one_owner"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    # None: offered on a case of any category.
+    category: Mapped[Category | None] = mapped_column(enum_type(Category))
+    title: Mapped[str] = mapped_column(String(50))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    compound: Mapped[Compound | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+
+    @property
+    def owner(self):
+        """The compound or the community that keeps it."""
+        return self.compound if self.compound_id is not None else self.community

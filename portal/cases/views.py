@@ -5,6 +5,7 @@ fragment back."""
 
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import (
@@ -25,7 +26,7 @@ from wtforms import SelectChoice
 from portal import permissions
 from portal.accounts import throttle
 from portal.accounts.roles import WORKING_ROLES
-from portal.cases import access, pending, photos, posters, queries, routing, service
+from portal.cases import access, pending, photos, posters, queries, replies, routing, service
 from portal.cases.categories import Category, rule_for
 from portal.cases.events import EventKind
 from portal.cases.forms import (
@@ -38,6 +39,7 @@ from portal.cases.forms import (
     MergeForm,
     QueueFilter,
     RejectForm,
+    ReplyTemplateForm,
     ReportForm,
     ResolveForm,
     ResumeForm,
@@ -59,6 +61,7 @@ from portal.extensions import db
 from portal.feedback import service as feedback_service
 from portal.feedback.models import Satisfaction, Source
 from portal.feedback.queries import feedback_on
+from portal.forms import ConfirmForm
 from portal.labels import choices as label_choices
 from portal.labels import label
 from portal.organisation import queries as org
@@ -458,6 +461,8 @@ def render_case(
         waiting=_waiting_for(case, viewer),
         named=queries.assignees_named(case),
         duplicates=lambda: queries.likely_duplicates(case),
+        # Looked up only by a page that draws the update or the rejection form.
+        reply_templates=cache(lambda: replies.usable_for(case)),
         taken_over=service.taken_over(case),
         typed=typed,
     )
@@ -497,7 +502,16 @@ def _waiting_for(case, viewer: Viewer):
 @guarded_by_case
 def detail(number):
     case, found = _load(number)
-    return render_case(case, found)
+    chosen = _reply_for(case, found)
+    if chosen is None:
+        return render_case(case, found)
+    # Without JavaScript, the reply picker asks for the page with the reply in its form.
+    into, template = chosen
+    form = UpdateForm(formdata=None) if into == "update" else RejectForm(formdata=None)
+    if hasattr(form, "version"):
+        form.version.data = case.version
+    _with_reply(into, form, template)
+    return render_case(case, found, forms={into: form}, errors={into: ""})
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -1024,3 +1038,143 @@ def category_rules(code):
         community=community,
         rows=routing.rows_for_editor(community, choices, errors),
     ), (422 if errors else 200)
+
+
+# -- reply templates (常用回复) ----------------------------------------------------------------
+
+
+def _reply_owner_or_404(kind: str, code: str):
+    """The compound (its secretary) or the community (its overseers) whose replies these are."""
+    if kind == "compound":
+        owner = org.compound_by_code(code)
+    else:
+        owner = db.session.scalar(db.select(Community).where(Community.code == code))
+    if owner is None or not permissions.can(current_user, "keep_replies", owner):
+        abort(404)
+    return owner
+
+
+def _replies_page(owner, form, status=200, editing=None):
+    return render_template(
+        "cases/replies.html",
+        owner=owner,
+        templates=replies.kept_by(owner),
+        community=isinstance(owner, Community),
+        form=form,
+        editing=editing,
+    ), status
+
+
+def _save_reply(owner, form, template=None):
+    """Saves the form's reply, or gives the page back with what was typed and why not."""
+    if form.validate_on_submit():
+        try:
+            replies.save(
+                owner,
+                current_user,
+                title=form.title.data,
+                body=form.body.data,
+                category=Category(form.category.data) if form.category.data else None,
+                template=template,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            form.title.errors = [*form.title.errors, str(error.message)]
+        else:
+            flash(_("Reply saved."), "success")
+            return redirect(_replies_url(owner))
+    return _replies_page(owner, form, status=422, editing=template)
+
+
+def _replies_url(owner):
+    if isinstance(owner, Community):
+        return url_for("cases.community_replies", code=owner.code)
+    return url_for("cases.compound_replies", code=owner.code)
+
+
+def _replies_of(kind, code):
+    """A keeper's page: their replies, and a form to add one."""
+    owner = _reply_owner_or_404(kind, code)
+    form = ReplyTemplateForm()
+    if request.method == "POST":
+        return _save_reply(owner, form)
+    return _replies_page(owner, form)
+
+
+@bp.route("/c/<code>/replies", methods=["GET", "POST"])
+@guard(signed_in)
+def compound_replies(code):
+    return _replies_of("compound", code)
+
+
+@bp.route("/community/<code>/replies", methods=["GET", "POST"])
+@guard(signed_in)
+def community_replies(code):
+    return _replies_of("community", code)
+
+
+def _reply_or_404(template_id):
+    template = replies.by_id(template_id)
+    if template is None or not permissions.can(current_user, "keep_replies", template.owner):
+        abort(404)
+    return template
+
+
+@bp.route("/replies/<int:template_id>", methods=["GET", "POST"])
+@guard(signed_in)
+def edit_reply(template_id):
+    template = _reply_or_404(template_id)
+    if request.method == "POST":
+        return _save_reply(template.owner, ReplyTemplateForm(), template)
+    form = ReplyTemplateForm(obj=template)
+    form.category.data = template.category.value if template.category else ""
+    return _replies_page(template.owner, form, editing=template)
+
+
+@bp.route("/replies/<int:template_id>/delete", methods=["POST"])
+@guard(signed_in)
+def delete_reply(template_id):
+    template = _reply_or_404(template_id)
+    owner = template.owner
+    if ConfirmForm().validate_on_submit():
+        replies.delete(template, current_user)
+        flash(_("Reply deleted."), "success")
+    return redirect(_replies_url(owner))
+
+
+# Which form of the case page a reply goes into, and its text box there.
+REPLY_INTO = {"update": (Action.PROGRESS, Action.NOTE), "reject": (Action.REJECT,)}
+
+
+def _reply_for(case, found):
+    """The reply template a request asks to insert (?reply=&into=), if the case offers it and
+    the person may fill that form: (into, template), or None."""
+    into = request.args.get("into", "")
+    if into not in REPLY_INTO or not request.args.get("reply"):
+        return None
+    if not set(REPLY_INTO[into]) & set(_viewer(case, found).actions):
+        return None
+    template = replies.usable_one(case, request.args["reply"])
+    return (into, template) if template is not None else None
+
+
+def _with_reply(into, form, template, typed=""):
+    """The form's text box with the reply added after what was typed, to edit before posting."""
+    box = form.body if into == "update" else form.reason
+    box.data = f"{typed.rstrip()}\n{template.body}" if typed.strip() else template.body
+    return box
+
+
+@bp.route("/cases/<number>/reply")
+@guarded_by_case
+def insert_reply(number):
+    """htmx: the update's or the rejection's text box again, with the chosen reply inserted
+    after what was typed. Without JavaScript the picker asks the case page itself."""
+    case, found = _load(number)
+    chosen = _reply_for(case, found)
+    if chosen is None:
+        abort(404)
+    into, template = chosen
+    form = UpdateForm(formdata=None) if into == "update" else RejectForm(formdata=None)
+    typed = request.args.get("body" if into == "update" else "reason", "")
+    return render_template("cases/_reply_box.html", box=_with_reply(into, form, template, typed))

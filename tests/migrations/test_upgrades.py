@@ -12,6 +12,7 @@ or rewrites data must bring a tester that checks exactly that; a revision withou
 fails test_every_revision_after_the_first_has_an_upgrade_tester."""
 
 import pytest
+import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
@@ -465,6 +466,26 @@ class AcknowledgingEscalatedCases(UpgradeTester):
         assert {"ix_case_acknowledge_due", "ix_case_escalated_oldest"} <= indexes
 
 
+class ReplyTemplates(UpgradeTester):
+    revision = "3f04e620b7b6"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"reply_template"}
+        # One owner exactly: the database refuses a template of both or of neither.
+        compound = rows(conn, "compound")[0]
+        for owners in ((compound["id"], compound["community_id"]), (None, None)):
+            with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+                conn.execute(
+                    text(
+                        "INSERT INTO reply_template (compound_id, community_id, title, body, "
+                        "updated_at) VALUES (:compound, :community, 't', 'b', :at)"
+                    ),
+                    {"compound": owners[0], "community": owners[1], "at": "2026-12-06 00:00:00"},
+                )
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -480,6 +501,7 @@ TESTERS = {
         WorkingCalendarAndResponse,
         ResolutionSigningDeadline,
         AcknowledgingEscalatedCases,
+        ReplyTemplates,
     )
 }
 

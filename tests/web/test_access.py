@@ -96,6 +96,7 @@ def test_a_case_and_every_step_on_it_are_guarded_by_the_case_itself(app):
             "wait",
             "resume",
             "reveal_phone",
+            "insert_reply",
         )
     }
 
