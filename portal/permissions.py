@@ -171,6 +171,10 @@ def can(person, action: str, thing=None) -> bool:
             # Residents only: whoever holds a role asks an administrator, since others rely
             # on their work and their account (a desk, a signature) outlives it.
             return not person.roles
+        case "moderate_notices":
+            # `thing` is a compound: its secretary and the overseers of its community and
+            # sub-district hide a notice from residents, and show it again.
+            return is_secretary(person, thing.id) or _oversees(person, thing, grid_workers=False)
         case "keep_for_record":
             # `thing` is a case's compound: its community's or sub-district's overseers (not
             # grid workers) answer for what is kept once the reporter's details go.

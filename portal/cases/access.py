@@ -141,6 +141,12 @@ def sees_full_phone(found: set[Capacity]) -> bool:
     return Capacity.REPORTER in found and not sees_internal(found)
 
 
+def may_moderate(found: set[Capacity]) -> bool:
+    """Who hides a public text or photo of a case from the public, and shows it again, in any
+    state: the compound's secretary and the overseers of its community and sub-district."""
+    return bool(found & {Capacity.SECRETARY, Capacity.OVERSEER})
+
+
 def may_reveal_phone(case, found: set[Capacity]) -> bool:
     """Who may reveal the reporter's number is the workflow's to say (Action.REVEAL_PHONE)."""
     return allowed(case.state, Action.REVEAL_PHONE, found)

@@ -42,6 +42,10 @@ class EventKind(enum.StrEnum):
     # The sweep reminded the overseers a case reached that they have not acknowledged it.
     REMIND_ACKNOWLEDGE = "remind_acknowledge"
     ACTION_DONE = "action_done"  # a consultation's action item on the case was done
+    # Moderation: the secretary or an overseer hid a public text or photo from the public, or
+    # showed it again (cases.access.may_moderate says who).
+    HIDE = "hide"
+    UNHIDE = "unhide"
     # Personal data (portal.personal_data): an overseer keeps the case for the record, or
     # stops keeping it; the reporter's details removed (at their request, or by the sweep).
     RETAIN = "retain"
@@ -96,6 +100,8 @@ AUDIENCE: dict[EventKind, tuple[Audience, ...]] = {
     K.RESUME: (W.REPORTER, W.ASSIGNEE),
     K.ACKNOWLEDGE: (W.OWNERS,),  # the compound hears who took charge
     K.REMIND_ACKNOWLEDGE: (W.OVERSEERS,),
+    K.HIDE: (),  # on the record: who hid what, and why
+    K.UNHIDE: (),
     K.CLAIMED: (),  # internal bookkeeping
     K.MERGED_IN: (),  # the merged case's reporter hears of the merge itself
     K.REMIND: (W.OWNERS,),

@@ -163,6 +163,24 @@ class EscalateForm(FlaskForm):
     )
 
 
+class HideForm(FlaskForm):
+    """Hiding a public text or photo of a case: what, and why (the public reads the reason)."""
+
+    what = HiddenField()
+    item = HiddenField()
+    reason = text_area(
+        _l("Why (the public reads it)"),
+        required=_l("Say why it is hidden: the public reads the reason."),
+        max_length=200,
+        rows=2,
+    )
+
+
+class ShowForm(FlaskForm):
+    what = HiddenField()
+    item = HiddenField()
+
+
 class ReplyTemplateForm(FlaskForm):
     """A reply template (常用回复) of a compound or a community."""
 

@@ -175,6 +175,11 @@ class Case(Model):
     # photos for the record when its reporter's details go; when they went.
     retained: Mapped[bool] = mapped_column(default=False, server_default=false())
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moderation (cases.moderation): the secretary or an overseer hid the description from
+    # the public, why and when; staff still read it, marked hidden.
+    description_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    description_hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    description_hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
@@ -198,6 +203,9 @@ class Case(Model):
     filed_by: Mapped[Person | None] = relationship(foreign_keys=[filed_by_id])
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
     acknowledged_by: Mapped[Person | None] = relationship(foreign_keys=[acknowledged_by_id])
+    description_hidden_by: Mapped[Person | None] = relationship(
+        foreign_keys=[description_hidden_by_id]
+    )
     merged_into: Mapped["Case | None"] = relationship(remote_side=[id])
     events: Mapped[list["CaseEvent"]] = relationship(
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
@@ -266,9 +274,14 @@ class CaseEvent(Model):
     from_state: Mapped[State | None] = mapped_column(enum_type(State))
     to_state: Mapped[State | None] = mapped_column(enum_type(State))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Moderation: a public event's text hidden from the public (cases.moderation).
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="events")
-    actor: Mapped[Person | None] = relationship()
+    actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id])
+    hidden_by: Mapped[Person | None] = relationship(foreign_keys=[hidden_by_id])
     photos: Mapped[list["Photo"]] = relationship(back_populates="event", order_by="Photo.id")
 
 
@@ -290,8 +303,13 @@ class Photo(Model):
     size: Mapped[int]
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Moderation: hidden from the public, served to staff only (cases.moderation).
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="photos")
+    hidden_by: Mapped[Person | None] = relationship(foreign_keys=[hidden_by_id])
     event: Mapped[CaseEvent | None] = relationship(back_populates="photos")
 
 

@@ -859,3 +859,93 @@ def taken_over(case) -> CaseEvent | None:
     if last is None or case.assignee_id is None or last.actor_id != case.assignee_id:
         return None
     return last
+
+
+# -- moderation --------------------------------------------------------------------------------
+
+# What of a case can be hidden from the public: its description, the text of one of its public
+# events, one of its photos.
+HIDEABLE = ("description", "event", "photo")
+_MODERATED_AS = frozenset({Capacity.SECRETARY, Capacity.OVERSEER})
+
+
+def _hideable(case, what: str, item_id):
+    """The case (for its description), one of its public events with a text, or one of its
+    photos; refused when the case has no such thing."""
+    found = None
+    if what == "description":
+        found = case
+    elif what == "event":
+        found = next(
+            (e for e in case.events if str(e.id) == str(item_id) and e.public and e.body), None
+        )
+    elif what == "photo":
+        found = next((p for p in case.photos if str(p.id) == str(item_id)), None)
+    if found is None:
+        raise Invalid(_l("This case has nothing like that to hide."))
+    return found
+
+
+def _hidden_at(case, target):
+    return case.description_hidden_at if target is case else target.hidden_at
+
+
+def _mark_hidden(case, target, *, at, by_id, reason) -> None:
+    """Hidden (or shown again, with Nones). The description is the case's own row, written
+    without its version: hiding a text must not make anyone's open triage form stale."""
+    if target is not case:
+        target.hidden_at, target.hidden_by_id, target.hidden_reason = at, by_id, reason
+        return
+    values = {
+        "description_hidden_at": at,
+        "description_hidden_by_id": by_id,
+        "description_hidden_reason": reason,
+    }
+    db.session.flush()
+    db.session.execute(
+        update(Case)
+        .where(Case.id == case.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+
+
+def _moderating(case, by):
+    found = access.capacities(by, case)
+    if not access.may_moderate(found):
+        raise NotAllowed(_l("Only the secretary and the overseers hide what the public reads."))
+    return access.acting_role(found, _MODERATED_AS)
+
+
+@atomic
+def hide(case, by, *, what: str, item_id=None, reason: str) -> Case:
+    """The secretary or an overseer hides a public text or photo of the case from the public,
+    who read "hidden by the branch" and the reason instead; staff still see it, marked."""
+    role = _moderating(case, by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_l("Say why it is hidden: the public reads the reason."))
+    target = _hideable(case, what, item_id)
+    if _hidden_at(case, target) is not None:
+        raise Conflict(_l("It is hidden already."))
+    _mark_hidden(case, target, at=now(), by_id=by.id, reason=reason)
+    item = None if target is case else target.id
+    _event(case, by, role, EventKind.HIDE, public=False, body=reason, what=what, item=item)
+    commit()
+    return case
+
+
+@atomic
+def unhide(case, by, *, what: str, item_id=None) -> Case:
+    """Shown to the public again."""
+    role = _moderating(case, by)
+    target = _hideable(case, what, item_id)
+    if _hidden_at(case, target) is None:
+        raise Conflict(_l("It is not hidden."))
+    _mark_hidden(case, target, at=None, by_id=None, reason=None)
+    item = None if target is case else target.id
+    _event(case, by, role, EventKind.UNHIDE, public=False, what=what, item=item)
+    commit()
+    return case

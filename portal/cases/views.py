@@ -35,6 +35,7 @@ from portal.cases.forms import (
     AssignForm,
     EscalateForm,
     FeedbackForm,
+    HideForm,
     InfoForm,
     MergeForm,
     QueueFilter,
@@ -43,6 +44,7 @@ from portal.cases.forms import (
     ReportForm,
     ResolveForm,
     ResumeForm,
+    ShowForm,
     TakeOverForm,
     UpdateForm,
     WaitForm,
@@ -354,6 +356,7 @@ class Viewer:
     resident: bool  # judges the case: its reporter, or one whose report was merged into it
     representative: bool  # invited to a consultation with the case on its agenda
     masked: bool  # sees the reporter masked: another resident, or a representative
+    moderates: bool  # hides a public text or photo from the public, and shows it again
     may_reveal: bool  # may reveal the reporter's full phone number
     parties: tuple[PartyKind, ...]  # the parties they give opinions for
 
@@ -377,6 +380,7 @@ def _viewer(case, found) -> Viewer:
         resident=bool(found & {Capacity.REPORTER, Capacity.CO_REPORTER}),
         representative=Capacity.REPRESENTATIVE in found,
         masked=not access.sees_internal(found) and Capacity.REPORTER not in found,
+        moderates=access.may_moderate(found),
         may_reveal=access.may_reveal_phone(case, found),
         parties=tuple(sorted(permissions.parties_of(person, case.compound_id))),
     )
@@ -468,26 +472,29 @@ def render_case(
     )
 
 
-class _Masked:
-    """An event as another resident or a representative reads it: the reporter's name and
-    phone number masked in its text (privacy.masked_for), everything else as it is."""
+class _AsThePublicReadsIt:
+    """An event as someone who is not staff reads it: a text the branch hid replaced by why it
+    was hidden, and, for another resident or a representative, the reporter's name and phone
+    number masked (privacy.masked_for); everything else as it is."""
 
-    def __init__(self, event):
-        self._event = event
+    def __init__(self, event, masked: bool):
+        self._event, self._masked = event, masked
 
     def __getattr__(self, name):
         return getattr(self._event, name)
 
     @property
     def body(self):
-        return masked_for(self._event.body, self._event.case)
+        event = self._event
+        if event.hidden_at is not None:
+            return _("Hidden by the branch: %(reason)s", reason=event.hidden_reason)
+        return masked_for(event.body, event.case) if self._masked else event.body
 
 
 def _timeline_for(case, viewer: Viewer):
-    events = [e for e in case.events if viewer.staff or e.public]
-    if not viewer.masked:
-        return events
-    return [_Masked(e) for e in events]
+    if viewer.staff:
+        return list(case.events)
+    return [_AsThePublicReadsIt(e, viewer.masked) for e in case.events if e.public]
 
 
 def _waiting_for(case, viewer: Viewer):
@@ -495,7 +502,9 @@ def _waiting_for(case, viewer: Viewer):
     if not case.waiting_on_resident:
         return None
     event = next((e for e in reversed(case.events) if e.action == EventKind.WAIT), None)
-    return _Masked(event) if event is not None and viewer.masked else event
+    if event is None or viewer.staff:
+        return event
+    return _AsThePublicReadsIt(event, viewer.masked)
 
 
 @bp.route("/cases/<number>")
@@ -817,6 +826,8 @@ def photo(number, photo_id):
         abort(404)
     if item.event is not None and not item.event.public and not access.sees_internal(found):
         abort(404)
+    if item.hidden_at is not None and not access.sees_internal(found):
+        abort(404)  # hidden from the public by the branch
     key = item.thumb_path if request.endpoint == "cases.photo_thumb" else item.path
     return photos.response(key) or abort(404)
 
@@ -1178,3 +1189,44 @@ def insert_reply(number):
     form = UpdateForm(formdata=None) if into == "update" else RejectForm(formdata=None)
     typed = request.args.get("body" if into == "update" else "reason", "")
     return render_template("cases/_reply_box.html", box=_with_reply(into, form, template, typed))
+
+
+# -- moderation ----------------------------------------------------------------------------------
+
+
+def _moderated(number, form, operation, done):
+    """Hide or show again: the case region (htmx) or page again, with why it was refused."""
+    case, found = _load(number)
+    if not form.validate_on_submit():
+        errors = [e for field in form for e in field.errors]
+        message = str(errors[0]) if errors else _("Please check the form.")
+        return render_case(case, found, status=422, message=message, typed=_typed(form))
+    try:
+        operation(case, form)
+    except ServiceError as error:
+        db.session.rollback()
+        db.session.expire_all()
+        case, found = _load(number)
+        status = 409 if isinstance(error, (service.Conflict, service.NotAllowed)) else 422
+        return render_case(case, found, status=status, message=str(error.message))
+    return _done(case, done)
+
+
+@bp.route("/cases/<number>/hide", methods=["POST"])
+@guarded_by_case
+def hide(number):
+    def operation(case, form):
+        service.hide(
+            case, me(), what=form.what.data, item_id=form.item.data, reason=form.reason.data
+        )
+
+    return _moderated(number, HideForm(), operation, _("Hidden from the public."))
+
+
+@bp.route("/cases/<number>/unhide", methods=["POST"])
+@guarded_by_case
+def unhide(number):
+    def operation(case, form):
+        service.unhide(case, me(), what=form.what.data, item_id=form.item.data)
+
+    return _moderated(number, ShowForm(), operation, _("Shown to the public again."))

@@ -223,5 +223,12 @@ class Notice(Model):
     body: Mapped[str] = mapped_column(Text)
     posted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Moderation: hidden from residents by the secretary or an overseer, why and when; the
+    # compound's people still read it, marked hidden.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
-    posted_by: Mapped[Person] = relationship()
+    compound: Mapped[Compound] = relationship()
+    posted_by: Mapped[Person] = relationship(foreign_keys=[posted_by_id])
+    hidden_by: Mapped[Person | None] = relationship(foreign_keys=[hidden_by_id])

@@ -36,7 +36,7 @@ from portal.errors import Conflict, Invalid, NotAllowed, ServiceError
 from portal.extensions import db
 from portal.notifications import service as notifications
 from portal.organisation.models import PartyKind
-from portal.permissions import is_secretary, parties_of, signing_parties
+from portal.permissions import can, is_secretary, parties_of, signing_parties
 
 
 def _need_secretary(consultation_or_compound_id, by):
@@ -378,6 +378,30 @@ def post_notice(compound, by, *, title: str, body: str) -> Notice:
         posted_at=now(),
     )
     db.session.add(notice)
+    db.session.commit()
+    return notice
+
+
+def hide_notice(notice: Notice, by, *, reason: str) -> Notice:
+    """The secretary or an overseer hides a notice from residents, who read "hidden by the
+    branch" and the reason instead; the compound's people still read it, marked hidden."""
+    if not can(by, "moderate_notices", notice.compound):
+        raise NotAllowed(_l("Only the secretary and the overseers hide what the public reads."))
+    if not (reason or "").strip():
+        raise Invalid(_l("Say why it is hidden: the public reads the reason."))
+    if notice.hidden_at is not None:
+        raise Conflict(_l("It is hidden already."))
+    notice.hidden_at, notice.hidden_by_id, notice.hidden_reason = now(), by.id, reason.strip()
+    db.session.commit()
+    return notice
+
+
+def show_notice(notice: Notice, by) -> Notice:
+    if not can(by, "moderate_notices", notice.compound):
+        raise NotAllowed(_l("Only the secretary and the overseers hide what the public reads."))
+    if notice.hidden_at is None:
+        raise Conflict(_l("It is not hidden."))
+    notice.hidden_at = notice.hidden_by_id = notice.hidden_reason = None
     db.session.commit()
     return notice
 

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from portal import permissions
 from portal.cases import service as cases
 from portal.cases.access import party_of
-from portal.cases.forms import people_choices
+from portal.cases.forms import HideForm, people_choices
 from portal.cases.models import Case
 from portal.clock import LOCAL_ZONE
 from portal.consultation import queries, service
@@ -381,13 +381,21 @@ def action_done(action_id):
     if not form.validate_on_submit():
         flash(_("Say what was done."), "error")
         return redirect(back)
+    _said(
+        lambda: service.mark_done(action, current_user, note=form.note.data),
+        _("Action item marked done."),
+    )
+    return redirect(back)
+
+
+def _said(operation, done: str) -> None:
+    """A plain form's service operation: what went wrong, or that it is done, as a flash."""
     try:
-        service.mark_done(action, current_user, note=form.note.data)
+        operation()
     except ServiceError as error:
         flash(str(error.message), "error")
     else:
-        flash(_("Action item marked done."), "success")
-    return redirect(back)
+        flash(done, "success")
 
 
 @bp.route("/consultations/<int:consultation_id>/minutes")
@@ -460,4 +468,39 @@ def notices(code):
         notices=posted,
         form=form,
         secretary=secretary,
+        # The compound's people read a hidden notice, marked; residents read why it is hidden.
+        staff=permissions.can(current_user, "see_compound", compound),
+        moderates=permissions.can(current_user, "moderate_notices", compound),
     ), (422 if request.method == "POST" else 200)
+
+
+def _notice_or_404(notice_id) -> Notice:
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or not permissions.can(current_user, "moderate_notices", notice.compound):
+        abort(404)
+    return notice
+
+
+@bp.route("/notices/<int:notice_id>/hide", methods=["POST"])
+@guard(signed_in)
+def hide_notice(notice_id):
+    notice = _notice_or_404(notice_id)
+    form = HideForm()  # its reason; a notice is hidden whole
+    back = url_for("consultation.notices", code=notice.compound.code)
+    if not form.validate_on_submit():
+        flash(str(next((e for f in form for e in f.errors), _("Please check the form."))), "error")
+        return redirect(back)
+    _said(
+        lambda: service.hide_notice(notice, current_user, reason=form.reason.data),
+        _("Hidden from the public."),
+    )
+    return redirect(back)
+
+
+@bp.route("/notices/<int:notice_id>/show", methods=["POST"])
+@guard(signed_in)
+def show_notice(notice_id):
+    notice = _notice_or_404(notice_id)
+    if ConfirmForm().validate_on_submit():
+        _said(lambda: service.show_notice(notice, current_user), _("Shown to the public again."))
+    return redirect(url_for("consultation.notices", code=notice.compound.code))

@@ -49,6 +49,8 @@ class Row:
     compound_id: int
     lead_party: PartyKind | None
     merged_into_id: int | None
+    # Set when the branch hid the description from the public: what the API says instead.
+    description_hidden_reason: str | None
     agency: str | None = None
     merged_into: str | None = None
     note: str | None = None
@@ -79,6 +81,7 @@ def _select():
             Case.compound_id,
             Case.lead_party,
             Case.merged_into_id,
+            Case.description_hidden_reason,
         )
         .join(Compound, Compound.id == Case.compound_id)
         .join(Building, Building.id == Case.building_id)
@@ -145,7 +148,12 @@ def _add_public_record(rows: list[Row]) -> None:
     by_id = {row.id: row for row in rows}
     # Events the resident wrote themself are never a status note (they may carry their own
     # details).
-    staff_word = and_(CaseEvent.body.is_not(None), CaseEvent.actor_role.not_in(REPORTER_ROLES))
+    # nor one the branch hid from the public.
+    staff_word = and_(
+        CaseEvent.body.is_not(None),
+        CaseEvent.actor_role.not_in(REPORTER_ROLES),
+        CaseEvent.hidden_at.is_(None),
+    )
     latest = db.session.execute(
         select(
             CaseEvent.case_id,
@@ -168,7 +176,11 @@ def _add_public_record(rows: list[Row]) -> None:
     photos = db.session.execute(
         select(Photo.case_id, func.min(Photo.id))
         .outerjoin(CaseEvent, CaseEvent.id == Photo.event_id)
-        .where(Photo.case_id.in_(by_id), or_(Photo.event_id.is_(None), CaseEvent.public.is_(True)))
+        .where(
+            Photo.case_id.in_(by_id),
+            Photo.hidden_at.is_(None),
+            or_(Photo.event_id.is_(None), CaseEvent.public.is_(True)),
+        )
         .group_by(Photo.case_id)
     )
     for case_id, photo_id in photos:
@@ -176,11 +188,16 @@ def _add_public_record(rows: list[Row]) -> None:
 
 
 def public_photo(photo_id: int) -> tuple[Photo, Case] | None:
-    """A photo the API may show: on a public event (or on none), with its case."""
+    """A photo the API may show: on a public event (or on none), not hidden by the branch,
+    with its case."""
     found = db.session.execute(
         select(Photo, Case)
         .join(Case, Case.id == Photo.case_id)
         .outerjoin(CaseEvent, CaseEvent.id == Photo.event_id)
-        .where(Photo.id == photo_id, or_(Photo.event_id.is_(None), CaseEvent.public.is_(True)))
+        .where(
+            Photo.id == photo_id,
+            Photo.hidden_at.is_(None),
+            or_(Photo.event_id.is_(None), CaseEvent.public.is_(True)),
+        )
     ).first()
     return (found[0], found[1]) if found else None

@@ -174,7 +174,11 @@ def service_request(row: Row, key: ApiKey | Caller, named: dict) -> dict:
         "status_notes": clean(status_notes(row, named)),
         "service_name": named[row.category],
         "service_code": row.category.value,
-        "description": clean(row.description),
+        "description": (
+            _("Hidden by the branch: %(reason)s", reason=row.description_hidden_reason)
+            if row.description_hidden_reason
+            else clean(row.description)
+        ),
         "agency_responsible": row.agency,
         "service_notice": None,
         "requested_datetime": w3c(row.created_at),

@@ -486,6 +486,30 @@ class ReplyTemplates(UpgradeTester):
                 )
 
 
+class Moderation(UpgradeTester):
+    revision = "fefdbff79d69"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == set()
+        # Nothing was hidden before.
+        for table, prefix in (("case", "description_hidden"), ("case_event", "hidden")):
+            found = rows(conn, table)
+            assert found, table
+            for column in ("at", "by_id", "reason"):
+                assert {r[f"{prefix}_{column}"] for r in found} == {None}, (table, column)
+        # Who hid it is a person: the foreign key holds on every database.
+        keys = {fk["name"] for fk in inspect(conn).get_foreign_keys("photo")}
+        assert "fk_photo_hidden_by_id_person" in keys or conn.dialect.name == "sqlite"
+        referred = {
+            fk["referred_table"]
+            for fk in inspect(conn).get_foreign_keys("photo")
+            if fk["constrained_columns"] == ["hidden_by_id"]
+        }
+        assert referred == {"person"}
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -502,6 +526,7 @@ TESTERS = {
         ResolutionSigningDeadline,
         AcknowledgingEscalatedCases,
         ReplyTemplates,
+        Moderation,
     )
 }
 

@@ -97,6 +97,8 @@ def test_a_case_and_every_step_on_it_are_guarded_by_the_case_itself(app):
             "resume",
             "reveal_phone",
             "insert_reply",
+            "hide",
+            "unhide",
         )
     }
 
