@@ -121,6 +121,7 @@ ACTING_ROLE = {
     "on_behalf": _l("Filed for the resident"),
     "representative": _l("Resident representative"),
     "co_reporter": _l("Reported the same problem"),
+    "supporter": _l("Has the same problem"),
 }
 
 

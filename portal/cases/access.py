@@ -3,7 +3,7 @@
 from sqlalchemy import exists, select
 
 from portal.accounts.roles import HEAD, PARTY, WORKING_ROLES, Role
-from portal.cases.models import Case
+from portal.cases.models import Case, Supporter
 from portal.cases.workflow import Action, Capacity, allowed
 from portal.consultation.models import AgendaItem, Invitation
 from portal.extensions import db
@@ -11,8 +11,12 @@ from portal.organisation.models import PartyKind
 
 # The follow key of a case merged into this one: its holder follows this case as a co-reporter.
 MERGED_KEY = "merged"
+# A visitor's key from saying "me too" on this case: its holder follows it as a supporter.
+SUPPORTER_KEY = "supporter"
 # Who sees the public side of a case only: no internal note, the reporter masked.
-PUBLIC_SIDE = frozenset({Capacity.REPORTER, Capacity.CO_REPORTER, Capacity.REPRESENTATIVE})
+PUBLIC_SIDE = frozenset(
+    {Capacity.REPORTER, Capacity.CO_REPORTER, Capacity.SUPPORTER, Capacity.REPRESENTATIVE}
+)
 
 
 def party_of(person, compound_id):
@@ -39,15 +43,16 @@ def on_agenda_for(person, case) -> bool:
     )
 
 
-def merged_in_by(person, case) -> bool:
-    """Whether the person reported a case that was merged into this one."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(Case.merged_into_id == case.id).where(Case.reporter_id == person.id)
-            )
+def follows(person, case) -> tuple[bool, bool]:
+    """Whether the person reported a case that was merged into this one, and whether they said
+    "me too" on it: one look-up for both."""
+    merged, supports = db.session.execute(
+        select(
+            exists().where(Case.merged_into_id == case.id).where(Case.reporter_id == person.id),
+            exists().where(Supporter.case_id == case.id).where(Supporter.person_id == person.id),
         )
-    )
+    ).one()
+    return bool(merged), bool(supports)
 
 
 def capacities(person, case, has_follow_key: bool | str = False) -> set[Capacity]:
@@ -56,6 +61,8 @@ def capacities(person, case, has_follow_key: bool | str = False) -> set[Capacity
     found: set[Capacity] = set()
     if has_follow_key == MERGED_KEY:
         found.add(Capacity.CO_REPORTER)
+    elif has_follow_key == SUPPORTER_KEY:
+        found.add(Capacity.SUPPORTER)
     elif has_follow_key:
         found.add(Capacity.REPORTER)
     if person is None or not getattr(person, "is_authenticated", False):
@@ -104,8 +111,12 @@ def capacities(person, case, has_follow_key: bool | str = False) -> set[Capacity
         and (Capacity.PARTY_MEMBER in found or Capacity.OVERSEER in found)
     ):
         found.add(Capacity.ASSIGNEE)
-    if not found - {Capacity.CO_REPORTER} and merged_in_by(person, case):
-        found.add(Capacity.CO_REPORTER)
+    if not found - {Capacity.CO_REPORTER, Capacity.SUPPORTER}:
+        merged, supports = follows(person, case)
+        if merged:
+            found.add(Capacity.CO_REPORTER)
+        if supports:
+            found.add(Capacity.SUPPORTER)
     return found
 
 
@@ -166,6 +177,7 @@ ROLE_FOR_CAPACITY = (
     (Capacity.REPRESENTATIVE, Role.REPRESENTATIVE.value),
     (Capacity.REPORTER, "reporter"),
     (Capacity.CO_REPORTER, "co_reporter"),
+    (Capacity.SUPPORTER, "supporter"),
     (Capacity.SYSTEM, "system"),
 )
 

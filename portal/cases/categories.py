@@ -60,6 +60,21 @@ DEFAULT_RULES = {
 }
 
 
+# Kinds of problem that concern the whole compound rather than one building: while filing, an
+# open case of the same kind anywhere in the compound is offered as "is it this one?".
+COMPOUND_WIDE = frozenset(
+    {
+        Category.UTILITIES,
+        Category.GREENERY,
+        Category.SECURITY,
+        Category.PARKING,
+        Category.MAINTENANCE_FUND,
+        Category.FEES,
+        Category.COMPOUND_RULES,
+    }
+)
+
+
 def rule_for(category: Category, overrides: dict | None = None) -> Rule:
     """The rule for a category, with a community's override (a dict category → Rule) if any."""
     return (overrides or {}).get(category) or DEFAULT_RULES[category]

@@ -46,6 +46,7 @@ class EventKind(enum.StrEnum):
     # showed it again (cases.access.may_moderate says who).
     HIDE = "hide"
     UNHIDE = "unhide"
+    SUPPORT = "support"  # another resident has the same problem and follows the case ("me too")
     # Personal data (portal.personal_data): an overseer keeps the case for the record, or
     # stops keeping it; the reporter's details removed (at their request, or by the sweep).
     RETAIN = "retain"
@@ -100,6 +101,7 @@ AUDIENCE: dict[EventKind, tuple[Audience, ...]] = {
     K.RESUME: (W.REPORTER, W.ASSIGNEE),
     K.ACKNOWLEDGE: (W.OWNERS,),  # the compound hears who took charge
     K.REMIND_ACKNOWLEDGE: (W.OVERSEERS,),
+    K.SUPPORT: (),  # counted on the case; nobody needs telling
     K.HIDE: (),  # on the record: who hid what, and why
     K.UNHIDE: (),
     K.CLAIMED: (),  # internal bookkeeping

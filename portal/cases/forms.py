@@ -70,6 +70,9 @@ class ReportForm(FlaskForm):
         choices=[SelectChoice("no", _l("Ordinary")), SelectChoice("yes", _l("Urgent"))],
         default="no",
     )
+    # "Is it this one?": the building and kind whose open cases the form last showed; sent
+    # again with the same, the report is filed as its own case (cases.views.report).
+    seen_same = HiddenField()
     privacy = BooleanField(
         _l("I have read the privacy notice and agree"),
         validators=[_required(_l("Please read and accept the privacy notice to continue."))],

@@ -382,3 +382,18 @@ class ReplyTemplate(Model):
     def owner(self):
         """The compound or the community that keeps it."""
         return self.compound if self.compound_id is not None else self.community
+
+
+class Supporter(Model):
+    """A resident with the same problem as an open case, who follows it instead of filing again
+    ("me too"): signed in, they are told as it moves; a visitor follows it with a key of their
+    own. Counted on the case as one more resident it affects."""
+
+    __tablename__ = "supporter"
+    __table_args__ = (UniqueConstraint("case_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    # A visitor's follow key, hashed like a case's own.
+    key_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

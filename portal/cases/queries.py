@@ -6,14 +6,14 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, exists, func, literal, select, tuple_, union_all
+from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy import case as when
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Person
-from portal.cases.categories import Category
+from portal.cases.categories import COMPOUND_WIDE, Category
 from portal.cases.events import EventKind
-from portal.cases.models import Case, CaseEvent
+from portal.cases.models import Case, CaseEvent, Supporter
 from portal.cases.workflow import (
     CLOCK_RUNS,
     DUPLICATE_OF,
@@ -58,27 +58,60 @@ def case_by_number(number: str) -> Case | None:
     )
 
 
-def merged_in_with_key(case, key_hash: str) -> bool:
-    """Whether a case merged into this one has this follow key: its reporter follows this one."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists()
-                .where(Case.merged_into_id == case.id)
-                .where(Case.follow_key_hash == key_hash)
-            )
+def key_follows(case, key_hash: str) -> str | None:
+    """Whose follow key of this case it is, besides its own: "merged" (a case merged into it),
+    "supporter" (a visitor's "me too"), or None."""
+    merged, supports = db.session.execute(
+        select(
+            exists().where(Case.merged_into_id == case.id).where(Case.follow_key_hash == key_hash),
+            exists().where(Supporter.case_id == case.id).where(Supporter.key_hash == key_hash),
+        )
+    ).one()
+    return "merged" if merged else ("supporter" if supports else None)
+
+
+def followers(case) -> list[Person]:
+    """The signed-in people who follow the case without having filed it: the reporters of the
+    cases merged into it and those who said "me too"."""
+    merged = select(Case.reporter_id).where(Case.merged_into_id == case.id)
+    supporting = select(Supporter.person_id).where(Supporter.case_id == case.id)
+    return list(
+        db.session.scalars(
+            select(Person).where(or_(Person.id.in_(merged), Person.id.in_(supporting)))
         )
     )
 
 
-def followers_by_merge(case) -> list[Person]:
-    """The signed-in reporters of the cases merged into this one: they follow it."""
+def supporter_counts(case_ids) -> dict[int, int]:
+    """How many residents said "me too" on each case."""
+    if not case_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Supporter.case_id, func.count())
+            .where(Supporter.case_id.in_(list(case_ids)))
+            .group_by(Supporter.case_id)
+        ).all()
+    )
+
+
+def same_problem(compound, building, category, limit: int = 5) -> list[Case]:
+    """While filing: the open cases of the same kind in the same building (anywhere in the
+    compound, for a kind that concerns the whole compound), newest first."""
+    where = [
+        Case.compound_id == compound.id,
+        Case.category == category,
+        Case.state.in_(_values(OPEN_STATES)),
+    ]
+    if category not in COMPOUND_WIDE:
+        where.append(Case.building_id == building.id)
     return list(
         db.session.scalars(
-            select(Person)
-            .join(Case, Case.reporter_id == Person.id)
-            .where(Case.merged_into_id == case.id)
-            .distinct()
+            select(Case)
+            .where(*where)
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(limit)
+            .options(selectinload(Case.building), selectinload(Case.reporter))
         )
     )
 

@@ -29,11 +29,13 @@ from portal.cases.models import (
     Photo,
     Priority,
     Responsibility,
+    Supporter,
 )
 from portal.cases.routing import community_rules
 from portal.cases.workflow import (
     INITIAL,
     MERGE_TARGETS,
+    OPEN_STATES,
     Action,
     Capacity,
     first_possible,
@@ -949,3 +951,32 @@ def unhide(case, by, *, what: str, item_id=None) -> Case:
     _event(case, by, role, EventKind.UNHIDE, public=False, what=what, item=item)
     commit()
     return case
+
+
+# -- "me too" ----------------------------------------------------------------------------------
+
+
+@atomic
+def support(case, by) -> str | None:
+    """A resident with the same problem follows this open case instead of filing again: signed
+    in, they are told as it moves; a visitor gets a follow key of their own (returned, shown
+    once). Either way the case counts one more resident it affects."""
+    if case.state not in OPEN_STATES:
+        raise Conflict(_l("This case is no longer open: report yours as a new case."))
+    person = _actor(by)
+    if person is not None:
+        merged, supports = access.follows(person, case)
+        if case.reporter_id == person.id or merged or supports:
+            raise Conflict(_l("You follow this case already."))
+    key = None if person is not None else secrets.token_urlsafe(24)
+    db.session.add(
+        Supporter(
+            case_id=case.id,
+            person_id=person.id if person is not None else None,
+            key_hash=key_hash(key) if key else None,
+            created_at=now(),
+        )
+    )
+    _event(case, person, "supporter", EventKind.SUPPORT, public=False)
+    commit()
+    return key

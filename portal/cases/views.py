@@ -178,7 +178,7 @@ def report(code):
         # A signed-in resident files as themself: the contact is fixed to their account.
         form.contact_name.data, form.contact_phone.data = person.name, person.phone
     status = 422 if request.method == "POST" else 200
-    guests = throttle.rule("guest_filing_address")
+    same: list = []
     # Photos sent ahead: by this browser's script as they were chosen, or kept from a send that
     # came back with errors. "Remove" on one of them re-draws the form without it.
     tokens = pending.tokens_in(request.form.getlist("pending_photo"))
@@ -191,46 +191,14 @@ def report(code):
         status = 200
     elif form.validate_on_submit():
         building = next((b for b in compound.buildings if b.id == form.building.data), None)
-        wait = throttle.held_back(guests, throttle.client_address()) if person is None else None
-        try:
-            if wait is not None:
-                status = 429
-                raise service.Invalid(throttle.wait_message(wait))
-            if building is None:
-                raise service.Invalid(_("Choose the building."))
-            if len(kept) < len(tokens):  # expired, or sent by another browser: never dropped
-                raise service.Invalid(pending.GONE)
-            processed = pending.processed(kept) + photos.check_all(
-                request.files.getlist(form.photos.name), already=len(kept)
-            )
-            used = pending.handles(kept)
-            case, key = service.file_case(
-                compound,
-                building,
-                category=Category(form.category.data),
-                description=form.description.data,
-                location=form.location.data or "",
-                urgent=form.urgent.data == "yes",
-                contact_name=form.contact_name.data,
-                contact_phone=form.contact_phone.data,
-                processed_photos=processed,
-                by=person,
-            )
-        except ServiceError as error:
-            form.photos.errors = [*form.photos.errors, str(error.message)]
+        category = Category(form.category.data)
+        same = _not_yet_shown(compound, building, category, form) if building else []
+        if same:
+            status = 200  # "is it this one?": the step before filing, with all that was typed
         else:
-            if key:
-                # The receipt shows the private link once. Only a visitor filing for themself
-                # holds it in their session; a grid worker filing on someone's behalf hands it on
-                # and does not become the reporter.
-                session.setdefault("receipt_keys", {})[case.number] = key
-                if person is None:
-                    session.setdefault("case_keys", {})[case.number] = key
-                session.modified = True
-            if person is None:
-                throttle.hit(guests, throttle.client_address())
-            pending.forget(used)  # copied to the case: the pending ones are done with
-            return redirect(url_for("cases.receipt", number=case.number))
+            filed, status = _file(compound, building, form, person, kept, tokens)
+            if filed is not None:
+                return filed
     if request.method == "POST":
         problems = _keep_pending(request.files.getlist(form.photos.name), kept)
         form.photos.errors = list(dict.fromkeys([*form.photos.errors, *problems]))
@@ -242,7 +210,130 @@ def report(code):
         signed_in_resident=person is not None and not on_behalf,
         kept=kept,
         max_photos=photos.MAX_PHOTOS,
+        **_same_context(same),
     ), status
+
+
+def _file(compound, building, form, person, kept, tokens):
+    """The report filed: the redirect to its receipt, or None and the status of the form given
+    back with what went wrong (its text and photos kept)."""
+    guests = throttle.rule("guest_filing_address")
+    wait = throttle.held_back(guests, throttle.client_address()) if person is None else None
+    status = 422
+    try:
+        if wait is not None:
+            status = 429
+            raise service.Invalid(throttle.wait_message(wait))
+        if building is None:
+            raise service.Invalid(_("Choose the building."))
+        if len(kept) < len(tokens):  # expired, or sent by another browser: never dropped
+            raise service.Invalid(pending.GONE)
+        processed = pending.processed(kept) + photos.check_all(
+            request.files.getlist(form.photos.name), already=len(kept)
+        )
+        used = pending.handles(kept)
+        case, key = service.file_case(
+            compound,
+            building,
+            category=Category(form.category.data),
+            description=form.description.data,
+            location=form.location.data or "",
+            urgent=form.urgent.data == "yes",
+            contact_name=form.contact_name.data,
+            contact_phone=form.contact_phone.data,
+            processed_photos=processed,
+            by=person,
+        )
+    except ServiceError as error:
+        form.photos.errors = [*form.photos.errors, str(error.message)]
+        return None, status
+    if key:
+        # The receipt shows the private link once. Only a visitor filing for themself holds it
+        # in their session; a grid worker filing on someone's behalf hands it on and does not
+        # become the reporter.
+        session.setdefault("receipt_keys", {})[case.number] = key
+        if person is None:
+            session.setdefault("case_keys", {})[case.number] = key
+        session.modified = True
+    if person is None:
+        throttle.hit(guests, throttle.client_address())
+    pending.forget(used)  # copied to the case: the pending ones are done with
+    return redirect(url_for("cases.receipt", number=case.number)), status
+
+
+# -- "is it this one?" and "me too" ------------------------------------------------------------
+
+
+def _not_yet_shown(compound, building, category, form) -> list:
+    """The open cases of the same building and kind, unless the form showed them already: the
+    report is then filed as its own case."""
+    shown = f"{building.id}:{category.value}"
+    if form.seen_same.data == shown:
+        return []
+    form.seen_same.data = shown
+    return queries.same_problem(compound, building, category)
+
+
+def _same_context(same) -> dict:
+    return {"same": same, "supporters": queries.supporter_counts(c.id for c in same)}
+
+
+@bp.route("/c/<code>/report/same")
+@public
+def same_problem(code):
+    """The filing form's script asks, once building and kind are chosen: the open cases of the
+    same building and kind, to follow one instead of filing ("me too"), as a fragment."""
+    compound = org.compound_by_code(code) or abort(404)
+    building = next(
+        (b for b in compound.buildings if str(b.id) == request.args.get("building", "")), None
+    )
+    try:
+        category = Category(request.args.get("category", ""))
+    except ValueError:
+        category = None
+    if building is None or category is None:
+        return render_template("cases/_same_problem.html", shown="", **_same_context([]))
+    same = queries.same_problem(compound, building, category)
+    # Shown now: sent with this building and kind, the report is filed as its own case.
+    shown = f"{building.id}:{category.value}" if same else ""
+    return render_template("cases/_same_problem.html", shown=shown, **_same_context(same))
+
+
+@bp.route("/cases/<number>/support", methods=["POST"])
+@public
+def support(number):
+    """ "Me too": a resident follows an open case of their compound instead of filing again. A
+    visitor gets the case's page with a follow key of their own, kept in their session."""
+    case = queries.case_by_number(number) or abort(404)
+    person = me()
+    guests = throttle.rule("guest_filing_address")
+    back = url_for("cases.report", code=case.compound.code)
+    if person is None:
+        wait = throttle.held_back(guests, throttle.client_address())
+        if wait is not None:
+            flash(throttle.wait_message(wait), "error")
+            return redirect(back)
+    try:
+        key = service.support(case, person)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(back)
+    message = _("You follow case %(number)s: you will be told as it moves.", number=number)
+    if key is None:
+        flash(message, "success")
+        return redirect(url_for("cases.detail", number=number))
+    throttle.hit(guests, throttle.client_address())
+    session.setdefault("case_keys", {})[number] = key
+    session.modified = True
+    flash(
+        _(
+            "You follow case %(number)s. Keep this page's address: it is your way back to it.",
+            number=number,
+        ),
+        "success",
+    )
+    return redirect(url_for("cases.detail", number=number, key=key))
 
 
 @bp.route("/c/<code>/report/photos", methods=["POST"])
@@ -317,7 +408,8 @@ def _key_ok(case) -> bool | str:
     hashed = service.key_hash(key)
     if case.follow_key_hash and hashed == case.follow_key_hash:
         return True
-    return access.MERGED_KEY if queries.merged_in_with_key(case, hashed) else False
+    whose = queries.key_follows(case, hashed)
+    return {"merged": access.MERGED_KEY, "supporter": access.SUPPORTER_KEY}.get(whose or "", False)
 
 
 def _load(number):
@@ -327,7 +419,11 @@ def _load(number):
     found = access.capacities(me(), case, _key_ok(case))
     if not access.can_see(found):
         abort(404)
-    if request.args.get("key") and found & {Capacity.REPORTER, Capacity.CO_REPORTER}:
+    if request.args.get("key") and found & {
+        Capacity.REPORTER,
+        Capacity.CO_REPORTER,
+        Capacity.SUPPORTER,
+    }:
         _keep_key(case.number, request.args["key"], replace=Capacity.REPORTER in found)
     key = session.get("case_keys", {}).get(case.number)
     if case.merged_into is not None and key and Capacity.REPORTER in found:
@@ -357,6 +453,7 @@ class Viewer:
     representative: bool  # invited to a consultation with the case on its agenda
     masked: bool  # sees the reporter masked: another resident, or a representative
     moderates: bool  # hides a public text or photo from the public, and shows it again
+    follows: bool  # follows the case without having filed it: merged into it, or "me too"
     may_reveal: bool  # may reveal the reporter's full phone number
     parties: tuple[PartyKind, ...]  # the parties they give opinions for
 
@@ -381,6 +478,8 @@ def _viewer(case, found) -> Viewer:
         representative=Capacity.REPRESENTATIVE in found,
         masked=not access.sees_internal(found) and Capacity.REPORTER not in found,
         moderates=access.may_moderate(found),
+        follows=bool(found & {Capacity.CO_REPORTER, Capacity.SUPPORTER})
+        and Capacity.REPORTER not in found,
         may_reveal=access.may_reveal_phone(case, found),
         parties=tuple(sorted(permissions.parties_of(person, case.compound_id))),
     )
@@ -467,6 +566,7 @@ def render_case(
         duplicates=lambda: queries.likely_duplicates(case),
         # Looked up only by a page that draws the update or the rejection form.
         reply_templates=cache(lambda: replies.usable_for(case)),
+        supporters=queries.supporter_counts([case.id]).get(case.id, 0),
         taken_over=service.taken_over(case),
         typed=typed,
     )

@@ -84,6 +84,8 @@ class Capacity(enum.StrEnum):
     # A resident representative invited to a consultation with this case on its agenda: reads
     # the facts, the public events and the consultation, never an internal note (DESIGN.md 5).
     REPRESENTATIVE = "representative"
+    # A resident who said "me too" while filing: follows the case (public events only).
+    SUPPORTER = "supporter"
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from portal import labels, signals
 from portal.accounts.models import Membership, Person
 from portal.accounts.roles import HEAD, WORKING_ROLES, Role
 from portal.accounts.service import people_holding
+from portal.cases import queries as case_queries
 from portal.cases.events import AUDIENCE, Audience, EventKind
-from portal.cases.queries import followers_by_merge
 from portal.clock import now
 from portal.extensions import db
 from portal.notifications import channels
@@ -54,8 +54,8 @@ def recipients(event) -> list[Person]:
 
 
 def _recipients(event) -> tuple[list[Person], set[int]]:
-    """Everyone the event concerns, and which of them follow the case because their own report
-    was merged into it (they read it with its reporter masked)."""
+    """Everyone the event concerns, and which of them follow the case without having filed it
+    (their own report merged into it, or a "me too"): they read it with its reporter masked."""
     case = event.case
     found: dict[int, Person] = {}
     followers: set[int] = set()
@@ -66,7 +66,7 @@ def _recipients(event) -> tuple[list[Person], set[int]]:
             # Whose own report was merged into this case follow it; only its reporter is asked
             # for what a case waits on.
             if event.action != EventKind.WAIT:
-                for person in followers_by_merge(case):
+                for person in case_queries.followers(case):
                     if person.id not in found:
                         followers.add(person.id)
                     found.setdefault(person.id, person)

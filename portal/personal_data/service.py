@@ -22,7 +22,7 @@ from portal.accounts.models import Home, Person, PhoneCode, SignIn
 from portal.cases import access, photos
 from portal.cases import service as cases
 from portal.cases.events import REPORTER_ROLES, EventKind
-from portal.cases.models import Case, CaseEvent
+from portal.cases.models import Case, CaseEvent, Supporter
 from portal.cases.workflow import FINISHED_STATES
 from portal.clock import now
 from portal.consultation.models import Opinion, Signature
@@ -346,6 +346,8 @@ def delete_account(person: Person, *, password: str) -> int:
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.notification_id.in_(inbox)))
     db.session.execute(delete(Notification).where(Notification.person_id == person.id))
     db.session.execute(delete(Home).where(Home.person_id == person.id))
+    # Nor does it follow anybody's case any more ("me too").
+    db.session.execute(delete(Supporter).where(Supporter.person_id == person.id))
     # Codes texted to the phone (a reset asked for just before) open nothing any more.
     db.session.execute(delete(PhoneCode).where(PhoneCode.phone == person.phone))
     person.name, person.phone = REMOVED, DELETED_PHONE.format(id=person.id)

@@ -261,7 +261,42 @@
     });
   });
 
+  // "Is it this one?": once building and kind are chosen, the open cases of the same problem
+  // are fetched and shown under them, each with its "me too" (without this script the server
+  // shows them as a step before filing). What was shown is sent back with the report, which is
+  // then filed as its own case.
+  var same = document.getElementById("same-problem");
+  var seen = form.querySelector("input[name=seen_same]");
+  var building = form.querySelector("select[name=building]");
+  var kind = form.querySelector("select[name=category]");
+  function lookForTheSame() {
+    if (!same || !building || !kind || !building.value || building.value === "0" || !kind.value) {
+      return;
+    }
+    var url = form.dataset.sameUrl + "?building=" + encodeURIComponent(building.value) +
+      "&category=" + encodeURIComponent(kind.value);
+    fetch(url, { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#same-problem");
+        if (!fresh) return;
+        same.parentNode.replaceChild(fresh, same);
+        same = fresh;
+        if (seen) seen.value = fresh.dataset.shown || "";
+      })
+      .catch(function () {}); // no hint on a failed look-up: the server shows it before filing
+  }
+  if (building && kind) {
+    building.addEventListener("change", lookForTheSame);
+    kind.addEventListener("change", lookForTheSame);
+  }
+
   form.addEventListener("submit", function (event) {
+    // "Me too" goes to the case's own address: nothing of the report needs checking for it.
+    if (event.submitter && event.submitter.hasAttribute("formaction")) return;
     if (submitted) {
       event.preventDefault(); // a second tap on a slow link would file the case twice
       return;

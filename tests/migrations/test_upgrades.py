@@ -510,6 +510,16 @@ class Moderation(UpgradeTester):
         assert referred == {"person"}
 
 
+class Supporters(UpgradeTester):
+    revision = "4523d7d5a42b"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"supporter"}
+        assert rows(conn, "supporter") == []
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -527,6 +537,7 @@ TESTERS = {
         AcknowledgingEscalatedCases,
         ReplyTemplates,
         Moderation,
+        Supporters,
     )
 }
 

@@ -35,7 +35,8 @@ def test_only_what_anyone_may_open_is_public(app):
     # Filing, sign-in and sign-up, the language switch, the privacy notice, health; the
     # Open311 discovery and services (what may be filed, not what was), and the photos behind
     # a key's signed addresses; photos sent ahead of a filing, shown back only to the browser
-    # that sent them (tests/web/test_pending_photos.py).
+    # that sent them (tests/web/test_pending_photos.py); while filing, the open cases of the
+    # same problem and "me too" on one (tests/web/test_same_problem.py).
     assert _declared(app, PUBLIC) == {
         "open311.discovery",
         "open311.services",
@@ -53,6 +54,8 @@ def test_only_what_anyone_may_open_is_public(app):
         "accounts.reset",
         "accounts.reset_resend",
         "cases.report",
+        "cases.same_problem",
+        "cases.support",
         "cases.send_photo",
         "cases.pending_thumb",
         "cases.remove_pending",
