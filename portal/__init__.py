@@ -79,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.notifications.views import bp as notifications_bp
     from portal.open311.views import bp as open311_bp
     from portal.personal_data.views import bp as personal_data_bp
+    from portal.reports.views import bp as reports_bp
     from portal.workdays.views import bp as workdays_bp
 
     app.register_blueprint(web.bp)
@@ -90,17 +91,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(open311_bp)
     app.register_blueprint(personal_data_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(workdays_bp)
     web.install(app)
 
     # Features that act on another's signals (portal.signals) subscribe when their module is
-    # imported: notifications on case events, cases on verified homes, consultations on
-    # resolving cases. Named here so that no subscriber depends on a blueprint importing it.
+    # imported: notifications and the figures' facts on case events, cases on verified homes,
+    # consultations on resolving cases. Named here so that no subscriber depends on a blueprint
+    # importing it.
     from portal.cases import service as _cases  # noqa: F401
     from portal.cli import portal_cli
     from portal.consultation import service as _consultation  # noqa: F401
     from portal.notifications import service as _notifications  # noqa: F401
+    from portal.reports import facts as _facts  # noqa: F401
 
     app.cli.add_command(portal_cli)
 

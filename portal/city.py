@@ -43,6 +43,7 @@ from portal.errors import Conflict
 from portal.extensions import db
 from portal.feedback.models import Satisfaction, Source
 from portal.organisation.models import Building, Compound, PartyKind, SubDistrict
+from portal.reports import facts
 from portal.workdays import service as workdays
 
 DAYS = 730  # the last 24 months
@@ -441,11 +442,15 @@ class City:
                 pending = 0
 
     def write(self) -> None:
-        for events in self.events.values():
+        cases = {row["id"]: row for row in self.w.rows.get("case", ())}
+        for case_id, events in self.events.items():
             events.sort(key=lambda e: e["at"])  # stable: steps at one moment keep their order
             for event in events:
                 event["id"] = self.w.id("case_event")
                 self.w.rows["case_event"].append(event)
+            if case_id in cases:
+                # Its facts, worked out as the app works them out (reports.facts).
+                self.w.rows["case_fact"].append(facts.derive_row(cases[case_id], events))
         for photo, event in self.photos:
             photo["event_id"] = event["id"]
         self.events.clear()
@@ -939,9 +944,16 @@ class Life:
         if not self.wait(at):
             return False
         row["resolution"] = texts.resolution_for(Category(row["category"]))
-        row["resolved_at"], row["due_at"] = at, None
+        due, row["resolved_at"], row["due_at"] = row["due_at"], at, None
         row["feedback_due_at"] = at + self.city.feedback_window
-        event = self.act(Action.RESOLVE, at, assignee, "assignee", body=row["resolution"])
+        event = self.act(
+            Action.RESOLVE,
+            at,
+            assignee,
+            "assignee",
+            body=row["resolution"],
+            due=due.isoformat() if due is not None else None,
+        )
         if self.rng.random() < PHOTO_SHARE / 2:
             self.city.photo(row, event, assignee)
         return True

@@ -137,6 +137,17 @@ def sweep_command():
         )
 
 
+@portal_cli.command("facts-rebuild")
+@with_appcontext
+@_localised
+def facts_rebuild_command():
+    """Work every case's facts for the figures out of its events again (after an upgrade that
+    added them, a restore, or a change of a definition)."""
+    from portal.reports.facts import rebuild
+
+    click.echo(_("Facts worked out again for %(count)d cases.", count=rebuild()))
+
+
 @portal_cli.group("calendar")
 def calendar_cli():
     """The working calendar that deadlines in days count on."""

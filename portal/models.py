@@ -17,4 +17,5 @@ from portal.feedback.models import Feedback  # noqa: F401
 from portal.notifications.models import Notification, OutboxMessage  # noqa: F401
 from portal.open311.models import ApiKey  # noqa: F401
 from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401
+from portal.reports.models import CaseFact  # noqa: F401
 from portal.workdays.models import CalendarDay, CalendarWarning, CalendarYear  # noqa: F401

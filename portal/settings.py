@@ -211,6 +211,11 @@ def load(app, overrides: dict | None = None) -> None:
         # unacknowledged, the sweep reminds them, and after as many days again passes the case
         # a level up (the community's to the sub-district).
         ACKNOWLEDGE_DAYS=int(env("PORTAL_ACKNOWLEDGE_DAYS", "1")),
+        # The figures (portal.reports, DESIGN.md section 6; stated on /figures/definitions):
+        # the weight of 基本满意 in the satisfaction rate (some schemes use 0.9, others 1), and
+        # the weights of the response, resolution and satisfaction rates in the composite score.
+        SATISFACTION_BASICALLY_WEIGHT=float(env("PORTAL_SATISFACTION_BASICALLY_WEIGHT", "0.9")),
+        COMPOSITE_WEIGHTS=env("PORTAL_COMPOSITE_WEIGHTS", "10/50/40"),
         # Personal data (PIPL): the sweep removes the reporter's name and phone from cases
         # finished this many days ago, unless kept for the record; 0 keeps them (off).
         ANONYMISE_CLOSED_AFTER_DAYS=int(env("PORTAL_ANONYMISE_CLOSED_AFTER_DAYS", "0")),

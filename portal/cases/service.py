@@ -591,9 +591,18 @@ def resolve(case, by, *, version, body: str, processed_photos=()) -> Case:
     _require(case, Action.RESOLVE, body=(body or "").strip())
     case.resolution = body.strip()
     case.resolved_at = now()
-    case.due_at = None
+    # The deadline it was resolved against goes on the record: the on-time rate reads it there.
+    due, case.due_at = case.due_at, None
     case.feedback_due_at = now() + timedelta(days=current_app.config["FEEDBACK_WINDOW_DAYS"])
-    event = _move(case, by, Action.RESOLVE, found, allowed, body=case.resolution)
+    event = _move(
+        case,
+        by,
+        Action.RESOLVE,
+        found,
+        allowed,
+        body=case.resolution,
+        due=due.isoformat() if due is not None else None,
+    )
     db.session.flush()
     _attach(case, event, processed_photos, by)
     commit()

@@ -520,6 +520,17 @@ class Supporters(UpgradeTester):
         assert rows(conn, "supporter") == []
 
 
+class CaseFacts(UpgradeTester):
+    revision = "c0c9800cc144"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"case_fact"}
+        # Empty until `flask portal facts-rebuild` works them out of the events.
+        assert rows(conn, "case_fact") == []
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -538,6 +549,7 @@ TESTERS = {
         ReplyTemplates,
         Moderation,
         Supporters,
+        CaseFacts,
     )
 }
 

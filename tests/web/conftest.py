@@ -1,6 +1,9 @@
-"""Fixtures of the tests about photos (test_case_photos, test_pending_photos)."""
+"""Fixtures of the tests about photos (test_case_photos, test_pending_photos) and the
+figures (test_figures, test_figure_exports)."""
 
 import pytest
+
+from tests.web import figures_world as hand_worked
 
 
 @pytest.fixture
@@ -16,3 +19,9 @@ def visitor(client, world):
     """A visitor, not signed in, reading English."""
     client.post("/language", data={"locale": "en"})
     return client
+
+
+@pytest.fixture
+def figures_world(world):
+    """The hand-worked world of the figures' tests (tests/web/figures_world.py): its people."""
+    return hand_worked.build(world)

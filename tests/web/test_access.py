@@ -1,7 +1,7 @@
 """Who may use which address: every endpoint declared, default deny, CSRF on every form."""
 
 import pytest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from portal.accounts.roles import Role
 from portal.cases import service
@@ -36,7 +36,8 @@ def test_only_what_anyone_may_open_is_public(app):
     # Open311 discovery and services (what may be filed, not what was), and the photos behind
     # a key's signed addresses; photos sent ahead of a filing, shown back only to the browser
     # that sent them (tests/web/test_pending_photos.py); while filing, the open cases of the
-    # same problem and "me too" on one (tests/web/test_same_problem.py).
+    # same problem and "me too" on one (tests/web/test_same_problem.py); how the figures are
+    # worked out (DESIGN.md section 6: everyone reads the same numbers).
     assert _declared(app, PUBLIC) == {
         "open311.discovery",
         "open311.services",
@@ -60,6 +61,7 @@ def test_only_what_anyone_may_open_is_public(app):
         "cases.pending_thumb",
         "cases.remove_pending",
         "health.healthz",
+        "reports.definitions_page",
     }
 
 
@@ -153,6 +155,10 @@ def test_visitors_are_sent_to_sign_in_from_every_guarded_page(app, client, world
     for rule in _guarded_get_rules(app):
         numeric = {a for a, c in rule._converters.items() if isinstance(c, IntegerConverter)}
         values = {a: "1" if a.endswith("_id") or a in numeric else "ymn" for a in rule.arguments}
+        # An argument of a few allowed values (an export's format) takes the first of them.
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                values[name] = sorted(converter.items)[0]
         url = rule.build(values)[1]
         response = client.get(url)
         assert response.status_code == 302, url

@@ -21,6 +21,7 @@ from portal.feedback.models import Feedback, Source
 from portal.organisation.models import Compound
 from tests import factories
 from tests.conftest import sign_in, texts
+from tests.web.test_case_facts import kept
 
 NUMBER = re.compile(r"^(?P<code>[a-z0-9-]+)-(?P<day>\d{8})-(?P<n>\d{4})$")
 
@@ -210,3 +211,11 @@ def test_without_the_demo_world_the_city_builds_it_first(app, monkeypatch):
     # Nothing the demo or the city wrote stands in the way of what the app adds next.
     factories.member(Role.SECRETARY, ymn)
     factories.compound(built[0].community, code="later", name="Later Court")
+
+
+def test_the_city_writes_each_cases_facts_as_the_rebuild_works_them_out(app, city):
+    written = kept()
+    assert len(written) == count(Case) == 600
+    result = app.test_cli_runner().invoke(args=["portal", "facts-rebuild", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert kept() == written

@@ -1,0 +1,185 @@
+"""The figures of a set of compounds over a period, read from the cases' facts by compound or
+by category, and the units a person may see the figures of."""
+
+from collections import defaultdict
+
+from sqlalchemy import case, func, select, text
+
+from portal.accounts.roles import Role
+from portal.cases.models import Case
+from portal.cases.workflow import CLOCK_RUNS
+from portal.clock import LOCAL_ZONE, now
+from portal.consultation.models import (
+    ActionItem,
+    AgendaItem,
+    Consultation,
+    ConsultationState,
+    Resolution,
+)
+from portal.extensions import db
+from portal.organisation.models import Community, Compound, SubDistrict
+from portal.reports.definitions import COUNTS, DURATIONS, Basis, Figures, in_period
+from portal.reports.models import CaseFact as F
+from portal.reports.periods import Period
+
+BY = {"compound": (F.compound_id, Case.compound_id), "category": (F.category, Case.category)}
+
+
+def figures(compound_ids: list[int], period: Period, by: str = "compound") -> dict:
+    """{compound id or category: Figures} for the compounds over the period. The consultations'
+    counts are by compound only: by category they are left out."""
+    fact_group, case_group = BY[by]
+    found: dict = defaultdict(Figures)
+    if not compound_ids:
+        return found
+    for basis in Basis:
+        counts = [c for c in COUNTS if c.basis is basis]
+        columns = [func.sum(case((c.where, 1), else_=0)).label(c.key) for c in counts]
+        rows = db.session.execute(
+            select(fact_group, *columns)
+            .where(*in_period(basis, compound_ids, period))
+            .group_by(fact_group)
+        )
+        for row in rows:
+            found[row[0]].counts.update({c.key: int(row._mapping[c.key] or 0) for c in counts})
+    for duration in DURATIONS:
+        rows = db.session.execute(
+            select(fact_group, duration.column).where(
+                *in_period(duration.basis, compound_ids, period), duration.column.is_not(None)
+            )
+        )
+        for group, seconds in rows:
+            found[group].times.setdefault(duration.key, []).append(seconds)
+    overdue = db.session.execute(
+        select(case_group, func.count())
+        .where(
+            Case.compound_id.in_(compound_ids),
+            Case.state.in_(CLOCK_RUNS),
+            Case.due_at < now(),
+        )
+        .group_by(case_group)
+    )
+    for group, count in overdue:
+        found[group].other["overdue"] = count
+    if by == "compound":
+        for key, count in _consultation_counts(compound_ids, period):
+            found[key[0]].other[key[1]] = count
+    return found
+
+
+def monthly(compound_ids: list[int], months: list[Period]) -> list[Figures]:
+    """The closed cases' counts of the compounds in each of the consecutive months, in one
+    look-up: each fact goes to the month its closing falls in."""
+    found = [Figures() for _month in months]
+    if not compound_ids or not months:
+        return found
+    counts = [c for c in COUNTS if c.basis is Basis.CLOSED]
+    bucket = case(*((F.closed_at < m.end, index) for index, m in enumerate(months))).label("bucket")
+    rows = db.session.execute(
+        select(bucket, *(func.sum(case((c.where, 1), else_=0)).label(c.key) for c in counts))
+        .where(
+            F.compound_id.in_(compound_ids),
+            F.closed_at >= months[0].start,
+            F.closed_at < months[-1].end,
+        )
+        .group_by(text("bucket"))
+    )
+    for row in rows:
+        found[row.bucket].counts.update({c.key: int(row._mapping[c.key] or 0) for c in counts})
+    return found
+
+
+def filed_by_category(compound_ids: list[int], period: Period) -> dict:
+    """{category: cases filed in the period}, for the compounds."""
+    if not compound_ids:
+        return {}
+    rows = db.session.execute(
+        select(F.category, func.count())
+        .where(*in_period(Basis.FILED, compound_ids, period))
+        .group_by(F.category)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _consultation_counts(compound_ids, period: Period):
+    held = db.session.execute(
+        select(Consultation.compound_id, func.count())
+        .where(
+            Consultation.compound_id.in_(compound_ids),
+            Consultation.state == ConsultationState.CONCLUDED,
+            Consultation.concluded_at >= period.start,
+            Consultation.concluded_at < period.end,
+        )
+        .group_by(Consultation.compound_id)
+    )
+    for compound_id, count in held:
+        yield (compound_id, "consultations"), count
+    effective = db.session.execute(
+        select(Consultation.compound_id, func.count())
+        .join(AgendaItem, AgendaItem.consultation_id == Consultation.id)
+        .join(Resolution, Resolution.item_id == AgendaItem.id)
+        .where(
+            Consultation.compound_id.in_(compound_ids),
+            Resolution.effective_at >= period.start,
+            Resolution.effective_at < period.end,
+        )
+        .group_by(Consultation.compound_id)
+    )
+    for compound_id, count in effective:
+        yield (compound_id, "resolutions"), count
+    done = db.session.execute(
+        select(Case.compound_id, ActionItem.done_at, ActionItem.due_on)
+        .join(Case, Case.id == ActionItem.case_id)
+        .where(
+            Case.compound_id.in_(compound_ids),
+            ActionItem.done_at >= period.start,
+            ActionItem.done_at < period.end,
+        )
+    )
+    tally: dict = defaultdict(int)
+    for compound_id, done_at, due_on in done:
+        assert done_at is not None  # the look-up asked for the items done
+        tally[compound_id, "actions_done"] += 1
+        # Done by the end of its due day, in Shanghai.
+        tally[compound_id, "actions_on_time"] += done_at.astimezone(LOCAL_ZONE).date() <= due_on
+    yield from tally.items()
+
+
+# -- scope ---------------------------------------------------------------------------------
+
+
+def _held(person, role: Role, column: str) -> set[int]:
+    return {getattr(m, column) for m in person.memberships if m.role is role}
+
+
+def may_see(person, unit) -> bool:
+    """Whether the person sees the figures of the sub-district, community or compound: its
+    overseers and those above them; a compound's secretary, their compound's."""
+    sub_districts = _held(person, Role.SUBDISTRICT_OVERSEER, "sub_district_id")
+    communities = _held(person, Role.COMMUNITY_OVERSEER, "community_id")
+    if isinstance(unit, SubDistrict):
+        return unit.id in sub_districts
+    if isinstance(unit, Community):
+        return unit.id in communities or unit.sub_district_id in sub_districts
+    return (
+        unit.id in _held(person, Role.SECRETARY, "compound_id")
+        or unit.community_id in communities
+        or unit.community.sub_district_id in sub_districts
+    )
+
+
+def own_units(person) -> list:
+    """The highest units the person sees the figures of, for their way in."""
+    return [
+        *(m.sub_district for m in person.memberships if m.role is Role.SUBDISTRICT_OVERSEER),
+        *(m.community for m in person.memberships if m.role is Role.COMMUNITY_OVERSEER),
+        *(m.compound for m in person.memberships if m.role is Role.SECRETARY),
+    ]
+
+
+def compounds_under(unit) -> list[Compound]:
+    """The compounds of a sub-district, a community, or the compound itself."""
+    if isinstance(unit, Compound):
+        return [unit]
+    communities = unit.communities if isinstance(unit, SubDistrict) else [unit]
+    return [c for community in communities for c in community.compounds]
