@@ -32,8 +32,9 @@ from portal.accounts.forms import (
     SignUpForm,
 )
 from portal.accounts.models import Home, HomeState
-from portal.accounts.roles import LANDING_ORDER, SCOPE, Role, Scope
+from portal.accounts.roles import LANDING_ORDER, SCOPE, WORKING_ROLES, Role, Scope
 from portal.cases.queries import reported_by
+from portal.clock import now
 from portal.consultation.queries import invitations_for, open_actions_for
 from portal.errors import ServiceError
 from portal.extensions import db
@@ -43,6 +44,7 @@ from portal.organisation import queries as org
 from portal.organisation.models import Building
 from portal.permissions import guard, public, signed_in
 from portal.privacy import mask_phone
+from portal.reports import desks
 from portal.settings import public_base_url
 from portal.web import compound_or_404, is_htmx_fragment_request, safe_next, signed_out_here
 
@@ -300,6 +302,8 @@ def desk(role):
     if role is Role.ADMIN or role not in current_user.roles:
         abort(404)
     compounds = _compounds_for(current_user, role)
+    moment = now()
+    per_compound = DESK_COUNTS.get(role)
     return render_template(
         "accounts/desk.html",
         role=role,
@@ -307,7 +311,21 @@ def desk(role):
         counts=_resident_counts(compounds),
         invitations=invitations_for(current_user),
         open_actions=open_actions_for(current_user),
+        # What waits, each count a link to its list (portal.reports.desks).
+        compound_waiting={c.id: per_compound(c, moment) for c in compounds} if per_compound else {},
+        mine=desks.staff(current_user, moment) if role in WORKING_ROLES else [],
+        oversight=desks.overseer(current_user, compounds, moment)
+        if role in (Role.COMMUNITY_OVERSEER, Role.SUBDISTRICT_OVERSEER)
+        else None,
     )
+
+
+# The counts of each compound's card on a desk, by role.
+DESK_COUNTS = {
+    Role.SECRETARY: desks.secretary,
+    Role.PROPERTY_MANAGER: desks.property_manager,
+    Role.GRID_WORKER: desks.grid_worker,
+}
 
 
 @bp.route("/my")

@@ -250,8 +250,10 @@ class QueueFilter(FlaskForm):
     category = SelectField(_l("Category"), default="", validators=[Optional()])
     building = SelectField(_l("Building"), default="", validators=[Optional()])
     assignee = SelectField(_l("Assignee"), default="", validators=[Optional()])
+    lead = SelectField(_l("Lead party"), default="", validators=[Optional()])
     urgent = BooleanField(_l("Urgent only"))
     overdue = BooleanField(_l("Overdue only"))
+    due_today = BooleanField(_l("Due today only"))
     after = HiddenField()
 
 

@@ -4,7 +4,7 @@ rows loaded up front, so the number of queries never grows with the list."""
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Select, exists, func, literal, or_, select, tuple_, union_all
 from sqlalchemy import case as when
@@ -22,8 +22,9 @@ from portal.cases.workflow import (
     State,
     states_allowing,
 )
-from portal.clock import UTCDateTime
+from portal.clock import LOCAL_ZONE, UTCDateTime, local_date
 from portal.extensions import as_id, db
+from portal.organisation.models import PartyKind
 
 PAGE = 25
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -284,6 +285,8 @@ class QueueFilters:
     assignee: str = ""  # a person id, or "none"
     urgent: bool = False
     overdue: bool = False
+    due_today: bool = False  # its deadline falls today (Beijing time) and its clock runs
+    lead: str = ""  # a party kind: the cases it leads
 
 
 def in_queue(compound, filters: QueueFilters, moment) -> Listing:
@@ -295,8 +298,17 @@ def in_queue(compound, filters: QueueFilters, moment) -> Listing:
         states = OPEN_STATES
     elif state in {s.value for s in State}:
         states = frozenset({State(state)})
-    if filters.overdue:
+    if filters.overdue or filters.due_today:
         states = states & CLOCK_RUNS
+    if filters.lead in {p.value for p in PartyKind}:
+        statement = statement.where(Case.lead_party == filters.lead)
+    if filters.due_today:
+        today = local_date(moment)
+        start = datetime.combine(today, time(), LOCAL_ZONE)
+        statement = statement.where(
+            Case.due_at >= literal(start, UTCDateTime()),
+            Case.due_at < literal(start + timedelta(days=1), UTCDateTime()),
+        )
     if filters.category in {c.value for c in Category}:
         statement = statement.where(Case.category == filters.category)
     if (building := as_id(filters.building)) is not None:
@@ -320,9 +332,12 @@ def count(listing: Listing) -> int:
     return db.session.scalar(select(func.count()).select_from(subquery)) or 0
 
 
-def assigned_to(person, show_all: bool = False) -> Listing:
-    """The cases assigned to a person: open ones, or all."""
+def assigned_to(person, show_all: bool = False, overdue_at: datetime | None = None) -> Listing:
+    """The cases assigned to a person: open ones, or all; or those overdue at `overdue_at`."""
     statement = select(Case).where(Case.assignee_id == person.id)
+    if overdue_at is not None:
+        statement = statement.where(Case.due_at < literal(overdue_at, UTCDateTime()))
+        return Listing(statement, CLOCK_RUNS)
     return Listing(statement, frozenset(State) if show_all else OPEN_STATES)
 
 

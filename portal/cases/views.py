@@ -950,11 +950,12 @@ def _filter_form(compound, people):
         SelectChoice("", _("Anyone")),
         SelectChoice("none", _("Nobody yet")),
     ] + [SelectChoice(str(p.id), p.name) for p in people]
+    form.lead.choices = [SelectChoice("", _("Any")), *label_choices("party")]
     return form
 
 
 # What a queue address may carry besides the compound: its filters and the page's cursor.
-QUEUE_ARGS = ("state", "category", "building", "assignee", "urgent", "overdue")
+QUEUE_ARGS = ("state", "category", "building", "assignee", "lead", "urgent", "overdue", "due_today")
 
 
 def _queue_args(*, keep_after: bool) -> dict[str, Any]:
@@ -1043,6 +1044,8 @@ def queue(code):
             assignee=form.assignee.data or "",
             urgent=bool(form.urgent.data),
             overdue=bool(form.overdue.data),
+            due_today=bool(form.due_today.data),
+            lead=form.lead.data or "",
         ),
         moment,
     )
@@ -1066,15 +1069,25 @@ def queue(code):
 @guard(signed_in)
 def mine():
     show = request.args.get("show", "open")
-    cases, following = queries.page(
-        queries.assigned_to(current_user, show_all=show == "all"), request.args.get("after"), now()
+    moment = now()
+    overdue = request.args.get("overdue") == "1"
+    listing = queries.assigned_to(
+        current_user, show_all=show == "all", overdue_at=moment if overdue else None
     )
-    next_url = url_for("cases.mine", after=following, show=show) if following else None
+    cases, following = queries.page(listing, request.args.get("after"), moment)
+    next_url = None
+    if following:
+        next_url = (
+            url_for("cases.mine", after=following, overdue="1")
+            if overdue
+            else url_for("cases.mine", after=following, show=show)
+        )
     return render_template(
         "cases/mine.html",
         cases=cases,
+        total=queries.count(listing),
         next_url=next_url,
-        show=show,
+        show="overdue" if overdue else show,
         open_actions=open_actions_for(current_user),
     )
 

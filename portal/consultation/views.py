@@ -30,6 +30,7 @@ from portal.consultation.models import (
     ActionItem,
     AgendaItem,
     Consultation,
+    ConsultationState,
     Decision,
     Invitation,
     Mode,
@@ -98,6 +99,12 @@ def index(code):
         .where(Consultation.compound_id == compound.id)
         # A representative sees the consultations they are invited to.
         .where(true() if everything else Consultation.id.in_(mine))
+        # ?state=open: those still open (a secretary's desk counts them).
+        .where(
+            Consultation.state == ConsultationState.OPEN
+            if request.args.get("state") == "open"
+            else true()
+        )
         .order_by(Consultation.created_at.desc(), Consultation.id.desc())
         .limit(100)
         .options(selectinload(Consultation.items))

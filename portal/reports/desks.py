@@ -1,0 +1,137 @@
+"""What waits for each person, counted for their desk (DESIGN.md section 6; issue 8's desks):
+each count is the length of a list the person can open, counted with the very look-up that
+list pages through, so the two always agree."""
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.accounts.models import Home, HomeState
+from portal.cases import queries as cases
+from portal.cases.models import Case
+from portal.cases.workflow import CLOCK_RUNS, State
+from portal.consultation.models import Consultation, ConsultationState
+from portal.extensions import db
+from portal.feedback import queries as feedback
+from portal.organisation.models import PartyKind
+from portal.reports import formats, periods
+from portal.reports import queries as figures
+from portal.reports.definitions import RATE, THREE_RATES, total
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A count on a desk, and the address of its list: (endpoint, arguments)."""
+
+    label: str
+    count: int
+    endpoint: str
+    args: dict = field(default_factory=dict)
+
+
+Q = cases.QueueFilters
+
+
+def _queue(compound, label, moment, **filters) -> Waiting:
+    listing = cases.in_queue(compound, Q(**filters), moment)
+    args = {k: ("1" if v is True else v) for k, v in filters.items()}
+    return Waiting(label, cases.count(listing), "cases.queue", {"code": compound.code, **args})
+
+
+def secretary(compound, moment) -> list[Waiting]:
+    open_consultations = db.session.scalar(
+        select(func.count())
+        .select_from(Consultation)
+        .where(
+            Consultation.compound_id == compound.id,
+            Consultation.state == ConsultationState.OPEN,
+        )
+    )
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(Home)
+        .where(Home.compound_id == compound.id, Home.state == HomeState.PENDING)
+    )
+    return [
+        _queue(compound, _l("New, awaiting triage"), moment, state=State.FILED.value),
+        _queue(compound, _l("Overdue"), moment, overdue=True),
+        _queue(compound, _l("Due today"), moment, due_today=True),
+        _queue(compound, _l("Resolved, awaiting feedback"), moment, state=State.RESOLVED.value),
+        Waiting(
+            _l("Consultations still open"),
+            open_consultations or 0,
+            "consultation.index",
+            {"code": compound.code, "state": "open"},
+        ),
+        Waiting(
+            _l("Residents to verify"),
+            pending or 0,
+            "accounts.pending_residents",
+            {"code": compound.code},
+        ),
+    ]
+
+
+def property_manager(compound, moment) -> list[Waiting]:
+    lead = PartyKind.PROPERTY.value
+    return [
+        _queue(compound, _l("Open, led by the property company"), moment, lead=lead),
+        _queue(compound, _l("Of those, nobody assigned"), moment, lead=lead, assignee="none"),
+        _queue(compound, _l("Of those, overdue"), moment, lead=lead, overdue=True),
+        _queue(compound, _l("Of those, due today"), moment, lead=lead, due_today=True),
+    ]
+
+
+def grid_worker(compound, moment) -> list[Waiting]:
+    return [
+        _queue(compound, _l("Return visits to make (resolved)"), moment, state=State.RESOLVED.value)
+    ]
+
+
+def staff(person, moment) -> list[Waiting]:
+    """The person's own open cases, the overdue ones first."""
+    return [
+        Waiting(
+            _l("My cases overdue"),
+            cases.count(cases.assigned_to(person, overdue_at=moment)),
+            "cases.mine",
+            {"overdue": "1"},
+        ),
+        Waiting(_l("My open cases"), cases.count(cases.assigned_to(person)), "cases.mine", {}),
+    ]
+
+
+@dataclass(frozen=True)
+class Oversight:
+    escalated: Waiting
+    # (compound, overdue now), the most overdue first; compounds with none left out.
+    overdue: list
+    # This month's three rates over the whole scope, as they read: [(label, text)].
+    rates: list
+    period: periods.Period
+
+
+def overseer(person, compounds, moment) -> Oversight:
+    escalated = Waiting(
+        _l("Escalated to you, still open"),
+        feedback.escalated_count(person, feedback.EscalatedFilters(), moment),
+        "feedback.escalated",
+    )
+    ids = [c.id for c in compounds]
+    overdue: dict = {}
+    if ids:
+        overdue = dict(
+            db.session.execute(
+                select(Case.compound_id, func.count())
+                .where(Case.compound_id.in_(ids), Case.state.in_(CLOCK_RUNS), Case.due_at < moment)
+                .group_by(Case.compound_id)
+            ).all()
+        )
+    ranked = sorted(
+        ((c, overdue[c.id]) for c in compounds if overdue.get(c.id)), key=lambda r: -r[1]
+    )
+    month = periods.this_month()
+    whole = total(figures.monthly(ids, [month]))
+    rates = [(RATE[key].label, formats.rate_or_counts(whole, key)) for key in THREE_RATES]
+    return Oversight(escalated, ranked, rates, month)
