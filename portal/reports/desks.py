@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Home, HomeState
 from portal.cases import queries as cases
 from portal.cases.models import Case
-from portal.cases.workflow import CLOCK_RUNS, State
+from portal.cases.workflow import CLOCK_RUNS, INITIAL, Action, states_allowing
 from portal.consultation.models import Consultation, ConsultationState
 from portal.extensions import db
 from portal.feedback import queries as feedback
@@ -31,6 +31,8 @@ class Waiting:
 
 
 Q = cases.QueueFilters
+# The state a case waits for the resident's verdict in (resolved): what a return visit is for.
+(AWAITING_FEEDBACK,) = states_allowing(Action.CLOSE_SOLVED)
 
 
 def _queue(compound, label, moment, **filters) -> Waiting:
@@ -54,10 +56,10 @@ def secretary(compound, moment) -> list[Waiting]:
         .where(Home.compound_id == compound.id, Home.state == HomeState.PENDING)
     )
     return [
-        _queue(compound, _l("New, awaiting triage"), moment, state=State.FILED.value),
+        _queue(compound, _l("New, awaiting triage"), moment, state=INITIAL.value),
         _queue(compound, _l("Overdue"), moment, overdue=True),
         _queue(compound, _l("Due today"), moment, due_today=True),
-        _queue(compound, _l("Resolved, awaiting feedback"), moment, state=State.RESOLVED.value),
+        _queue(compound, _l("Resolved, awaiting feedback"), moment, state=AWAITING_FEEDBACK.value),
         Waiting(
             _l("Consultations still open"),
             open_consultations or 0,
@@ -85,7 +87,9 @@ def property_manager(compound, moment) -> list[Waiting]:
 
 def grid_worker(compound, moment) -> list[Waiting]:
     return [
-        _queue(compound, _l("Return visits to make (resolved)"), moment, state=State.RESOLVED.value)
+        _queue(
+            compound, _l("Return visits to make (resolved)"), moment, state=AWAITING_FEEDBACK.value
+        )
     ]
 
 
