@@ -312,12 +312,25 @@ class City:
             community_ids.append((cid, self.person(Role.GRID_WORKER, community=cid)))
         names = [a + b for a in WORDS for b in KINDS]
         rng.shuffle(names)
+        # Each company serves compounds all over the city (the ledger compares them).
+        companies = {
+            company: w.new("property_company", code=f"city{tag}-p{i + 1}", name=f"{company}物业")[
+                "id"
+            ]
+            for i, company in enumerate(dict.fromkeys(COMPANIES))
+        }
         for n in range(self.compounds):
             community, grid_worker = community_ids[n * communities // self.compounds]
             name = names[n % len(names)] + (f"{n // len(names) + 1}期" if n >= len(names) else "")
             code = f"c{tag}-{n + 1:05d}"
-            pid = w.new("compound", code=code, name=name, community_id=community)["id"]
             company = rng.choice(COMPANIES)
+            pid = w.new(
+                "compound",
+                code=code,
+                name=name,
+                community_id=community,
+                property_company_id=companies[company],
+            )["id"]
             for kind, party in (
                 (PartyKind.BRANCH, f"{name}党支部"),
                 (PartyKind.PROPERTY, f"{company}物业{name}项目部"),

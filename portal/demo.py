@@ -26,6 +26,8 @@ COMPOUNDS = [
     ("bhhy", "北湖花园", "bh", 8, "鲁兴物业"),
     ("jyxq", "金宇小区", "bh", 5, "华宇物业"),
 ]
+# The property companies' codes: 鲁兴 serves two compounds, in two communities.
+PROPERTY_COMPANIES = {"鲁兴物业": "luxing", "圣泽物业": "shengze", "华宇物业": "huayu"}
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶"
     "程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史贺顾毛郝孔"
@@ -146,6 +148,8 @@ def build() -> bool:
                     f"{cname}小区党支部",
                     f"{company}{cname}项目部",
                     f"{cname}居民代表",
+                    PROPERTY_COMPANIES[company],
+                    company,
                 ]
             )
     import_org(
@@ -162,6 +166,8 @@ def build() -> bool:
                 "branch_name",
                 "property_name",
                 "residents_name",
+                "property_company_code",
+                "property_company_name",
             ],
             org_rows,
         )

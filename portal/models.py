@@ -16,6 +16,13 @@ from portal.consultation.models import (  # noqa: F401
 from portal.feedback.models import Feedback  # noqa: F401
 from portal.notifications.models import Notification, OutboxMessage  # noqa: F401
 from portal.open311.models import ApiKey  # noqa: F401
-from portal.organisation.models import Building, Community, Compound, Party, SubDistrict  # noqa: F401
+from portal.organisation.models import (  # noqa: F401
+    Building,
+    Community,
+    Compound,
+    Party,
+    PropertyCompany,
+    SubDistrict,
+)
 from portal.reports.models import CaseFact  # noqa: F401
 from portal.workdays.models import CalendarDay, CalendarWarning, CalendarYear  # noqa: F401

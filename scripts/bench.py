@@ -173,7 +173,7 @@ def setup(root):
     from portal.cases.models import Case, CaseEvent
     from portal.cases.workflow import OPEN_STATES
     from portal.extensions import db
-    from portal.organisation.models import Compound
+    from portal.organisation.models import Community, Compound, SubDistrict
 
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = False
@@ -192,6 +192,17 @@ def setup(root):
 
         secretary = member(Role.SECRETARY, Membership.compound_id, ymn.id)
         overseer = member(Role.COMMUNITY_OVERSEER, Membership.community_id, ymn.community_id)
+        # The figures of the city's busiest sub-district (most compounds), as its overseer.
+        busiest = db.session.execute(
+            select(Community.sub_district_id, func.count(Compound.id))
+            .join(Compound, Compound.community_id == Community.id)
+            .group_by(Community.sub_district_id)
+            .order_by(func.count(Compound.id).desc())
+            .limit(1)
+        ).one()[0]
+        sub_code = db.session.get(SubDistrict, busiest).code
+        street = member(Role.SUBDISTRICT_OVERSEER, Membership.sub_district_id, busiest)
+        community = ymn.community.code
         staff = db.session.execute(
             select(Person.phone, func.count(Case.id))
             .join(Case, Case.assignee_id == Person.id)
@@ -244,6 +255,7 @@ def setup(root):
             ("staff", staff),
             ("resident", resident),
             ("overseer", overseer),
+            ("street", street),
         )
     }
     clients["nobody"] = client
@@ -278,6 +290,17 @@ def setup(root):
         ("community overseer's desk", "overseer", "GET", "/desk/community_overseer"),
         ("escalated cases", "overseer", "GET", "/oversight/escalated"),
         ("filing POST", "resident", "POST", "/c/ymn/report"),
+        # The figures (issue 8): this month, beside last month, with the charts.
+        ("figures: sub-district", "street", "GET", f"/figures/sub-district/{sub_code}"),
+        ("figures: community", "overseer", "GET", f"/figures/community/{community}"),
+        ("figures: compound", "secretary", "GET", "/figures/compound/ymn"),
+        (
+            "property company ledger",
+            "street",
+            "GET",
+            f"/figures/sub-district/{sub_code}/property-companies",
+        ),
+        ("sub-district overseer's desk", "street", "GET", "/desk/subdistrict_overseer"),
     ]
     statements = {}
     for name, who, method, address in pages:
@@ -295,6 +318,7 @@ def setup(root):
         "staff": staff,
         "resident": resident,
         "overseer": overseer,
+        "street": street,
     }
     return {
         "app": app,

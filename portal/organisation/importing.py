@@ -19,6 +19,7 @@ from portal.organisation.models import (
     Compound,
     Party,
     PartyKind,
+    PropertyCompany,
     SubDistrict,
 )
 
@@ -39,6 +40,10 @@ OPTIONAL = (
     # Where the compound is, in WGS84 degrees: both or neither, the same on all its lines.
     "latitude",
     "longitude",
+    # The property company that manages it (serving several compounds): both or neither, the
+    # same on all its lines; a company's code names it the same way on every line.
+    "property_company_code",
+    "property_company_name",
 )
 CODE = re.compile(CODE_PATTERN)
 BUILDING_CODE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
@@ -79,6 +84,7 @@ def _coordinates(row) -> tuple[float, float] | None:
 def _check(rows, party_names):
     problems = []
     positions: dict[str, tuple[float, float]] = {}
+    companies: dict[str, str] = {}  # compound code → its company's code ("" for none)
     seen: dict[tuple[str, str], tuple[str, str | None]] = {}  # (level, code) → (name, parent code)
 
     def same_as_before(line, level, code, name, parent):
@@ -159,6 +165,31 @@ def _check(rows, party_names):
                         ),
                     )
                 )
+        company = row.get("property_company_code", ""), row.get("property_company_name", "")
+        if any(company):
+            if not all(company) or not CODE.match(company[0]):
+                problems.append(
+                    (
+                        line,
+                        _l(
+                            "property_company_code and property_company_name: give both, the "
+                            "code in lower-case letters, digits and hyphens, or neither"
+                        ),
+                    )
+                )
+            else:
+                same_as_before(line, "property_company", company[0], company[1], None)
+        if companies.setdefault(row["compound_code"], company[0]) != company[0]:
+            problems.append(
+                (
+                    line,
+                    _l(
+                        "compound %(code)s: %(column)s differs from an earlier line",
+                        code=row["compound_code"],
+                        column="property_company_code",
+                    ),
+                )
+            )
         if ("building", f"{row['compound_code']}/{row['building_code']}") in seen:
             problems.append(
                 (
@@ -260,6 +291,17 @@ def import_org(raw: bytes) -> dict[str, int]:
                 **({"latitude": position[0], "longitude": position[1]} if position else {}),
             )
             db.session.flush()
+            if row.get("property_company_code") and row.get("property_company_name"):
+                company = _upsert(
+                    PropertyCompany,
+                    row["property_company_code"],
+                    changes,
+                    name=row["property_company_name"],
+                )
+                db.session.flush()
+                if compound.property_company_id != company.id:
+                    compound.property_company_id = company.id
+                    changes["updated"] += 1
             _ensure_parties(compound, party_names, changes)
             _ensure_building(compound, row, changes)
         db.session.commit()

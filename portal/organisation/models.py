@@ -38,6 +38,19 @@ class Community(Model):
     )
 
 
+class PropertyCompany(Model):
+    """A property management company: it serves several compounds, as each one's property
+    party (DESIGN.md section 6: the ledger compares them across the compounds they serve)."""
+
+    __tablename__ = "property_company"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    compounds: Mapped[list["Compound"]] = relationship(
+        back_populates="property_company", order_by="Compound.name"
+    )
+
+
 class Compound(Model):
     __tablename__ = "compound"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +63,11 @@ class Compound(Model):
     # reports it as the place of the compound's cases.
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # The company that manages it, when the organisation file names one.
+    property_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("property_company.id"), index=True
+    )
+    property_company: Mapped[PropertyCompany | None] = relationship(back_populates="compounds")
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="compound", order_by="Building.sort_key"
     )

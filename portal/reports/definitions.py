@@ -217,6 +217,13 @@ RATES = [
         "timed",
     ),
     Rate(
+        "no_feedback_share",
+        _l("No-feedback share"),
+        _l("No feedback / cases closed."),
+        (("no_feedback", 1),),
+        "closed",
+    ),
+    Rate(
         "reopen_rate",
         _l("Reopen rate"),
         _l("Reopened / cases closed."),

@@ -27,7 +27,7 @@ def label(figure: str) -> str:
     return OTHER[figure].label
 
 
-def _where(compound_ids, period, figure: str, category):
+def _where(compound_ids, period, figure: str, category, lead=None):
     if figure == "overdue":
         where = [
             Case.compound_id.in_(compound_ids),
@@ -39,6 +39,8 @@ def _where(compound_ids, period, figure: str, category):
         where = [*in_period(count.basis, compound_ids, period), count.where]
     if category is not None:
         where.append((Case.category if figure == "overdue" else F.category) == category)
+    if lead is not None:
+        where.append((Case.lead_party if figure == "overdue" else F.lead_party) == lead)
     return where
 
 
@@ -47,9 +49,9 @@ def _from(figure: str, *columns):
     return chosen if figure == "overdue" else chosen.join(F, F.case_id == Case.id)
 
 
-def cases(compound_ids, period, figure: str, category=None, after: str | None = None):
+def cases(compound_ids, period, figure: str, category=None, after: str | None = None, lead=None):
     """(how many, a page of them newest first, the cursor of the next page or None)."""
-    where = _where(compound_ids, period, figure, category)
+    where = _where(compound_ids, period, figure, category, lead)
     count = db.session.scalar(_from(figure, func.count()).where(*where)) or 0
     cursor = as_id(after)
     if cursor is not None:
@@ -72,11 +74,11 @@ def cases(compound_ids, period, figure: str, category=None, after: str | None = 
     return count, page, str(page[-1].id) if more else None
 
 
-def export_rows(compound_ids, period, figure: str, category=None):
+def export_rows(compound_ids, period, figure: str, category=None, lead=None):
     """All the cases behind the figure, oldest first, as plain rows read a batch at a time
     (a server-side cursor on PostgreSQL): what an export writes, at any length, in flat
     memory. No reporter's name or phone."""
-    where = _where(compound_ids, period, figure, category)
+    where = _where(compound_ids, period, figure, category, lead)
     chosen = (
         select(
             Case.number,

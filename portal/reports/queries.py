@@ -17,7 +17,7 @@ from portal.consultation.models import (
     Resolution,
 )
 from portal.extensions import db
-from portal.organisation.models import Community, Compound, SubDistrict
+from portal.organisation.models import Community, Compound, PartyKind, PropertyCompany, SubDistrict
 from portal.reports.definitions import COUNTS, DURATIONS, Basis, Figures, in_period
 from portal.reports.models import CaseFact as F
 from portal.reports.periods import Period
@@ -25,19 +25,23 @@ from portal.reports.periods import Period
 BY = {"compound": (F.compound_id, Case.compound_id), "category": (F.category, Case.category)}
 
 
-def figures(compound_ids: list[int], period: Period, by: str = "compound") -> dict:
-    """{compound id or category: Figures} for the compounds over the period. The consultations'
-    counts are by compound only: by category they are left out."""
+def figures(
+    compound_ids: list[int], period: Period, by: str = "compound", lead: PartyKind | None = None
+) -> dict:
+    """{compound id or category: Figures} for the compounds over the period; with `lead`, of
+    the cases that party leads only (and no consultations' counts). The consultations' counts
+    are by compound only: by category they are left out."""
     fact_group, case_group = BY[by]
     found: dict = defaultdict(Figures)
     if not compound_ids:
         return found
+    led = [F.lead_party == lead] if lead is not None else []
     for basis in Basis:
         counts = [c for c in COUNTS if c.basis is basis]
         columns = [func.sum(case((c.where, 1), else_=0)).label(c.key) for c in counts]
         rows = db.session.execute(
             select(fact_group, *columns)
-            .where(*in_period(basis, compound_ids, period))
+            .where(*in_period(basis, compound_ids, period), *led)
             .group_by(fact_group)
         )
         for row in rows:
@@ -45,7 +49,9 @@ def figures(compound_ids: list[int], period: Period, by: str = "compound") -> di
     for duration in DURATIONS:
         rows = db.session.execute(
             select(fact_group, duration.column).where(
-                *in_period(duration.basis, compound_ids, period), duration.column.is_not(None)
+                *in_period(duration.basis, compound_ids, period),
+                duration.column.is_not(None),
+                *led,
             )
         )
         for group, seconds in rows:
@@ -56,12 +62,13 @@ def figures(compound_ids: list[int], period: Period, by: str = "compound") -> di
             Case.compound_id.in_(compound_ids),
             Case.state.in_(CLOCK_RUNS),
             Case.due_at < now(),
+            *([Case.lead_party == lead] if lead is not None else []),
         )
         .group_by(case_group)
     )
     for group, count in overdue:
         found[group].other["overdue"] = count
-    if by == "compound":
+    if by == "compound" and lead is None:
         for key, count in _consultation_counts(compound_ids, period):
             found[key[0]].other[key[1]] = count
     return found
@@ -183,3 +190,32 @@ def compounds_under(unit) -> list[Compound]:
         return [unit]
     communities = unit.communities if isinstance(unit, SubDistrict) else [unit]
     return [c for community in communities for c in community.compounds]
+
+
+def company_by_code(code: str) -> PropertyCompany | None:
+    return db.session.scalar(select(PropertyCompany).where(PropertyCompany.code == code))
+
+
+def ledger(compounds: list[Compound], period: Period) -> list[tuple]:
+    """The property company ledger over the compounds: for each company serving some of them,
+    its figures over the cases the property party leads there, and each compound's:
+    [(company, Figures, [(compound, Figures)])]. Compounds no company is named for are left
+    out."""
+    served = [c for c in compounds if c.property_company_id is not None]
+    by_compound = figures([c.id for c in served], period, lead=PartyKind.PROPERTY)
+    companies = {
+        company.id: company
+        for company in db.session.scalars(
+            select(PropertyCompany).where(
+                PropertyCompany.id.in_({c.property_company_id for c in served})
+            )
+        )
+    }
+    rows = []
+    for company_id, company in companies.items():
+        mine = [(c, by_compound[c.id]) for c in served if c.property_company_id == company_id]
+        whole = Figures()
+        for _compound, one in mine:
+            whole.add(one)
+        rows.append((company, whole, mine))
+    return rows

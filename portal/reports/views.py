@@ -20,7 +20,7 @@ from portal import labels
 from portal.cases.categories import Category
 from portal.clock import now
 from portal.organisation import queries as org
-from portal.organisation.models import Community, Compound, SubDistrict
+from portal.organisation.models import Community, Compound, PartyKind, SubDistrict
 from portal.permissions import guard, public, signed_in
 from portal.reports import charts, definitions, drill, exports, formats, periods, queries
 from portal.reports.definitions import total
@@ -236,6 +236,10 @@ def _child_level(unit) -> str | None:
     return {SubDistrict: "community", Community: "compound"}.get(type(unit))
 
 
+# What narrows a drill-down list besides its figure and period, kept from page to page.
+DRILL_ARGS = ("compound", "company", "category", "lead")
+
+
 def _compound_asked(unit):
     """The compound of the unit a drill-down names (`compound=`), or None; 404 for another's."""
     code = request.args.get("compound")
@@ -248,11 +252,20 @@ def _compound_asked(unit):
 
 
 def _drilled(unit):
-    """The compounds and the category (or None) a drill-down's address narrows the unit to."""
+    """The compounds, the category and the lead party (each None for any) a drill-down's
+    address narrows the unit to: `compound=`, `company=` (those it serves), `category=`,
+    `lead=`."""
     compound = _compound_asked(unit)
-    asked = request.args.get("category")
-    category = Category(asked) if asked in set(Category) else None
-    return [c.id for c in ([compound] if compound else queries.compounds_under(unit))], category
+    under = [compound] if compound else queries.compounds_under(unit)
+    if company := request.args.get("company"):
+        serving = queries.company_by_code(company)
+        under = [c for c in under if serving and c.property_company_id == serving.id]
+    asked, lead = request.args.get("category"), request.args.get("lead")
+    return (
+        [c.id for c in under],
+        Category(asked) if asked in set(Category) else None,
+        PartyKind(lead) if lead in set(PartyKind) else None,
+    )
 
 
 @bp.route("/<level>/<code>/cases")
@@ -265,13 +278,12 @@ def cases(level: str, code: str):
     if figure not in drill.FIGURES:
         abort(404)
     compound = _compound_asked(unit)
-    ids, category = _drilled(unit)
-    total_count, page, after = drill.cases(ids, period, figure, category, request.args.get("after"))
+    ids, category, lead = _drilled(unit)
+    total_count, page, after = drill.cases(
+        ids, period, figure, category, request.args.get("after"), lead
+    )
     args = {**period.args, "figure": figure}
-    if category:
-        args["category"] = category.value
-    if compound:
-        args["compound"] = compound.code
+    args.update({k: request.args[k] for k in DRILL_ARGS if request.args.get(k)})
     return page_or_fragment(
         "reports/cases.html",
         "reports/_cases.html",
@@ -294,11 +306,12 @@ def cases(level: str, code: str):
     )
 
 
-def _reading(method: str, key: str | None = None):
-    """What an export's column reads of a row (name, Figures): one of the Figures' methods."""
+def _reading(method: str, key: str | None = None, at: int = 1):
+    """What an export's column reads of a row (names…, Figures at `at`): one of the Figures'
+    methods."""
 
     def read(row):
-        found = getattr(row[1], method)
+        found = getattr(row[at], method)
         return found(key) if key is not None else found()
 
     return read
@@ -377,8 +390,8 @@ def export_cases(level: str, code: str, kind: str):
         abort(400)
     if figure not in drill.FIGURES:
         abort(404)
-    compound_ids, category = _drilled(unit)
-    rows = drill.export_rows(compound_ids, period, figure, category)
+    compound_ids, category, lead = _drilled(unit)
+    rows = drill.export_rows(compound_ids, period, figure, category, lead)
     return _send(
         kind,
         f"cases-{unit.code}-{figure}-{_period_name(period)}",
@@ -489,6 +502,114 @@ def report(level: str, code: str):
         min_denominator=definitions.MIN_DENOMINATOR,
         definitions_address=url_for(".definitions_page", _external=True),
         printed_at=now(),
+    )
+
+
+# The ledger's columns: the property party's timeliness, reopenings and satisfaction.
+LEDGER_COLUMNS = [
+    ("count", "filed"),
+    ("count", "closed"),
+    ("rate", "on_time_rate"),
+    ("median", "resolve_time"),
+    ("rate", "reopen_rate"),
+    ("rate", "satisfaction_rate"),
+    ("rate", "no_feedback_share"),
+    ("other", "overdue"),
+]
+
+
+def _overseen_or_404(level: str, code: str):
+    """A community or sub-district whose figures the person sees (a ledger's unit)."""
+    unit = unit_or_404(level, code)
+    if isinstance(unit, Compound):
+        abort(404)
+    return unit
+
+
+def _ranked_ledger(unit, period):
+    """The ledger, best satisfaction rate first (too few return visits last), each company's
+    compounds likewise."""
+
+    def rank(figures):
+        rate = figures.rate("satisfaction_rate")
+        return (rate is None, -(rate or 0))
+
+    rows = queries.ledger(queries.compounds_under(unit), period)
+    return sorted(
+        ((c, f, sorted(mine, key=lambda m: rank(m[1]))) for c, f, mine in rows),
+        key=lambda r: (rank(r[1]), r[0].name),
+    )
+
+
+@bp.route("/property-companies")
+@guard(signed_in)
+def ledger_index():
+    """The way in to the ledger: the person's own community or sub-district."""
+    units = [u for u in queries.own_units(current_user) if not isinstance(u, Compound)]
+    if not units:
+        abort(404)
+    first = units[0]
+    return redirect(url_for(".ledger", level=LEVEL_OF[type(first)], code=first.code))
+
+
+@bp.route("/<level>/<code>/property-companies")
+@guard(signed_in)
+def ledger(level: str, code: str):
+    """The property company ledger of a community or sub-district over a period."""
+    unit = _overseen_or_404(level, code)
+    period, period_error = _period()
+    return render_template(
+        "reports/ledger.html",
+        unit=unit,
+        level=level,
+        period=period,
+        period_error=period_error,
+        rows=_ranked_ledger(unit, period),
+        columns=LEDGER_COLUMNS,
+        choices=periods.choices(),
+        period_kinds=PERIOD_KINDS,
+        definitions=definitions,
+        fmt=formats,
+    ), (400 if period_error else 200)
+
+
+@bp.route("/<level>/<code>/property-companies.<any(csv, xlsx):kind>")
+@guard(signed_in)
+def export_ledger(level: str, code: str, kind: str):
+    unit = _overseen_or_404(level, code)
+    period, period_error = _period()
+    if period_error:
+        abort(400)
+    named = []
+    for company, whole, mine in _ranked_ledger(unit, period):
+        named.append((company.name, "", whole))
+        named += [(company.name, compound.name, figures) for compound, figures in mine]
+    columns = [
+        exports.Column(_l("Property company"), lambda row: row[0], width=16),
+        exports.Column(_l("Compound"), lambda row: row[1], width=16),
+    ]
+    for kind_, key in LEDGER_COLUMNS:
+        heading = _label(kind_, key)
+        if kind_ == "median":
+            heading = _(
+                "%(figure)s, median (%(unit)s)",
+                figure=definitions.DURATION[key].label,
+                unit=_("hours") if definitions.DURATION[key].unit_seconds == 3600 else _("days"),
+            )
+        columns.append(
+            exports.Column(
+                heading,
+                _reading(kind_ if kind_ != "other" else "count", key, at=2),
+                "percent" if kind_ == "rate" else "decimal" if kind_ == "median" else "int",
+                12,
+            )
+        )
+    return _send(
+        kind,
+        f"property-companies-{unit.code}-{_period_name(period)}",
+        _("Property companies"),
+        columns,
+        named,
     )
 
 

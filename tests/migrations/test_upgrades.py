@@ -531,6 +531,23 @@ class CaseFacts(UpgradeTester):
         assert rows(conn, "case_fact") == []
 
 
+class PropertyCompanies(UpgradeTester):
+    revision = "3035bbd6a11b"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"property_company"}
+        # Every compound there was stays, served by no company until the file names one.
+        assert {r["property_company_id"] for r in rows(conn, "compound")} == {None}
+        referred = {
+            fk["referred_table"]
+            for fk in inspect(conn).get_foreign_keys("compound")
+            if fk["constrained_columns"] == ["property_company_id"]
+        }
+        assert referred == {"property_company"}
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -550,6 +567,7 @@ TESTERS = {
         Moderation,
         Supporters,
         CaseFacts,
+        PropertyCompanies,
     )
 }
 

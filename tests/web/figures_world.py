@@ -7,8 +7,10 @@ from datetime import timedelta
 from portal import clock
 from portal.cases import service as cases
 from portal.cases.models import Category
+from portal.extensions import db
 from portal.feedback import service as feedback
 from portal.feedback.models import Satisfaction, Source
+from portal.organisation.models import PropertyCompany
 from tests import factories
 
 S, B, D = Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.DISSATISFIED
@@ -81,6 +83,10 @@ def build(world):
     )
     nov = lambda day, hour=10: factories.shanghai(2026, 11, day, hour)  # noqa: E731
     ymn, czy = world.ymn, world.czy
+    # Each compound's property company (the ledger's rows).
+    for compound, code, name in ((ymn, "luxing", "Luxing Property"), (czy, "shengze", "Shengze")):
+        compound.property_company = PropertyCompany(code=code, name=name)
+    db.session.commit()
     # Plum Garden, closed in November (hours to triage; days from filing to the resolution):
     walk(people, ymn, nov(2), triage_h=2, resolve_d=2, verdicts=[(True, S)])  # A
     walk(people, ymn, nov(3), triage_h=4, resolve_d=3, verdicts=[(True, S)])  # B

@@ -11,7 +11,8 @@ from portal import clock
 from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.roles import Role
 from portal.extensions import db
-from portal.organisation.models import Community, Compound, PartyKind, SubDistrict
+from portal.organisation import queries as org
+from portal.organisation.models import Community, Compound, PartyKind, PropertyCompany, SubDistrict
 from tests import factories
 from tests.conftest import texts
 
@@ -710,3 +711,50 @@ def test_import_people_rejects_a_malformed_or_differing_e_mail(app, world, tmp_p
     assert "line 3: phone 15812340120 appears earlier with another e-mail address" in result.output
     assert "line 4: email not-an-address is not an e-mail address" in result.output
     assert count(Person) == 0
+
+
+# -- property companies ----------------------------------------------------------------------
+
+COMPANY_HEADER = ORG_HEADER + ",property_company_code,property_company_name"
+
+
+def test_import_org_names_the_property_company_serving_each_compound(app, tmp_path):
+    path = write(
+        tmp_path,
+        "org.csv",
+        [
+            COMPANY_HEADER,
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,luxing,鲁兴物业",
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,2,luxing,鲁兴物业",
+            "jy,济阳街道,bh,北湖社区,bhhy,北湖花园,1,luxing,鲁兴物业",
+            "jy,济阳街道,nc,南池社区,czy,翠竹园,1,,",
+        ],
+    )
+    assert run(app, "import-org", str(path), "--lang", "en").exit_code == 0
+    companies = db.session.scalars(select(PropertyCompany)).all()
+    assert [(c.code, c.name) for c in companies] == [("luxing", "鲁兴物业")]
+    assert sorted(c.code for c in companies[0].compounds) == ["bhhy", "ymn"]
+    assert org.compound_by_code("czy").property_company is None
+    again = run(app, "import-org", str(path), "--lang", "en")
+    assert "0 created, 0 updated" in again.output
+
+
+def test_import_org_refuses_a_company_named_two_ways_or_half_given(app, tmp_path):
+    path = write(
+        tmp_path,
+        "org.csv",
+        [
+            COMPANY_HEADER,
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,1,luxing,鲁兴物业",
+            "jy,济阳街道,nc,南池社区,czy,翠竹园,1,luxing,鲁兴物业公司",
+            "jy,济阳街道,nc,南池社区,bhhy,北湖花园,1,huayu,",
+            "jy,济阳街道,nc,南池社区,ymn,颐美南苑,2,huayu,华宇物业",
+        ],
+    )
+    result = run(app, "import-org", str(path), "--lang", "en")
+    assert result.exit_code != 0
+    assert reported_lines(result.output) == [3, 4, 5]
+    assert "line 5: compound ymn: property_company_code differs from an earlier line" in (
+        result.output
+    )
+    assert count(PropertyCompany) == 0
