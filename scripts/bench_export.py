@@ -1,6 +1,8 @@
 """Benchmark of the figures' exports at city scale: the cases behind a sub-district's figure
 over three years (about 100 k cases in a city of a million) as CSV and as XLSX, served by
-gunicorn (one sync worker), beside a bare Flask app's worker in the same run.
+gunicorn (one worker with four threads, as docs/operations.md serves the portal: a long
+download does not trip the sync worker's 30 s timeout), beside a bare Flask app's worker in
+the same run.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_city \\
         .venv/bin/python scripts/bench_export.py
@@ -86,6 +88,7 @@ def main():
     os.environ.setdefault("SECRET_KEY", "bench")
     os.environ.setdefault("PORTAL_ENV", "development")
     env = dict(os.environ)
+    env.setdefault("GUNICORN_CMD_ARGS", "--threads 4")
     code, phone, count, first, last = busiest_sub_district()
     print(f"sub-district {code}: {count} cases in all; exporting those filed {first} to {last}")
     with tempfile.TemporaryDirectory() as folder:

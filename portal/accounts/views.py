@@ -275,7 +275,8 @@ def _compounds_for(person, role: Role):
         return org.compounds_by_ids([m.compound_id for m in held])
     if level is Scope.COMMUNITY:
         return org.compounds_in_communities([m.community_id for m in held])
-    return org.compounds_in_sub_districts([m.sub_district_id for m in held])
+    # A sub-district's desk lists its communities, not its compounds' buildings and parties.
+    return org.compounds_in_sub_districts([m.sub_district_id for m in held], details=False)
 
 
 def _resident_counts(compounds) -> dict[int, dict[HomeState, int]]:

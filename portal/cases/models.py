@@ -73,6 +73,13 @@ UNREMINDED = "due_at IS NOT NULL AND (reminded_for IS NULL OR reminded_for <> du
 # An escalated case nobody at its level has acknowledged yet (报到, see the sweep).
 UNACKNOWLEDGED = "acknowledge_due_at IS NOT NULL AND acknowledged_at IS NULL"
 ESCALATED = "escalation_level > 0"
+# Escalated and still open: what an overseer's count of escalated cases reads (a few percent
+# of all the escalated cases a city keeps).
+OPEN_ESCALATED = (
+    "escalation_level > 0 AND state IN ("
+    + ", ".join(f"'{s.value}'" for s in sorted(OPEN_STATES))
+    + ")"
+)
 
 
 class Case(Model):
@@ -117,6 +124,13 @@ class Case(Model):
             "id",
             sqlite_where=text(ESCALATED),
             postgresql_where=text(ESCALATED),
+        ),
+        Index(
+            "ix_case_open_escalated",
+            "compound_id",
+            "escalation_level",
+            sqlite_where=text(OPEN_ESCALATED),
+            postgresql_where=text(OPEN_ESCALATED),
         ),
         # The Open311 API pages a compound's cases by when they were filed: the ids of a page
         # come from this index alone, for any number of compounds.

@@ -153,7 +153,8 @@ class Resolution(Model):
     )
     drafted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed: the figures count the resolutions that came into effect in a period.
+    effective_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Signed by the three parties by then, or the sweep lets it lapse and the case goes back
     # to work (RESOLUTION_SIGN_DAYS working days from its drafting).
     sign_by: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -58,7 +58,8 @@ def _in_scope(person):
     return and_(
         Case.escalation_level > 0,  # the partial index's own condition, for the planner
         or_(*in_scope),
-        Case.state.in_([s.value for s in OPEN_STATES]),
+        # In the order of the partial index ix_case_open_escalated's own condition.
+        Case.state.in_([s.value for s in sorted(OPEN_STATES)]),
     )
 
 

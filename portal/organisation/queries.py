@@ -7,16 +7,17 @@ from portal.extensions import db
 from portal.organisation.models import Community, Compound, SubDistrict
 
 
-def _compounds(*where, limit=None):
+def _compounds(*where, limit=None, details=True):
+    """Compounds with their community and sub-district, and (`details`) their buildings and
+    parties."""
+    loads = [selectinload(Compound.community).selectinload(Community.sub_district)]
+    if details:
+        loads += [selectinload(Compound.buildings), selectinload(Compound.parties)]
     return list(
         db.session.scalars(
             select(Compound)
             .where(*where)
-            .options(
-                selectinload(Compound.community).selectinload(Community.sub_district),
-                selectinload(Compound.buildings),
-                selectinload(Compound.parties),
-            )
+            .options(*loads)
             .order_by(Compound.name, Compound.id)
             .limit(limit)
         )
@@ -36,13 +37,14 @@ def compounds_in_communities(ids) -> list[Compound]:
     return _compounds(Compound.community_id.in_(list(ids))) if ids else []
 
 
-def compounds_in_sub_districts(ids) -> list[Compound]:
+def compounds_in_sub_districts(ids, details=True) -> list[Compound]:
     if not ids:
         return []
     return _compounds(
         Compound.community_id.in_(
             select(Community.id).where(Community.sub_district_id.in_(list(ids)))
-        )
+        ),
+        details=details,
     )
 
 

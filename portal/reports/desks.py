@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from portal.accounts.models import Home, HomeState
 from portal.cases import queries as cases
-from portal.cases.models import Case
-from portal.cases.workflow import CLOCK_RUNS, INITIAL, Action, states_allowing
+from portal.cases.workflow import INITIAL, Action, states_allowing
 from portal.consultation.models import Consultation, ConsultationState
 from portal.extensions import db
 from portal.feedback import queries as feedback
@@ -42,6 +40,8 @@ def _queue(compound, label, moment, **filters) -> Waiting:
 
 
 def secretary(compound, moment) -> list[Waiting]:
+    """What waits in the compound for its secretary (the residents waiting for verification
+    are counted on the compound's card)."""
     open_consultations = db.session.scalar(
         select(func.count())
         .select_from(Consultation)
@@ -49,11 +49,6 @@ def secretary(compound, moment) -> list[Waiting]:
             Consultation.compound_id == compound.id,
             Consultation.state == ConsultationState.OPEN,
         )
-    )
-    pending = db.session.scalar(
-        select(func.count())
-        .select_from(Home)
-        .where(Home.compound_id == compound.id, Home.state == HomeState.PENDING)
     )
     return [
         _queue(compound, _l("New, awaiting triage"), moment, state=INITIAL.value),
@@ -65,12 +60,6 @@ def secretary(compound, moment) -> list[Waiting]:
             open_consultations or 0,
             "consultation.index",
             {"code": compound.code, "state": "open"},
-        ),
-        Waiting(
-            _l("Residents to verify"),
-            pending or 0,
-            "accounts.pending_residents",
-            {"code": compound.code},
         ),
     ]
 
@@ -122,16 +111,8 @@ def overseer(person, compounds, moment) -> Oversight:
         feedback.escalated_count(person, feedback.EscalatedFilters(), moment),
         "feedback.escalated",
     )
-    ids = [c.id for c in compounds]
-    overdue: dict = {}
-    if ids:
-        overdue = dict(
-            db.session.execute(
-                select(Case.compound_id, func.count())
-                .where(Case.compound_id.in_(ids), Case.state.in_(CLOCK_RUNS), Case.due_at < moment)
-                .group_by(Case.compound_id)
-            ).all()
-        )
+    ids = figures.compound_ids_overseen(person)
+    overdue = figures.overdue_by_compound(ids, moment)
     ranked = sorted(
         ((c, overdue[c.id]) for c in compounds if overdue.get(c.id)), key=lambda r: -r[1]
     )

@@ -74,13 +74,15 @@ def cases(compound_ids, period, figure: str, category=None, after: str | None = 
     return count, page, str(page[-1].id) if more else None
 
 
-def export_rows(compound_ids, period, figure: str, category=None, lead=None):
+def export_rows(compound_ids, period, figure: str, category=None, lead=None, batch=1000):
     """All the cases behind the figure, oldest first, as plain rows read a batch at a time
-    (a server-side cursor on PostgreSQL): what an export writes, at any length, in flat
+    (keyset pages of `batch`, each its own look-up, so that a commit elsewhere in the request
+    cannot close a cursor under the export): what an export writes, at any length, in flat
     memory. No reporter's name or phone."""
     where = _where(compound_ids, period, figure, category, lead)
     chosen = (
         select(
+            Case.id,
             Case.number,
             Compound.name.label("compound"),
             Building.name.label("building"),
@@ -105,6 +107,12 @@ def export_rows(compound_ids, period, figure: str, category=None, lead=None):
         .join(Person, Person.id == Case.assignee_id, isouter=True)
         .where(*where)
         .order_by(Case.id)
-        .execution_options(yield_per=1000)
+        .limit(batch)
     )
-    return db.session.execute(chosen)
+    after = 0
+    while True:
+        rows = db.session.execute(chosen.where(Case.id > after)).all()
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id

@@ -14,15 +14,45 @@ from portal.extensions import Model, enum_type
 from portal.feedback.models import Satisfaction
 from portal.organisation.models import PartyKind
 
+# What the figures of the cases closed in a period read (reports.definitions).
+CLOSED_READS = [
+    "visited",
+    "responded_on_time",
+    "solved",
+    "satisfaction",
+    "resolved_on_time",
+    "reopened",
+    "resolve_seconds",
+    "category",
+    "lead_party",
+]
+
 
 class CaseFact(Model):
     __tablename__ = "case_fact"
     __table_args__ = (
         # A figure reads one period of a set of compounds, by the moment it is counted at:
-        # filed, triaged or closed (a case counts in the month it was closed).
-        Index("ix_case_fact_compound_filed", "compound_id", "filed_at"),
-        Index("ix_case_fact_compound_triaged", "compound_id", "triaged_at"),
-        Index("ix_case_fact_compound_closed", "compound_id", "closed_at"),
+        # filed, triaged or closed (a case counts in the month it was closed). On PostgreSQL
+        # each index also carries what its figures read, so that a sub-district's months are
+        # counted from the index alone (an index-only scan) instead of visiting every row.
+        Index(
+            "ix_case_fact_compound_filed",
+            "compound_id",
+            "filed_at",
+            postgresql_include=["category", "lead_party"],
+        ),
+        Index(
+            "ix_case_fact_compound_triaged",
+            "compound_id",
+            "triaged_at",
+            postgresql_include=["triage_seconds", "category", "lead_party"],
+        ),
+        Index(
+            "ix_case_fact_compound_closed",
+            "compound_id",
+            "closed_at",
+            postgresql_include=CLOSED_READS,
+        ),
     )
     case_id: Mapped[int] = mapped_column(
         ForeignKey("case.id", ondelete="CASCADE"), primary_key=True

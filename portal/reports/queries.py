@@ -2,8 +2,9 @@
 by category, and the units a person may see the figures of."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import Select, case, func, or_, select, text
 
 from portal.accounts.roles import Role
 from portal.cases.models import Case
@@ -18,22 +19,69 @@ from portal.consultation.models import (
 )
 from portal.extensions import db
 from portal.organisation.models import Community, Compound, PartyKind, PropertyCompany, SubDistrict
-from portal.reports.definitions import COUNTS, DURATIONS, Basis, Figures, in_period
+from portal.reports.definitions import (
+    COUNTS,
+    DURATIONS,
+    RATE,
+    THREE_RATES,
+    Basis,
+    Figures,
+    in_period,
+)
 from portal.reports.models import CaseFact as F
 from portal.reports.periods import Period
 
 BY = {"compound": (F.compound_id, Case.compound_id), "category": (F.category, Case.category)}
 
 
+# The compounds a figure is counted over: their ids, or a sub-query that selects them (one
+# parameter for the database, however many compounds a sub-district has).
+Compounds = list[int] | Select
+
+
+def _empty(compound_ids: Compounds) -> bool:
+    return isinstance(compound_ids, list) and not compound_ids
+
+
+def compound_ids_of(unit) -> Compounds:
+    """The ids of the unit's compounds: a compound's own, or a sub-query for a community or a
+    sub-district."""
+    if isinstance(unit, Compound):
+        return [unit.id]
+    chosen = select(Compound.id)
+    if isinstance(unit, Community):
+        return chosen.where(Compound.community_id == unit.id)
+    return chosen.join(Community, Community.id == Compound.community_id).where(
+        Community.sub_district_id == unit.id
+    )
+
+
+def compound_ids_overseen(person) -> Compounds:
+    """The ids of the compounds of the communities and sub-districts the person oversees, as a
+    sub-query."""
+    communities = _held(person, Role.COMMUNITY_OVERSEER, "community_id")
+    sub_districts = _held(person, Role.SUBDISTRICT_OVERSEER, "sub_district_id")
+    return (
+        select(Compound.id)
+        .join(Community, Community.id == Compound.community_id)
+        .where(or_(Community.id.in_(communities), Community.sub_district_id.in_(sub_districts)))
+    )
+
+
 def figures(
-    compound_ids: list[int], period: Period, by: str = "compound", lead: PartyKind | None = None
+    compound_ids: Compounds,
+    period: Period,
+    by: str = "compound",
+    lead: PartyKind | None = None,
+    overdue_now: bool = True,
 ) -> dict:
     """{compound id or category: Figures} for the compounds over the period; with `lead`, of
     the cases that party leads only (and no consultations' counts). The consultations' counts
-    are by compound only: by category they are left out."""
+    are by compound only: by category they are left out. "Overdue now" is today's, whatever the
+    period: `overdue_now=False` leaves it out (for the period a page compares with)."""
     fact_group, case_group = BY[by]
     found: dict = defaultdict(Figures)
-    if not compound_ids:
+    if _empty(compound_ids):
         return found
     led = [F.lead_party == lead] if lead is not None else []
     for basis in Basis:
@@ -56,16 +104,20 @@ def figures(
         )
         for group, seconds in rows:
             found[group].times.setdefault(duration.key, []).append(seconds)
-    overdue = db.session.execute(
-        select(case_group, func.count())
-        .where(
-            Case.compound_id.in_(compound_ids),
-            Case.state.in_(CLOCK_RUNS),
-            Case.due_at < now(),
-            *([Case.lead_party == lead] if lead is not None else []),
+    overdue: Iterable = ()
+    if overdue_now and by == "compound":
+        overdue = overdue_by_compound(compound_ids, now(), lead).items()
+    elif overdue_now:
+        overdue = db.session.execute(
+            select(case_group, func.count())
+            .where(
+                Case.compound_id.in_(compound_ids),
+                Case.state.in_(CLOCK_RUNS),
+                Case.due_at < now(),
+                *([Case.lead_party == lead] if lead is not None else []),
+            )
+            .group_by(case_group)
         )
-        .group_by(case_group)
-    )
     for group, count in overdue:
         found[group].other["overdue"] = count
     if by == "compound" and lead is None:
@@ -74,13 +126,39 @@ def figures(
     return found
 
 
-def monthly(compound_ids: list[int], months: list[Period]) -> list[Figures]:
-    """The closed cases' counts of the compounds in each of the consecutive months, in one
-    look-up: each fact goes to the month its closing falls in."""
+def overdue_by_compound(compound_ids: Compounds, moment, lead=None) -> dict[int, int]:
+    """{compound id: its open cases past their deadline while their clock runs} (none left
+    out), counted compound by compound along the queue's index (compound, state, deadline): a
+    few index entries each, however many cases the rest of the city has overdue."""
+    per_compound = (
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.compound_id == Compound.id,
+            Case.state.in_(CLOCK_RUNS),
+            Case.due_at < moment,
+            *([Case.lead_party == lead] if lead is not None else []),
+        )
+        .correlate(Compound)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Compound.id, per_compound).where(Compound.id.in_(compound_ids))
+    )
+    return {compound_id: count for compound_id, count in rows if count}
+
+
+def monthly(compound_ids: Compounds, months: list[Period]) -> list[Figures]:
+    """The counts of the three rates of the compounds in each of the consecutive months, in
+    one look-up: each closed case goes to the month its closing falls in."""
     found = [Figures() for _month in months]
-    if not compound_ids or not months:
+    if _empty(compound_ids) or not months:
         return found
-    counts = [c for c in COUNTS if c.basis is Basis.CLOSED]
+    # The counts the three rates read, no more: the months are for the rates' chart.
+    needed = {RATE[k].denominator for k in THREE_RATES} | {
+        key for k in THREE_RATES for key, _weight in RATE[k].numerator
+    }
+    counts = [c for c in COUNTS if c.key in needed]
     bucket = case(*((F.closed_at < m.end, index) for index, m in enumerate(months))).label("bucket")
     rows = db.session.execute(
         select(bucket, *(func.sum(case((c.where, 1), else_=0)).label(c.key) for c in counts))
@@ -96,9 +174,9 @@ def monthly(compound_ids: list[int], months: list[Period]) -> list[Figures]:
     return found
 
 
-def filed_by_category(compound_ids: list[int], period: Period) -> dict:
+def filed_by_category(compound_ids: Compounds, period: Period) -> dict:
     """{category: cases filed in the period}, for the compounds."""
-    if not compound_ids:
+    if _empty(compound_ids):
         return {}
     rows = db.session.execute(
         select(F.category, func.count())

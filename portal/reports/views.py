@@ -24,6 +24,7 @@ from portal.organisation.models import Community, Compound, PartyKind, SubDistri
 from portal.permissions import guard, public, signed_in
 from portal.reports import charts, definitions, drill, exports, formats, periods, queries
 from portal.reports.definitions import total
+from portal.reports.kept import kept
 from portal.web import page_or_fragment
 
 bp = Blueprint("reports", __name__, url_prefix="/figures")
@@ -104,15 +105,15 @@ def _units(unit):
     return None
 
 
-def _table(unit, period):
+def _table(unit, period, overdue_now: bool = True):
     """The unit's total, one row per unit below it [(unit or category, Figures)], and each
-    compound's figures {compound: Figures}."""
+    compound's figures {compound: Figures}; without "overdue now" for a period compared with."""
     compounds = queries.compounds_under(unit)
-    ids = [c.id for c in compounds]
+    ids = queries.compound_ids_of(unit)
     below = _units(unit)
-    by_compound = queries.figures(ids, period)
+    by_compound = queries.figures(ids, period, overdue_now=overdue_now)
     if below is None:
-        by_category = queries.figures(ids, period, by="category")
+        by_category = queries.figures(ids, period, by="category", overdue_now=overdue_now)
         whole = total(by_category.values())
         # The consultations' counts are the compound's, not any category's.
         whole.other.update(by_compound[unit.id].other)
@@ -129,9 +130,15 @@ RANKED = 30
 def _charts(unit, period, rows, by_compound) -> dict:
     """The unit's three rates month by month over the last 12 months, its cases filed by
     category, and its compounds ranked by composite score (a community's and a sub-district's)."""
-    ids = [c.id for c in by_compound]
+    ids = queries.compound_ids_of(unit)
     months = periods.last_months(period)
-    trend = queries.monthly(ids, months)
+    # The months that have ended are kept a while; the running one is counted each time.
+    ended = [m for m in months if m.end <= now()]
+    trend = kept(
+        ("months", type(unit).__name__, unit.id, *(m.first for m in ended)),
+        ended[-1].end if ended else now(),
+        lambda: queries.monthly(ids, ended),
+    ) + queries.monthly(ids, months[len(ended) :])
     rates = [
         (key, definitions.RATE[key].label, [f.rate(key) for f in trend])
         for key in definitions.THREE_RATES
@@ -176,7 +183,11 @@ def unit(level: str, code: str):
     period, period_error = _period()
     previous = period.previous()
     whole, rows, by_compound = _table(unit, period)
-    before, rows_before, _compounds = _table(unit, previous)
+    before, rows_before, _compounds = kept(
+        ("table", type(unit).__name__, unit.id, previous.first, previous.last),
+        previous.end,
+        lambda: _table(unit, previous, overdue_now=False),
+    )
     before_of = {getattr(k, "id", k): f for k, f in rows_before}
     sort = request.args.get("sort", "")
     columns = {f"{kind}:{key}": (kind, key) for kind, key in COLUMNS}
@@ -473,7 +484,11 @@ def report(level: str, code: str):
         abort(400)
     previous = period.previous()
     whole, rows, _compounds = _table(unit, period)
-    before, _rows, _compounds = _table(unit, previous)
+    before, _rows, _compounds = kept(
+        ("table", type(unit).__name__, unit.id, previous.first, previous.last),
+        previous.end,
+        lambda: _table(unit, previous, overdue_now=False),
+    )
     lines = [
         (
             f"{kind}:{key}",

@@ -548,6 +548,15 @@ class PropertyCompanies(UpgradeTester):
         assert referred == {"property_company"}
 
 
+class OpenEscalatedCases(UpgradeTester):
+    revision = "33944acbc804"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert "ix_case_open_escalated" in {i["name"] for i in inspect(conn).get_indexes("case")}
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -568,6 +577,7 @@ TESTERS = {
         Supporters,
         CaseFacts,
         PropertyCompanies,
+        OpenEscalatedCases,
     )
 }
 

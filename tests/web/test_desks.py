@@ -104,7 +104,6 @@ def length_of(client, address) -> int:
                 "Overdue": 3,
                 "Due today": 1,
                 "Resolved, awaiting feedback": 1,
-                "Residents to verify": 1,
                 "Consultations still open": 0,
             },
         ),

@@ -9,6 +9,7 @@ from html import unescape
 import pytest
 from openpyxl import load_workbook
 
+from portal.reports import drill, periods
 from tests.conftest import sign_in
 from tests.web.figures_world import NOVEMBER, page
 
@@ -130,3 +131,12 @@ def test_the_sub_districts_report_names_its_weakest_communities(client, figures_
     # Only Lakeside has enough return visits for a composite score.
     assert "Lakeside community" in worst and "North Lake community" not in worst
     assert report_lines(response)["count:closed"][0] == "9"
+
+
+def test_an_export_reads_its_cases_in_batches_and_misses_none(figures_world, world):
+    ids = [world.ymn.id]
+    november = periods.parse(NOVEMBER)
+    whole = [row.number for row in drill.export_rows(ids, november, "closed")]
+    assert len(whole) == 7
+    # Pages of two: four look-ups, the same seven cases in the same order.
+    assert [row.number for row in drill.export_rows(ids, november, "closed", batch=2)] == whole
