@@ -85,9 +85,7 @@ def _period():
 
 def value(figures, kind: str, key: str):
     """A cell's value, for sorting: None sorts last."""
-    if kind == "count":
-        return figures.count(key)
-    if kind == "other":
+    if kind in ("count", "other"):
         return figures.count(key)
     if kind == "rate":
         return figures.rate(key)
@@ -121,6 +119,16 @@ def _table(unit, period, overdue_now: bool = True):
         return whole, rows, {unit: whole}
     rows = [(child, total(by_compound[c.id] for c in members)) for child, members in below]
     return total(f for _child, f in rows), rows, {c: by_compound[c.id] for c in compounds}
+
+
+def _table_before(unit, previous):
+    """`_table` of the period a page compares with: without "overdue now", and kept a while
+    once that period has ended (reports.kept)."""
+    return kept(
+        ("table", type(unit).__name__, unit.id, previous.first, previous.last),
+        previous.end,
+        lambda: _table(unit, previous, overdue_now=False),
+    )
 
 
 # The most compounds the ranking chart draws; the table below the chart has them all.
@@ -183,11 +191,7 @@ def unit(level: str, code: str):
     period, period_error = _period()
     previous = period.previous()
     whole, rows, by_compound = _table(unit, period)
-    before, rows_before, _compounds = kept(
-        ("table", type(unit).__name__, unit.id, previous.first, previous.last),
-        previous.end,
-        lambda: _table(unit, previous, overdue_now=False),
-    )
+    before, rows_before, _compounds = _table_before(unit, previous)
     before_of = {getattr(k, "id", k): f for k, f in rows_before}
     sort = request.args.get("sort", "")
     columns = {f"{kind}:{key}": (kind, key) for kind, key in COLUMNS}
@@ -337,20 +341,20 @@ def _figure_columns(unit) -> list[exports.Column]:
     columns += [exports.Column(r.label, _reading("rate", r.key), "percent", 10) for r in d.RATES]
     columns.append(exports.Column(_l("Composite score"), _reading("composite"), "decimal"))
     for t in d.DURATIONS:
-        unit_name = _("hours") if t.unit_seconds == 3600 else _("days")
         columns += [
-            exports.Column(
-                _("%(figure)s, median (%(unit)s)", figure=t.label, unit=unit_name),
-                _reading("median", t.key),
-                "decimal",
-            ),
-            exports.Column(
-                _("%(figure)s, 90th percentile (%(unit)s)", figure=t.label, unit=unit_name),
-                _reading("p90", t.key),
-                "decimal",
-            ),
+            exports.Column(_time_heading(t.key, "median"), _reading("median", t.key), "decimal"),
+            exports.Column(_time_heading(t.key, "p90"), _reading("p90", t.key), "decimal"),
         ]
     return columns
+
+
+def _time_heading(key: str, which: str) -> str:
+    """An exported time column's heading, with its unit: "Time to resolve, median (days)"."""
+    duration = definitions.DURATION[key]
+    unit_name = _("hours") if duration.unit_seconds == 3600 else _("days")
+    if which == "median":
+        return _("%(figure)s, median (%(unit)s)", figure=duration.label, unit=unit_name)
+    return _("%(figure)s, 90th percentile (%(unit)s)", figure=duration.label, unit=unit_name)
 
 
 def _send(kind: str, name: str, title: str, columns, rows) -> Response:
@@ -484,11 +488,7 @@ def report(level: str, code: str):
         abort(400)
     previous = period.previous()
     whole, rows, _compounds = _table(unit, period)
-    before, _rows, _compounds = kept(
-        ("table", type(unit).__name__, unit.id, previous.first, previous.last),
-        previous.end,
-        lambda: _table(unit, previous, overdue_now=False),
-    )
+    before, _rows, _compounds = _table_before(unit, previous)
     lines = [
         (
             f"{kind}:{key}",
@@ -604,16 +604,9 @@ def export_ledger(level: str, code: str, kind: str):
         exports.Column(_l("Compound"), lambda row: row[1], width=16),
     ]
     for kind_, key in LEDGER_COLUMNS:
-        heading = _label(kind_, key)
-        if kind_ == "median":
-            heading = _(
-                "%(figure)s, median (%(unit)s)",
-                figure=definitions.DURATION[key].label,
-                unit=_("hours") if definitions.DURATION[key].unit_seconds == 3600 else _("days"),
-            )
         columns.append(
             exports.Column(
-                heading,
+                _time_heading(key, kind_) if kind_ == "median" else _label(kind_, key),
                 _reading(kind_ if kind_ != "other" else "count", key, at=2),
                 "percent" if kind_ == "rate" else "decimal" if kind_ == "median" else "int",
                 12,
