@@ -79,6 +79,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from portal.notifications.views import bp as notifications_bp
     from portal.open311.views import bp as open311_bp
     from portal.personal_data.views import bp as personal_data_bp
+    from portal.recurring.views import bp as recurring_bp
     from portal.reports.views import bp as reports_bp
     from portal.workdays.views import bp as workdays_bp
 
@@ -91,6 +92,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(open311_bp)
     app.register_blueprint(personal_data_bp)
+    app.register_blueprint(recurring_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(workdays_bp)

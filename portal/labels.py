@@ -23,6 +23,7 @@ from portal.clock import LOCAL_ZONE
 from portal.consultation.models import ConsultationState, Mode
 from portal.feedback.models import Satisfaction, Source
 from portal.organisation.models import PartyKind
+from portal.recurring.models import Reach, TopicState
 
 CATEGORY = {
     Category.REPAIR: _l("Repairs (leaks, lights, doors, shared facilities)"),
@@ -95,6 +96,18 @@ CONSULTATION_STATE = {
     ConsultationState.CONCLUDED: _l("Concluded"),
     ConsultationState.CANCELLED: _l("Cancelled"),
 }
+# Recurring problems (portal.recurring).
+REACH = {
+    Reach.BUILDING: _l("One building, month after month"),
+    Reach.COMPOUND: _l("One compound, month after month"),
+    Reach.COMMUNITY: _l("Several compounds in one month"),
+}
+TOPIC_STATE = {
+    TopicState.RAISED: _l("Raised"),
+    TopicState.ON_AGENDA: _l("On a consultation's agenda"),
+    TopicState.SENT: _l("Sent to the community"),
+    TopicState.CLOSED: _l("Outcome recorded"),
+}
 ROLE = {
     Role.SECRETARY: _l("Party-branch secretary"),
     Role.BRANCH_MEMBER: _l("Party-branch member"),
@@ -125,6 +138,15 @@ ACTING_ROLE = {
 }
 
 
+def topic_title(topic) -> str:
+    """A recurring problem's name: its kind of case and where it keeps coming back."""
+    if topic.reach is Reach.COMMUNITY:
+        place = topic.community.name
+    else:
+        place = topic.compound.name + (f" {topic.building.name}" if topic.building else "")
+    return f"{label(topic.category)} · {place}"
+
+
 def acting_role(role: str | None) -> str:
     """The name of the role a step was taken in, or "" where none is shown."""
     name = ACTING_ROLE.get(role or "")
@@ -144,6 +166,8 @@ KINDS: dict[str, tuple[type[enum.Enum], dict]] = {
     "mode": (Mode, MODE),
     "consultation_state": (ConsultationState, CONSULTATION_STATE),
     "role": (Role, ROLE),
+    "reach": (Reach, REACH),
+    "topic_state": (TopicState, TOPIC_STATE),
 }
 _BY_TYPE = dict(KINDS.values())
 

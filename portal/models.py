@@ -24,5 +24,6 @@ from portal.organisation.models import (  # noqa: F401
     PropertyCompany,
     SubDistrict,
 )
+from portal.recurring.models import Topic, topic_case  # noqa: F401
 from portal.reports.models import CaseFact  # noqa: F401
 from portal.workdays.models import CalendarDay, CalendarWarning, CalendarYear  # noqa: F401

@@ -141,6 +141,14 @@ def _oversees(person, compound, *, grid_workers: bool = True) -> bool:
     return False
 
 
+def oversees_community(person, community) -> bool:
+    return any(
+        (m.role is Role.COMMUNITY_OVERSEER and m.community_id == community.id)
+        or (m.role is Role.SUBDISTRICT_OVERSEER and m.sub_district_id == community.sub_district_id)
+        for m in person.memberships
+    )
+
+
 def can(person, action: str, thing=None) -> bool:
     if person is None or not getattr(person, "is_authenticated", False):
         return False
@@ -186,6 +194,23 @@ def can(person, action: str, thing=None) -> bool:
                 return is_secretary(person, thing.id)
             return any(
                 m.role is Role.COMMUNITY_OVERSEER and m.community_id == thing.id
+                for m in person.memberships
+            )
+        case "see_topic":
+            # `thing` is a recurring problem (portal.recurring): a compound's is seen by whoever
+            # sees the compound's cases, a community's by the community's overseers and those
+            # above them.
+            if thing.compound is not None:
+                return can(person, "see_compound", thing.compound)
+            return oversees_community(person, thing.community)
+        case "raise_topic":
+            # Taking a compound's recurring problem to a consultation or to the community.
+            return thing.compound is not None and is_secretary(person, thing.compound_id)
+        case "close_topic":
+            # Its outcome: the compound's secretary, or the community's overseers, who answer for
+            # a community's topics and for those the compounds send them.
+            return can(person, "raise_topic", thing) or any(
+                m.role is Role.COMMUNITY_OVERSEER and m.community_id == thing.community_id
                 for m in person.memberships
             )
         case "edit_routing_rules":

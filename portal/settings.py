@@ -216,6 +216,14 @@ def load(app, overrides: dict | None = None) -> None:
         # the weights of the response, resolution and satisfaction rates in the composite score.
         SATISFACTION_BASICALLY_WEIGHT=float(env("PORTAL_SATISFACTION_BASICALLY_WEIGHT", "0.9")),
         COMPOSITE_WEIGHTS=env("PORTAL_COMPOSITE_WEIGHTS", "10/50/40"),
+        # Recurring problems (每月一题, portal.recurring): the same category in one building or
+        # compound in RECURRING_MONTHS of the last RECURRING_WINDOW_MONTHS months, or in
+        # RECURRING_COMPOUNDS compounds of one community with RECURRING_CASES_EACH cases each
+        # in one month, is raised as a topic by the sweep.
+        RECURRING_MONTHS=int(env("PORTAL_RECURRING_MONTHS", "3")),
+        RECURRING_WINDOW_MONTHS=int(env("PORTAL_RECURRING_WINDOW_MONTHS", "6")),
+        RECURRING_COMPOUNDS=int(env("PORTAL_RECURRING_COMPOUNDS", "3")),
+        RECURRING_CASES_EACH=int(env("PORTAL_RECURRING_CASES_EACH", "2")),
         # Personal data (PIPL): the sweep removes the reporter's name and phone from cases
         # finished this many days ago, unless kept for the record; 0 keeps them (off).
         ANONYMISE_CLOSED_AFTER_DAYS=int(env("PORTAL_ANONYMISE_CLOSED_AFTER_DAYS", "0")),

@@ -252,6 +252,7 @@ def install(app) -> None:
     app.add_template_filter(labels.day, "localdate")
     app.add_template_filter(labels.weekday, "weekday")
     app.add_template_filter(labels.acting_role, "acting_role")
+    app.add_template_filter(labels.topic_title, "topic_title")
 
     @app.template_filter("listing")
     def listing(items, style="standard"):

@@ -39,6 +39,9 @@ CLOCK_RUNS = OPEN_STATES - {State.CONSULTING, State.WAITING}
 MERGE_TARGETS = frozenset(State) - {State.MERGED}
 # What the triage form offers as a likely duplicate: a case that did not go nowhere.
 DUPLICATE_OF = frozenset(State) - {State.MERGED, State.REJECTED, State.WITHDRAWN}
+# A case that stands for a problem of its own, as a recurring problem counts it: not turned
+# away, merged into another or withdrawn.
+STANDS = DUPLICATE_OF
 
 
 class Action(enum.StrEnum):

@@ -8,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -57,6 +58,8 @@ class ConveneForm(FlaskForm):
         _l("Place (in person)"),
         validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
     )
+    # The recurring problem it is convened for, if any (portal.recurring).
+    topic = HiddenField()
     window_days = IntegerField(
         _l("Opinion window in days (on-line)"),
         default=7,

@@ -1,6 +1,7 @@
 """Operations on consultations in the domain's words: convene, attend, give opinions, resolve,
 sign or dissent, conclude or cancel, mark action items done, post notices."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -37,6 +38,8 @@ from portal.extensions import db
 from portal.notifications import service as notifications
 from portal.organisation.models import PartyKind
 from portal.permissions import can, is_secretary, parties_of, signing_parties
+from portal.recurring import service as recurring
+from portal.recurring.models import Topic
 
 
 def _need_secretary(consultation_or_compound_id, by):
@@ -78,11 +81,14 @@ def convene(
     starts_at: datetime | None = None,
     place: str | None = None,
     window_days: int | None = None,
+    topics: Sequence[Topic] = (),
 ) -> Consultation:
+    """Convene the three parties on cases, and on recurring problems of the compound (which
+    may make the whole agenda)."""
     _need_secretary(compound.id, by)
     if not (title or "").strip():
         raise Invalid(_l("Give the consultation a title."))
-    if not case_list:
+    if not case_list and not topics:
         raise Invalid(_l("Put at least one case on the agenda."))
     if mode is Mode.IN_PERSON and (starts_at is None or not (place or "").strip()):
         raise Invalid(_l("An in-person meeting needs a date, a time and a place."))
@@ -122,6 +128,8 @@ def convene(
     for position, case in enumerate(case_list):
         db.session.add(AgendaItem(consultation=consultation, case=case, position=position))
         cases.enter_consultation(case, by, consultation=consultation)
+    for topic in topics:
+        recurring.attach(topic, consultation, by)
     db.session.flush()
     for person, party in queries.default_invitees(compound):
         db.session.add(Invitation(consultation=consultation, person=person, party=party))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
+from wtforms.validators import Optional
 
 from portal import permissions
 from portal.cases import service as cases
@@ -41,12 +42,13 @@ from portal.consultation.models import (
     Signature,
 )
 from portal.errors import ServiceError
-from portal.extensions import db
+from portal.extensions import as_id, db
 from portal.forms import ConfirmForm
-from portal.labels import label
+from portal.labels import label, topic_title
 from portal.organisation import queries as org
 from portal.organisation.models import PartyKind
 from portal.permissions import guard, is_secretary, parties_of, signed_in, signing_parties
+from portal.recurring import queries as topics
 from portal.web import compound_or_404, is_htmx_fragment_request, page_or_fragment, safe_next
 
 bp = Blueprint("consultation", __name__)
@@ -128,8 +130,18 @@ def convene(code):
     form.cases.choices = [
         SelectChoice(c.id, f"{c.number} · {label(c.category)}") for c in candidates
     ]
-    # Nothing is ticked by itself: the secretary chooses tonight's agenda (cases marked as
-    # needing a consultation are listed first).
+    # Convened for a recurring problem (portal.recurring): the topic goes on the agenda, with
+    # those of its cases that can; it may be the whole agenda.
+    topic = _topic_to_convene_on(compound)
+    if topic is not None:
+        form.topic.data = str(topic.id)
+        form.cases.validators = [Optional()]
+        if request.method == "GET":
+            form.title.data = _("Recurring problem: %(topic)s", topic=topic_title(topic))
+            on_topic = {c.id for c in topic.cases}
+            form.cases.data = [c.id for c in candidates if c.id in on_topic]
+    # Otherwise nothing is ticked by itself: the secretary chooses tonight's agenda (cases
+    # marked as needing a consultation are listed first).
     if form.validate_on_submit():
         chosen = db.session.scalars(
             select(Case)
@@ -147,6 +159,7 @@ def convene(code):
                 starts_at=starts_at,
                 place=form.place.data,
                 window_days=form.window_days.data,
+                topics=[topic] if topic is not None else [],
             )
         except ServiceError as error:
             form.title.errors = [*form.title.errors, str(error.message)]
@@ -157,8 +170,22 @@ def convene(code):
         "consultation/convene.html",
         compound=compound,
         form=form,
+        topic=topic,
         candidates={c.id: c for c in candidates},
     ), (422 if request.method == "POST" else 200)
+
+
+def _topic_to_convene_on(compound):
+    """The recurring problem a consultation is convened for (?topic=, or the form's field):
+    one of this compound's, still open; any other answers 404."""
+    wanted = request.values.get("topic", "")
+    if not wanted:
+        return None
+    topic_id = as_id(wanted)
+    topic = topics.topic(topic_id) if topic_id is not None else None
+    if topic is None or topic.compound_id != compound.id or not topic.is_open:
+        abort(404)
+    return topic
 
 
 def _people(compound):
@@ -208,6 +235,7 @@ def render(consultation, status=200, errors=None, message=None, forms=None):
         "message_kind": "error" if status >= 400 else "success",
         "forms": forms or {},
         "attendance": {a.party: a for a in consultation.attendance},
+        "topics": topics.on_agenda_of(consultation.id),
     }
     return page_or_fragment(
         "consultation/detail.html", "consultation/_meeting.html", status=status, **context
@@ -415,6 +443,7 @@ def minutes(consultation_id):
         consultation=consultation,
         sees_cases=permissions.can(current_user, "see_compound", consultation.compound),
         attendance={a.party: a for a in consultation.attendance},
+        topics=topics.on_agenda_of(consultation.id),
         invited={
             k: [i.person.name for i in consultation.invitations if i.party == k] for k in PartyKind
         },

@@ -59,6 +59,10 @@ OTHER_MESSAGES = {
         "The opinion window of “%(title)s” closed without the meeting concluding; case "
         "%(number)s is back at work."
     ),
+    "topic_sent": _l(
+        "%(compound)s sent the community a recurring problem it cannot settle alone. Please "
+        "look at it and record what is done."
+    ),
     "calendar_missing": _l(
         "The working calendar for %(year)s is missing: deadlines in it are counted as calendar "
         "days until an administrator imports the year's holidays."

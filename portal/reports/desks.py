@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.accounts.roles import Role
 from portal.cases import queries as cases
 from portal.cases.workflow import INITIAL, Action, states_allowing
 from portal.consultation.models import Consultation, ConsultationState
 from portal.extensions import db
 from portal.feedback import queries as feedback
 from portal.organisation.models import PartyKind
+from portal.recurring import queries as topics
 from portal.reports import formats, periods
 from portal.reports import queries as figures
 from portal.reports.definitions import RATE, THREE_RATES, total
@@ -61,6 +63,12 @@ def secretary(compound, moment) -> list[Waiting]:
             "consultation.index",
             {"code": compound.code, "state": "open"},
         ),
+        Waiting(
+            _l("Recurring problems to take on"),
+            topics.open_count([compound.id]),
+            "recurring.compound_topics",
+            {"code": compound.code, "state": "open"},
+        ),
     ]
 
 
@@ -103,9 +111,14 @@ class Oversight:
     # This month's three rates over the whole scope, as they read: [(label, text)].
     rates: list
     period: periods.Period
+    # A community overseer's recurring problems open in each community: [Waiting].
+    topics: list
 
 
 def overseer(person, compounds, moment) -> Oversight:
+    """What waits for an overseer; a community overseer's desk also counts the recurring
+    problems open in each of their communities."""
+    overseen = {m.community_id for m in person.memberships if m.role is Role.COMMUNITY_OVERSEER}
     escalated = Waiting(
         _l("Escalated to you, still open"),
         feedback.escalated_count(person, feedback.EscalatedFilters(), moment),
@@ -119,4 +132,16 @@ def overseer(person, compounds, moment) -> Oversight:
     month = periods.this_month()
     whole = total(figures.monthly(ids, [month]))
     rates = [(RATE[key].label, formats.rate_or_counts(whole, key)) for key in THREE_RATES]
-    return Oversight(escalated, ranked, rates, month)
+    communities = sorted(
+        {c.community for c in compounds if c.community_id in overseen}, key=lambda c: c.name
+    )
+    open_topics = [
+        Waiting(
+            community.name,
+            topics.open_count(community_ids=[community.id]),
+            "recurring.community_topics",
+            {"code": community.code, "state": "open"},
+        )
+        for community in communities
+    ]
+    return Oversight(escalated, ranked, rates, month, open_topics)

@@ -22,6 +22,7 @@ from portal.clock import now
 from portal.organisation import queries as org
 from portal.organisation.models import Community, Compound, PartyKind, SubDistrict
 from portal.permissions import guard, public, signed_in
+from portal.recurring import queries as topics
 from portal.reports import charts, definitions, drill, exports, formats, periods, queries
 from portal.reports.definitions import total
 from portal.reports.kept import kept
@@ -517,7 +518,16 @@ def report(level: str, code: str):
         min_denominator=definitions.MIN_DENOMINATOR,
         definitions_address=url_for(".definitions_page", _external=True),
         printed_at=now(),
+        topics=_topics(unit, period),
     )
+
+
+def _topics(unit, period):
+    """The recurring problems of the unit raised in the period or still open in it."""
+    if isinstance(unit, Compound):
+        return topics.raised_in(period, compound_ids=[unit.id])
+    communities = [unit] if isinstance(unit, Community) else unit.communities
+    return topics.raised_in(period, community_ids=[c.id for c in communities])
 
 
 # The ledger's columns: the property party's timeliness, reopenings and satisfaction.

@@ -557,6 +557,16 @@ class OpenEscalatedCases(UpgradeTester):
         assert "ix_case_open_escalated" in {i["name"] for i in inspect(conn).get_indexes("case")}
 
 
+class RecurringProblems(UpgradeTester):
+    revision = "1dde9d6ad58d"
+    load_data = FeedbackAndNotifications.load_data
+
+    def check_upgrade(self, conn):
+        self.assert_kept(conn)
+        assert self.new_tables(conn) == {"topic", "topic_case"}
+        assert all(rows(conn, t) == [] for t in self.new_tables(conn))
+
+
 TESTERS = {
     tester.revision: tester
     for tester in (
@@ -578,6 +588,7 @@ TESTERS = {
         CaseFacts,
         PropertyCompanies,
         OpenEscalatedCases,
+        RecurringProblems,
     )
 }
 

@@ -11,17 +11,23 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from portal.accounts.models import HomeState
 from portal.accounts.roles import Role
 from portal.cases import service as cases
+from portal.cases.categories import Category
 from portal.cases.photos import process
 from portal.cases.workflow import State
 from portal.clock import local_date, now
 from portal.consultation import service as consultation
 from portal.consultation.models import Decision, Mode
+from portal.extensions import db
 from portal.open311 import keys
 from portal.organisation.models import PartyKind
+from portal.recurring import detect as recurring
+from portal.recurring import service as recurring_service
+from portal.recurring.models import Topic
 from tests import factories
 from tests.conftest import sign_in, texts
 from tests.web.test_case_flow import jpeg
@@ -162,7 +168,20 @@ def english_world(world) -> SimpleNamespace:
         world.ymn, people.secretary, title="Water off on Monday", body="From 9 to 11."
     )
     keys.issue("Hotline", world.ymn, may_read=True, may_file=True, by=people.admin)
+    # A recurring problem (lift faults in building 2 in three months), on the meeting's agenda.
+    for days in (80, 40, 0):
+        factories.case(
+            world,
+            by=people.reporter,
+            category=Category.LIFT,
+            description="Lift stops between floors",
+            at=now() - timedelta(days=days, minutes=5),
+        )
+    recurring.detect()
+    topic = db.session.scalars(select(Topic)).one()
+    recurring_service.put_on_agenda(topic, meeting, people.secretary)
     return SimpleNamespace(
+        topic=topic,
         people=people,
         worked=worked,
         escalated=escalated,
@@ -257,6 +276,7 @@ def addresses(app, english, desk: str) -> list[tuple[str, dict]]:
         "fmt": "xml",
         "service_code": "repair",
         "service_request_id": english.worked.number,
+        "topic_id": str(english.topic.id),
     }
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -278,6 +298,8 @@ def addresses(app, english, desk: str) -> list[tuple[str, dict]]:
         (f"/cases/{worked.number}", {**HTMX, "HX-Target": "case"}),
         (f"/consultations/{english.meeting.id}", {**HTMX, "HX-Target": "consultation"}),
         ("/inbox/count", HTMX),
+        (f"/c/ymn/consultations/new?topic={english.topic.id}", {}),
+        ("/figures/compound/ymn/report", {}),
     ]
     return found
 

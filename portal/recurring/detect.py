@@ -1,0 +1,196 @@
+"""Finding recurring problems: the same category of case in one building or one compound in
+several of the last months, or in several compounds of one community in one month. The
+sweep runs this; it raises a topic for each cluster it finds for the first time and adds the
+newer cases to a topic still open. The thresholds are settings (docs/recurring.md)."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import case as when
+from sqlalchemy import exists, select
+
+from portal.cases.categories import Category
+from portal.cases.models import Case
+from portal.cases.workflow import STANDS
+from portal.clock import local_date, now
+from portal.extensions import db
+from portal.organisation.models import Compound
+from portal.recurring.models import OPEN_TOPIC_STATES, Reach, Topic, TopicState, topic_case
+from portal.reports import periods
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a cluster is: its reach, category and place, and for a community's cluster the
+    month it is in (each month's spread is a topic of its own)."""
+
+    reach: Reach
+    category: Category
+    community_id: int
+    compound_id: int | None = None
+    building_id: int | None = None
+    month: str | None = None
+
+    def holds(self, row, months: list[str]) -> bool:
+        """Whether a case (compound, community, building, category, month index) belongs here."""
+        compound_id, community_id, building_id, category, index = row
+        if category != self.category or community_id != self.community_id:
+            return False
+        if self.reach is Reach.COMMUNITY:
+            return months[index] == self.month
+        if compound_id != self.compound_id:
+            return False
+        return self.reach is Reach.COMPOUND or building_id == self.building_id
+
+
+def _place_of(topic: Topic) -> Place:
+    return Place(
+        topic.reach,
+        topic.category,
+        topic.community_id,
+        topic.compound_id,
+        topic.building_id,
+        topic.months if topic.reach is Reach.COMMUNITY else None,
+    )
+
+
+def window(moment: datetime | None = None) -> list[periods.Period]:
+    """The months looked at, oldest first, this one last."""
+    today = local_date(moment)
+    count = current_app.config["RECURRING_WINDOW_MONTHS"]
+    return periods.last_months(periods.month(today.year, today.month), count)
+
+
+def _cases(months: list[periods.Period], moment: datetime):
+    """(id, compound, community, building, category, month index) of each case filed in the
+    window that stands for a problem of its own and is not on a topic already closed: once a
+    topic is closed, only new cases raise it again."""
+    index = when(
+        *[(Case.created_at >= m.start, i) for i, m in reversed(list(enumerate(months)))],
+        else_=0,
+    )
+    settled = exists().where(
+        topic_case.c.case_id == Case.id,
+        topic_case.c.topic_id == Topic.id,
+        Topic.state == TopicState.CLOSED,
+    )
+    return db.session.execute(
+        select(
+            Case.id,
+            Case.compound_id,
+            Compound.community_id,
+            Case.building_id,
+            Case.category,
+            index,
+        )
+        .join(Compound, Compound.id == Case.compound_id)
+        .where(
+            Case.created_at >= months[0].start,
+            Case.created_at < moment,
+            Case.state.in_(sorted(STANDS)),
+            ~settled,
+        )
+    ).all()
+
+
+def clusters(rows, months: list[str]) -> set[Place]:
+    """The places whose cases make a cluster by the settings' thresholds."""
+    config = current_app.config
+    least_months = config["RECURRING_MONTHS"]
+    least_compounds, least_each = config["RECURRING_COMPOUNDS"], config["RECURRING_CASES_EACH"]
+    in_building: dict[tuple, set[int]] = defaultdict(set)
+    in_compound: dict[tuple, set[int]] = defaultdict(set)
+    per_compound_month: dict[tuple, int] = defaultdict(int)
+    for _id, compound_id, community_id, building_id, category, index in rows:
+        in_building[(community_id, compound_id, building_id, category)].add(index)
+        in_compound[(community_id, compound_id, category)].add(index)
+        per_compound_month[(community_id, category, index, compound_id)] += 1
+    found = {
+        Place(Reach.BUILDING, category, community_id, compound_id, building_id)
+        for (community_id, compound_id, building_id, category), seen in in_building.items()
+        if len(seen) >= least_months
+    }
+    # A compound's cluster that one building explains is that building's.
+    explained = {(p.compound_id, p.category) for p in found}
+    found |= {
+        Place(Reach.COMPOUND, category, community_id, compound_id)
+        for (community_id, compound_id, category), seen in in_compound.items()
+        if len(seen) >= least_months and (compound_id, category) not in explained
+    }
+    # Several compounds of a community in one month: this month or the last, so that a new
+    # setting does not raise the spreads of months long past.
+    compounds_hit: dict[tuple, int] = defaultdict(int)
+    for (community_id, category, index, _compound_id), n in per_compound_month.items():
+        if index >= len(months) - 2 and n >= least_each:
+            compounds_hit[(community_id, category, index)] += 1
+    found |= {
+        Place(Reach.COMMUNITY, category, community_id, month=months[index])
+        for (community_id, category, index), n in compounds_hit.items()
+        if n >= least_compounds
+    }
+    return found
+
+
+def detect(moment: datetime | None = None) -> dict[str, int]:
+    """Raise the new clusters as topics and bring the open topics' cases up to date; returns
+    how many topics were raised and how many cases were added to topics."""
+    moment = moment or now()
+    months = window(moment)
+    codes = [m.code for m in months]
+    rows = _cases(months, moment)
+    found = clusters(rows, codes)
+    open_topics = {
+        _place_of(t): t
+        for t in db.session.scalars(
+            select(Topic).where(Topic.state.in_(OPEN_TOPIC_STATES)).order_by(Topic.id)
+        )
+    }
+    # A compound's cluster stays with the building topic already open for it.
+    explained = {(p.compound_id, p.category) for p in open_topics if p.reach is Reach.BUILDING}
+    raised = added = 0
+    for place in sorted(found - set(open_topics), key=repr):
+        if place.reach is Reach.COMPOUND and (place.compound_id, place.category) in explained:
+            continue
+        topic = Topic(
+            reach=place.reach,
+            category=place.category,
+            community_id=place.community_id,
+            compound_id=place.compound_id,
+            building_id=place.building_id,
+            months=place.month or "",
+            raised_at=moment,
+            updated_at=moment,
+        )
+        db.session.add(topic)
+        open_topics[place] = topic
+        raised += 1
+    if not open_topics:
+        db.session.commit()
+        return {"topics_raised": 0, "topic_cases_added": 0}
+    db.session.flush()
+    linked = {
+        (topic_id, case_id)
+        for topic_id, case_id in db.session.execute(
+            select(topic_case.c.topic_id, topic_case.c.case_id).where(
+                topic_case.c.topic_id.in_([t.id for t in open_topics.values()])
+            )
+        )
+    }
+    new_links = []
+    for place, topic in open_topics.items():
+        mine = [r for r in rows if place.holds(r[1:], codes)]
+        fresh = [r[0] for r in mine if (topic.id, r[0]) not in linked]
+        if not fresh:
+            continue
+        new_links += [{"topic_id": topic.id, "case_id": case_id} for case_id in fresh]
+        topic.updated_at = moment
+        if place.reach is not Reach.COMMUNITY:
+            seen = set(topic.month_list) | {codes[r[5]] for r in mine}
+            topic.months = ",".join(sorted(seen))
+    if new_links:
+        db.session.execute(topic_case.insert(), new_links)
+        added = len(new_links)
+    db.session.commit()
+    return {"topics_raised": raised, "topic_cases_added": added}
