@@ -314,7 +314,11 @@ def desk(role):
         open_actions=open_actions_for(current_user),
         # What waits, each count a link to its list (portal.reports.desks).
         compound_waiting={c.id: per_compound(c, moment) for c in compounds} if per_compound else {},
-        mine=desks.staff(current_user, moment) if role in WORKING_ROLES else [],
+        mine=desks.staff(current_user, moment)
+        if role in WORKING_ROLES
+        else desks.representative(current_user)
+        if role is Role.REPRESENTATIVE
+        else [],
         oversight=desks.overseer(current_user, compounds, moment)
         if role in (Role.COMMUNITY_OVERSEER, Role.SUBDISTRICT_OVERSEER)
         else None,

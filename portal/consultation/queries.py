@@ -14,11 +14,13 @@ from portal.consultation.models import (
     Consultation,
     ConsultationState,
     Invitation,
+    Mode,
     Resolution,
     ResolutionState,
 )
 from portal.extensions import db
 from portal.organisation.models import PartyKind
+from portal.permissions import parties_of, signing_parties
 
 
 def open_agenda_of(case) -> Consultation | None:
@@ -124,3 +126,40 @@ def agenda_of_case(case) -> list[AgendaItem]:
             )
         )
     )
+
+
+def waiting_on(person) -> list[tuple[AgendaItem, str]]:
+    """The agenda items of open consultations the person is invited to that wait for them:
+    ("opinion", while opinions are taken) their party has not given its opinion and no
+    resolution is drafted yet, or ("signature") a resolution their party signs through them
+    has not been signed or dissented from. Oldest consultation first."""
+    consultations = db.session.scalars(
+        select(Consultation)
+        .join(Invitation)
+        .where(Invitation.person_id == person.id, Consultation.state == ConsultationState.OPEN)
+        .order_by(Consultation.created_at, Consultation.id)
+        .options(
+            selectinload(Consultation.invitations),
+            selectinload(Consultation.items).selectinload(AgendaItem.case),
+            selectinload(Consultation.items).selectinload(AgendaItem.opinions),
+            selectinload(Consultation.items)
+            .selectinload(AgendaItem.resolution)
+            .selectinload(Resolution.signatures),
+        )
+    ).unique()
+    waiting = []
+    for consultation in consultations:
+        invited = {i.party for i in consultation.invitations if i.person_id == person.id}
+        speaks = invited & parties_of(person, consultation.compound_id)
+        signs = invited & signing_parties(person, consultation.compound_id)
+        taking = consultation.mode is Mode.IN_PERSON or consultation.window_open
+        for item in consultation.items:
+            resolution = item.resolution
+            if resolution is None:
+                if taking and any(item.current_opinion(p) is None for p in speaks):
+                    waiting.append((item, "opinion"))
+            elif resolution.state is ResolutionState.SIGNING and any(
+                resolution.signature(p) is None for p in signs
+            ):
+                waiting.append((item, "signature"))
+    return waiting

@@ -242,6 +242,13 @@ def render(consultation, status=200, errors=None, message=None, forms=None):
     )
 
 
+@bp.route("/consultations/waiting")
+@guard(signed_in)
+def waiting():
+    """The agenda items waiting for the person's opinion or signature (counted on their desk)."""
+    return render_template("consultation/waiting.html", waiting=queries.waiting_on(current_user))
+
+
 @bp.route("/consultations/<int:consultation_id>")
 @guard(signed_in)
 def detail(consultation_id):

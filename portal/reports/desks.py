@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from portal.accounts.roles import Role
 from portal.cases import queries as cases
 from portal.cases.workflow import INITIAL, Action, states_allowing
+from portal.consultation import queries as consultations
 from portal.consultation.models import Consultation, ConsultationState
 from portal.extensions import db
 from portal.feedback import queries as feedback
@@ -86,6 +87,17 @@ def grid_worker(compound, moment) -> list[Waiting]:
     return [
         _queue(
             compound, _l("Return visits to make (resolved)"), moment, state=AWAITING_FEEDBACK.value
+        )
+    ]
+
+
+def representative(person) -> list[Waiting]:
+    """The agenda items waiting for the representative's opinion or signature."""
+    return [
+        Waiting(
+            _l("Agenda items waiting for my opinion or signature"),
+            len(consultations.waiting_on(person)),
+            "consultation.waiting",
         )
     ]
 

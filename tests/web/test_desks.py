@@ -12,6 +12,9 @@ from portal import clock
 from portal.accounts.models import HomeState
 from portal.cases import service as cases
 from portal.cases.models import State
+from portal.consultation import service as consultations
+from portal.consultation.models import Decision, Mode
+from portal.extensions import db
 from portal.organisation.models import PartyKind
 from tests import factories
 from tests.conftest import sign_in
@@ -143,3 +146,50 @@ def test_the_overseers_desk_ranks_compounds_by_overdue_and_says_this_months_rate
     assert int(link[2]) == 3 == length_of(client, unescape(link[1]))
     rates = re.sub(r"<[^>]+>", "", re.search(r'id="month-rates">(.*?)</p>', html, re.S)[1])
     assert "December 2026 so far" in rates and "Response rate" in rates
+
+
+def test_a_representatives_desk_counts_the_agenda_items_waiting_for_their_word(client, world, busy):
+    reps = factories.cast(
+        world, "secretary manager representative", second={"part": "representative"}
+    )
+    agenda = [
+        factories.case(world.ymn, State.ACCEPTED, secretary=reps.secretary, needs_consultation=True)
+        for _ in range(2)
+    ]
+    with clock.fixed(TODAY):
+        meeting = consultations.convene(
+            world.ymn,
+            reps.secretary,
+            title="车位协商",
+            mode=Mode.IN_PERSON,
+            case_list=agenda,
+            starts_at=TODAY + timedelta(days=1),
+            place="会议室",
+        )
+
+    def waiting(person) -> int:
+        client.post("/logout")
+        sign_in(client, person)
+        with clock.fixed(TODAY):
+            desk = client.get("/desk/representative")
+        (found,) = [
+            (href, count)
+            for href, count, label in counts_on(desk)
+            if label == "Agenda items waiting for my opinion or signature"
+        ]
+        assert length_of(client, found[0]) == found[1]
+        return found[1]
+
+    reps.representative.locale = reps.second.locale = "en"
+    db.session.commit()
+    assert waiting(reps.representative) == 2  # both items want the residents' opinion
+    first, second = meeting.items
+    consultations.post_opinion(first, reps.second, party=PartyKind.RESIDENTS, body="同意")
+    resolution = consultations.draft_resolution(second, reps.secretary, text="划线", actions=[])
+    # The first has the residents' opinion (from the other representative); the second waits
+    # for the residents' signature now, from either of them.
+    assert waiting(reps.representative) == waiting(reps.second) == 1
+    consultations.sign(
+        resolution, reps.representative, party=PartyKind.RESIDENTS, decision=Decision.SIGN
+    )
+    assert waiting(reps.representative) == waiting(reps.second) == 0
