@@ -33,16 +33,17 @@ class Place:
     building_id: int | None = None
     month: str | None = None
 
-    def holds(self, row, months: list[str]) -> bool:
-        """Whether a case (compound, community, building, category, month index) belongs here."""
-        compound_id, community_id, building_id, category, index = row
-        if category != self.category or community_id != self.community_id:
-            return False
-        if self.reach is Reach.COMMUNITY:
-            return months[index] == self.month
-        if compound_id != self.compound_id:
-            return False
-        return self.reach is Reach.COMPOUND or building_id == self.building_id
+
+def _places(rows, months: list[str]) -> dict[Place, list[tuple[int, int]]]:
+    """The (case id, month index) of the cases at each place: each case is at its building,
+    its compound and, for its month, its community."""
+    at: dict[Place, list[tuple[int, int]]] = defaultdict(list)
+    for case_id, compound_id, community_id, building_id, category, index in rows:
+        here = (case_id, index)
+        at[Place(Reach.BUILDING, category, community_id, compound_id, building_id)].append(here)
+        at[Place(Reach.COMPOUND, category, community_id, compound_id)].append(here)
+        at[Place(Reach.COMMUNITY, category, community_id, month=months[index])].append(here)
+    return at
 
 
 def _place_of(topic: Topic) -> Place:
@@ -95,41 +96,41 @@ def _cases(months: list[periods.Period], moment: datetime):
     ).all()
 
 
-def clusters(rows, months: list[str]) -> set[Place]:
+def clusters(at: dict[Place, list[tuple[int, int]]], months: list[str]) -> set[Place]:
     """The places whose cases make a cluster by the settings' thresholds."""
     config = current_app.config
     least_months = config["RECURRING_MONTHS"]
     least_compounds, least_each = config["RECURRING_COMPOUNDS"], config["RECURRING_CASES_EACH"]
-    in_building: dict[tuple, set[int]] = defaultdict(set)
-    in_compound: dict[tuple, set[int]] = defaultdict(set)
-    per_compound_month: dict[tuple, int] = defaultdict(int)
-    for _id, compound_id, community_id, building_id, category, index in rows:
-        in_building[(community_id, compound_id, building_id, category)].add(index)
-        in_compound[(community_id, compound_id, category)].add(index)
-        per_compound_month[(community_id, category, index, compound_id)] += 1
-    found = {
-        Place(Reach.BUILDING, category, community_id, compound_id, building_id)
-        for (community_id, compound_id, building_id, category), seen in in_building.items()
-        if len(seen) >= least_months
-    }
+
+    def months_seen(place) -> int:
+        return len({index for _id, index in at[place]})
+
+    found = {p for p in at if p.reach is Reach.BUILDING and months_seen(p) >= least_months}
     # A compound's cluster that one building explains is that building's.
     explained = {(p.compound_id, p.category) for p in found}
     found |= {
-        Place(Reach.COMPOUND, category, community_id, compound_id)
-        for (community_id, compound_id, category), seen in in_compound.items()
-        if len(seen) >= least_months and (compound_id, category) not in explained
+        p
+        for p in at
+        if p.reach is Reach.COMPOUND
+        and months_seen(p) >= least_months
+        and (p.compound_id, p.category) not in explained
     }
     # Several compounds of a community in one month: this month or the last, so that a new
     # setting does not raise the spreads of months long past.
-    compounds_hit: dict[tuple, int] = defaultdict(int)
-    for (community_id, category, index, _compound_id), n in per_compound_month.items():
-        if index >= len(months) - 2 and n >= least_each:
-            compounds_hit[(community_id, category, index)] += 1
-    found |= {
-        Place(Reach.COMMUNITY, category, community_id, month=months[index])
-        for (community_id, category, index), n in compounds_hit.items()
-        if n >= least_compounds
-    }
+    compounds_hit: dict[Place, int] = defaultdict(int)
+    recent = set(months[-2:])
+    for place, cases in at.items():
+        if place.reach is Reach.COMPOUND:
+            per_month: dict[int, int] = defaultdict(int)
+            for _id, index in cases:
+                per_month[index] += 1
+            for index, n in per_month.items():
+                if months[index] in recent and n >= least_each:
+                    spread = Place(
+                        Reach.COMMUNITY, place.category, place.community_id, month=months[index]
+                    )
+                    compounds_hit[spread] += 1
+    found |= {p for p, n in compounds_hit.items() if n >= least_compounds}
     return found
 
 
@@ -139,8 +140,8 @@ def detect(moment: datetime | None = None) -> dict[str, int]:
     moment = moment or now()
     months = window(moment)
     codes = [m.code for m in months]
-    rows = _cases(months, moment)
-    found = clusters(rows, codes)
+    at = _places(_cases(months, moment), codes)
+    found = clusters(at, codes)
     open_topics = {
         _place_of(t): t
         for t in db.session.scalars(
@@ -180,14 +181,14 @@ def detect(moment: datetime | None = None) -> dict[str, int]:
     }
     new_links = []
     for place, topic in open_topics.items():
-        mine = [r for r in rows if place.holds(r[1:], codes)]
-        fresh = [r[0] for r in mine if (topic.id, r[0]) not in linked]
+        mine = at.get(place, [])
+        fresh = [case_id for case_id, _index in mine if (topic.id, case_id) not in linked]
         if not fresh:
             continue
         new_links += [{"topic_id": topic.id, "case_id": case_id} for case_id in fresh]
         topic.updated_at = moment
         if place.reach is not Reach.COMMUNITY:
-            seen = set(topic.month_list) | {codes[r[5]] for r in mine}
+            seen = set(topic.month_list) | {codes[index] for _id, index in mine}
             topic.months = ",".join(sorted(seen))
     if new_links:
         db.session.execute(topic_case.insert(), new_links)
