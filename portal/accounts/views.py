@@ -319,6 +319,7 @@ def desk(role):
         else desks.representative(current_user)
         if role is Role.REPRESENTATIVE
         else [],
+        topics=desks.open_topics(current_user, role, compounds),
         oversight=desks.overseer(current_user, compounds, moment)
         if role in (Role.COMMUNITY_OVERSEER, Role.SUBDISTRICT_OVERSEER)
         else None,

@@ -73,6 +73,21 @@ def secretary(compound, moment) -> list[Waiting]:
     ]
 
 
+# How many open recurring problems a desk lists (its count links to all of them).
+DESK_TOPICS = 5
+
+
+def open_topics(person, role: Role, compounds) -> list:
+    """The open recurring problems a secretary's or a community overseer's desk shows, those
+    sent to the community and on an agenda first (recurring.queries.listing)."""
+    if role is Role.SECRETARY:
+        return topics.listing([c.id for c in compounds], open_only=True, limit=DESK_TOPICS)
+    if role is Role.COMMUNITY_OVERSEER:
+        communities = [m.community_id for m in person.memberships if m.role is role]
+        return topics.listing(community_ids=communities, open_only=True, limit=DESK_TOPICS)
+    return []
+
+
 def property_manager(compound, moment) -> list[Waiting]:
     lead = PartyKind.PROPERTY.value
     return [

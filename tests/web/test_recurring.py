@@ -175,11 +175,15 @@ def test_the_secretarys_desk_counts_open_topics_and_links_to_exactly_those(
 ):
     people.secretary.locale = "en"
     db.session.commit()
+    topic, cases = lift_topic
     sign_in(client, people.secretary)
-    n, href = counted(client.get("/desk/secretary").get_data(as_text=True))[
-        "Recurring problems to take on"
-    ]
+    desk = client.get("/desk/secretary").get_data(as_text=True)
+    n, href = counted(desk)["Recurring problems to take on"]
     assert (n, href) == (1, "/c/ymn/topics?state=open")
+    # The desk shows the topic itself, with its cases.
+    shown = desk.split('id="desk-topics"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/topics/{topic.id}"' in shown
+    assert all(c.number in shown for c in cases)
     listing = client.get(href).get_data(as_text=True)
     assert listing.count('href="/topics/') == 1
     assert "Lift · Plum Garden" in listing
@@ -192,6 +196,7 @@ def test_the_community_desk_counts_the_communitys_open_topics(client, world, peo
     html = client.get("/desk/community_overseer").get_data(as_text=True)
     n, href = counted(html)[world.community.name]
     assert (n, href) == (1, "/community/cm/topics?state=open")
+    assert f'href="/topics/{lift_topic[0].id}"' in html.split('id="desk-topics"', 1)[1]
     assert client.get(href).get_data(as_text=True).count('href="/topics/') == 1
 
 
