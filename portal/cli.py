@@ -109,6 +109,23 @@ def demo_command():
     click.echo(demo.sign_in_table())
 
 
+@portal_cli.command("recurring")
+@with_appcontext
+@_localised
+def recurring_command():
+    """Raise recurring problems (每月一题) from the cases of the last months; run nightly."""
+    from portal.recurring.detect import detect
+
+    counts = detect()
+    click.echo(
+        _(
+            "Recurring problems: %(raised)d raised, %(added)d cases added to open ones.",
+            raised=counts["topics_raised"],
+            added=counts["topic_cases_added"],
+        )
+    )
+
+
 @portal_cli.command("sweep")
 @with_appcontext
 @_localised

@@ -219,11 +219,13 @@ def load(app, overrides: dict | None = None) -> None:
         # Recurring problems (每月一题, portal.recurring): the same category in one building or
         # compound in RECURRING_MONTHS of the last RECURRING_WINDOW_MONTHS months, or in
         # RECURRING_COMPOUNDS compounds of one community with RECURRING_CASES_EACH cases each
-        # in one month, is raised as a topic by the sweep.
+        # in one month, is raised as a topic by `flask portal recurring` (nightly); at most
+        # RECURRING_OPEN_TOPICS are open at once per compound, and per community.
         RECURRING_MONTHS=int(env("PORTAL_RECURRING_MONTHS", "3")),
         RECURRING_WINDOW_MONTHS=int(env("PORTAL_RECURRING_WINDOW_MONTHS", "6")),
         RECURRING_COMPOUNDS=int(env("PORTAL_RECURRING_COMPOUNDS", "3")),
         RECURRING_CASES_EACH=int(env("PORTAL_RECURRING_CASES_EACH", "2")),
+        RECURRING_OPEN_TOPICS=int(env("PORTAL_RECURRING_OPEN_TOPICS", "3")),
         # Personal data (PIPL): the sweep removes the reporter's name and phone from cases
         # finished this many days ago, unless kept for the record; 0 keeps them (off).
         ANONYMISE_CLOSED_AFTER_DAYS=int(env("PORTAL_ANONYMISE_CLOSED_AFTER_DAYS", "0")),

@@ -27,7 +27,6 @@ from portal.feedback import service as feedback
 from portal.notifications.delivery import deliver
 from portal.notifications.service import notify
 from portal.personal_data import service as personal_data
-from portal.recurring import detect as recurring
 from portal.workdays import service as workdays
 
 # Only cases whose clock runs are reminded and escalated (DESIGN.md section 3: it pauses while
@@ -186,7 +185,6 @@ def sweep() -> dict[str, int]:
     counts["forgotten_sign_ins"] = accounts.forget_old_sign_ins(moment)
     counts["expired_pending_photos"] = pending.expire(moment)
     counts["calendar_missing"] = warn_missing_calendar(moment)
-    counts.update(recurring.detect(moment))
     days = current_app.config["ANONYMISE_CLOSED_AFTER_DAYS"]
     if days > 0:  # off unless the operators set a retention period
         counts["anonymised"] = personal_data.anonymise_finished(moment, days)

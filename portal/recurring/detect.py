@@ -1,11 +1,12 @@
 """Finding recurring problems: the same category of case in one building or one compound in
-several of the last months, or in several compounds of one community in one month. The
-sweep runs this; it raises a topic for each cluster it finds for the first time and adds the
-newer cases to a topic still open. The thresholds are settings (docs/recurring.md)."""
+several of the last months, or in several compounds of one community in one month. A nightly
+command (`flask portal recurring`) runs this; it raises a topic for a cluster it finds for the
+first time, the strongest first and a few per compound, and adds the newer cases to a topic
+still open. The thresholds are settings (docs/recurring.md)."""
 
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import case as when
@@ -21,10 +22,10 @@ from portal.recurring.models import OPEN_TOPIC_STATES, Reach, Topic, TopicState,
 from portal.reports import periods
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a cluster is: its reach, category and place, and for a community's cluster the
-    month it is in (each month's spread is a topic of its own)."""
+    month it is in (each month's spread is a topic of its own). A tuple: a city's window holds
+    a few hundred thousand cases, each at three places."""
 
     reach: Reach
     category: Category
@@ -134,6 +135,13 @@ def clusters(at: dict[Place, list[tuple[int, int]]], months: list[str]) -> set[P
     return found
 
 
+def _owner(place: Place) -> tuple[str, int]:
+    """Who a topic is for: its compound's secretary, or its community's overseers."""
+    if place.compound_id is None:
+        return ("community", place.community_id)
+    return ("compound", place.compound_id)
+
+
 def detect(moment: datetime | None = None) -> dict[str, int]:
     """Raise the new clusters as topics and bring the open topics' cases up to date; returns
     how many topics were raised and how many cases were added to topics."""
@@ -150,10 +158,30 @@ def detect(moment: datetime | None = None) -> dict[str, int]:
     }
     # A compound's cluster stays with the building topic already open for it.
     explained = {(p.compound_id, p.category) for p in open_topics if p.reach is Reach.BUILDING}
+    # A compound (and a community) has at most RECURRING_OPEN_TOPICS open at once, the
+    # strongest first: most months, then most cases. The next is raised when one is closed.
+    most = current_app.config["RECURRING_OPEN_TOPICS"]
+    held = Counter(_owner(p) for p in open_topics)
+    waiting = [
+        p
+        for p in found - set(open_topics)
+        if not (p.reach is Reach.COMPOUND and (p.compound_id, p.category) in explained)
+    ]
+    waiting.sort(
+        key=lambda p: (
+            -len({index for _id, index in at[p]}),
+            -len(at[p]),
+            p.category.value,
+            p.compound_id or 0,
+            p.building_id or 0,
+            p.month or "",
+        )
+    )
     raised = added = 0
-    for place in sorted(found - set(open_topics), key=repr):
-        if place.reach is Reach.COMPOUND and (place.compound_id, place.category) in explained:
+    for place in waiting:
+        if held[_owner(place)] >= most:
             continue
+        held[_owner(place)] += 1
         topic = Topic(
             reach=place.reach,
             category=place.category,

@@ -14,7 +14,6 @@ from portal.cases.models import State
 from portal.consultation import service as consultations
 from portal.consultation.models import Mode
 from portal.extensions import db
-from portal.feedback.sweep import sweep
 from portal.notifications.models import Notification
 from portal.recurring import service
 from portal.recurring.detect import detect
@@ -150,12 +149,31 @@ def test_once_its_outcome_is_recorded_only_new_cases_raise_it_again(world, peopl
     assert sorted(c.id for c in newest.cases) == sorted(c.id for c in later)
 
 
-def test_the_sweep_raises_them(world, people):
+def test_the_nightly_command_raises_them(app, world, people):
     for n in (3, 2, 1):
         filed(world.ymn, n, by=people.reporter)
     with clock.fixed(TODAY):
-        counts = sweep()
-    assert counts["topics_raised"] == 1
+        result = app.test_cli_runner().invoke(args=["portal", "recurring", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "1 raised, 3 cases added" in result.output
+    assert len(topics()) == 1
+
+
+def test_a_compound_gets_a_few_topics_at_a_time_the_strongest_first(app, world, people):
+    app.config["RECURRING_OPEN_TOPICS"] = 2
+    for category, months in (
+        (Category.LIFT, (5, 4, 3, 2)),
+        (Category.NOISE, (3, 2, 1)),
+        (Category.SECURITY, (5, 3, 2, 1, 0)),
+    ):
+        for n in months:
+            filed(world.ymn, n, category=category)
+    run()
+    assert sorted(t.category for t in topics()) == [Category.LIFT, Category.SECURITY]
+    # When one is settled, the next strongest is raised.
+    service.record_outcome(topics()[0], people.secretary, outcome="已处理")
+    run(TODAY + timedelta(hours=1))
+    assert {t.category for t in topics() if t.is_open} == {Category.NOISE, topics()[1].category}
 
 
 # -- desks and lists ------------------------------------------------------------------------

@@ -40,8 +40,6 @@ NOTHING = {
     "forgotten_sign_ins": 0,
     "expired_pending_photos": 0,
     "calendar_missing": 0,
-    "topics_raised": 0,
-    "topic_cases_added": 0,
 }
 
 
@@ -271,9 +269,8 @@ def test_an_empty_sweep_is_a_handful_of_queries_that_does_not_grow_with_closed_c
     # Six for the cases and the outbox, one for escalated cases nobody acknowledged (报到),
     # three that forget old sign-ins, one-time codes and throttle counts, one for photos sent
     # ahead of a filing that never came, two for consultations that stalled (resolutions
-    # unsigned, on-line windows closed), two that look for recurring problems (the window's
-    # cases, the open topics).
-    assert 0 < empty.count <= 15, empty.count
+    # unsigned, on-line windows closed).
+    assert 0 < empty.count <= 13, empty.count
 
     for number in range(50):
         walked(world, team, State.CLOSED, description=f"第{number}件：路灯不亮")
