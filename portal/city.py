@@ -1,13 +1,15 @@
 """`flask portal city`: a synthetic city for benchmarks. Sub-districts, communities and compounds
 with their buildings, parties and staff, and two years of cases with their timelines, feedback,
 consultations and photo rows, written in bulk; a share of the cases lands in the first compound
-of the demo world, so that its people sign in to a busy desk.
+of the demo world, so that its people sign in to a busy desk. The demo world's year of history
+(`portal.demo`) is written by the same `History`.
 
 A million cases cannot go through the services in reasonable time, so each case is walked here
 through the workflow's table, step by step, as its people and the sweep would have moved it,
-and the rows are written in chunks (COPY on PostgreSQL, executemany elsewhere). Ids are given
-here, so build on a quiet database; PostgreSQL's sequences are moved past them. Nobody is
-notified of what happened in the city: it leaves inboxes and outboxes alone.
+and the rows are written in chunks (COPY on PostgreSQL, executemany elsewhere). How a
+compound's people work (how fast, how well, how often residents answer) is its `Profile`.
+Ids are given here, so build on a quiet database; PostgreSQL's sequences are moved past them.
+Nobody is notified of what happened in the city: it leaves inboxes and outboxes alone.
 """
 
 import json
@@ -16,7 +18,7 @@ import random
 import time as timer
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Any
@@ -36,8 +38,16 @@ from portal.cases.categories import Category, Rule, rule_for
 from portal.cases.events import CONTACTS, EventKind
 from portal.cases.models import CaseCounter, Closure, Priority, Responsibility
 from portal.cases.routing import community_rules
-from portal.cases.workflow import CLOCK_RUNS, INITIAL, MERGE_TARGETS, Action, State, step
-from portal.clock import LOCAL_ZONE, now
+from portal.cases.workflow import (
+    CLOCK_RUNS,
+    FINISHED_STATES,
+    INITIAL,
+    MERGE_TARGETS,
+    Action,
+    State,
+    step,
+)
+from portal.clock import LOCAL_ZONE, local_date, now
 from portal.consultation.models import ConsultationState, Decision, Mode, ResolutionState
 from portal.errors import Conflict
 from portal.extensions import db
@@ -69,7 +79,9 @@ CATEGORY_SHARE = {
     Category.COMPOUND_RULES: 1,
     Category.OTHER: 8,
 }
-# How far a case's people mean to take it; "now" cuts the walk of the newest ones short.
+# How far a case's people mean to take it; "now" cuts the walk of the newest ones short. (A
+# profile may add "reopened_unanswered": sent back once, then no answer after the second
+# resolution, so that it closes not solved.)
 PLANS = {"solved": 55, "no_feedback": 13, "reopened": 5, "rejected": 7, "merged": 3, "withdrawn": 3}
 # Some cases stall on the way and stay open: fewer the older they are, with a chance of
 # STALL_FLOOR + STALL_RECENT * exp(-age in days / STALL_DAYS). Where they stall: after the last
@@ -87,6 +99,8 @@ PHOTO_SHARE = 0.10  # with the report; half as many again with the resolution
 WAIT_SHARE = 0.06  # of the cases at work: put on hold for the resident once
 URGENT_WEIGHT = 0.25  # how often an urgent report of a kind comes, against an ordinary one
 HOURS = [2, 1, 1, 1, 1, 3, 8, 15, 25, 25, 22, 18, 12, 12, 15, 16, 16, 15, 18, 20, 18, 12, 7, 4]
+RESIDENTS_FILE = 0.6  # of the cases of a compound whose residents have accounts
+TRIES = 3  # walks of a case that must be finished by now, before it is walked promptly
 
 AREAS = "城关 南湖 北城 东风 西园 新华 人民 解放 建设 文化 光明 和平 胜利 友谊 红旗 长青".split()
 WORDS = (
@@ -112,6 +126,59 @@ OPINIONS = {
 AGREED = "三方同意按方案实施，物业负责组织，居民代表负责向住户公示。"
 
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a compound's people work its cases: the city's average by default. Shares are
+    chances between 0 and 1; weights are relative."""
+
+    # How far a case's people mean to take it (PLANS): how many go without feedback, how many
+    # are sent back.
+    plans: dict[str, float] = field(default_factory=lambda: dict(PLANS))
+    stalls: bool = True  # some cases stall on the way and stay open
+    slow_triage: float = 0.08  # triaged a day or more after filing
+    late: float = 0.15  # the work takes about as long as the deadline allows, or longer
+    overrun: tuple[float, float] = (0.9, 1.6)  # how long, then: times the deadline's days
+    convene: float = CONVENE_SHARE
+    wait: float = WAIT_SHARE
+    photos: float = PHOTO_SHARE
+    # Who gives the verdict: the resident, or a return visit by phone or at the door.
+    sources: tuple[float, float, float] = (65, 25, 10)
+    grid_visits: float = 0.4  # of the return visits, the grid worker's (else the branch's)
+    # 满意, 基本满意, 不满意 of a resident whose problem is solved, and of one whose is not.
+    satisfied: tuple[float, float, float] = (72, 22, 6)
+    unsatisfied: tuple[float, float, float] = (1, 2, 12)
+
+    def toward(self, other: "Profile", share: float) -> "Profile":
+        """This profile moved `share` of the way (0 to 1) toward the other."""
+
+        def mix(a, b):
+            if isinstance(a, dict):
+                return {k: mix(a.get(k, 0), b.get(k, 0)) for k in a | b}
+            if isinstance(a, tuple):
+                return tuple(mix(x, y) for x, y in zip(a, b, strict=True))
+            if isinstance(a, bool):
+                return a if share < 0.5 else b
+            return a + (b - a) * share
+
+        moved = {f.name: mix(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)}
+        return replace(self, **moved)
+
+
+# A case that must be finished by now and would not be: walked again the plainest way.
+PROMPT = Profile(plans={"solved": 1}, stalls=False, slow_triage=0, late=0, convene=0, wait=0)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A case planted on a day: of this kind, in this building, taken this far; its text one
+    that contains `words` where one does."""
+
+    category: Category
+    building: int  # its id
+    plan: str
+    words: str = ""
 
 
 class Writer:
@@ -213,32 +280,45 @@ class Place:
     buildings: list[tuple[int, str]]  # id, name
     weight: float  # its share of the cases
     staff: Staff
+    profile: Profile = field(default_factory=Profile)
+    later: Profile | None = None  # where its profile has moved to by the end of the history
 
 
-class City:
-    def __init__(self, compounds: int, cases: int, seed: int):
-        self.compounds, self.cases = compounds, cases
+class History:
+    """Cases filed at the places day by day from `first` to `until` and walked through the
+    workflow up to now, written in bulk. With `finish`, every case is finished (closed,
+    rejected, merged or withdrawn) by now: the desks keep only what people are working on."""
+
+    def __init__(
+        self,
+        cases: int,
+        seed: int,
+        first: date,
+        until: datetime,
+        *,
+        finish: bool = False,
+        season: dict[int, dict[Category, float]] | None = None,
+        volume: Callable[[date], float] | None = None,
+    ):
+        self.cases, self.finish, self.season = cases, finish, season or {}
+        self.volume = volume
         self.rng = random.Random(seed)
         self.w = Writer()
         self.now = now()
-        self.start = self.now - timedelta(days=DAYS)
+        self.until = until
+        self.start = datetime.combine(first, time(0), tzinfo=LOCAL_ZONE).astimezone(UTC)
         config = current_app.config
         self.tiers = deadlines.Tiers.from_config(config)
         # One calendar for the whole history, and the months after it that deadlines reach.
-        self.calendar = workdays.calendar_for(
-            self.start.astimezone(LOCAL_ZONE).date(), self.now.date() + timedelta(days=400)
-        )
+        self.calendar = workdays.calendar_for(first, self.now.date() + timedelta(days=400))
         self.feedback_window = timedelta(days=config["FEEDBACK_WINDOW_DAYS"])
         self.escalate_after = timedelta(hours=config["ESCALATE_AFTER_HOURS"])
         self.escalate_again = timedelta(hours=config["ESCALATE_AGAIN_AFTER_HOURS"])
-        self.tag = self._tag()
-        self.hash = generate_password_hash(demo.PASSWORD, method="pbkdf2:sha256:1000")
-        self.phones = 0
         self.names = [s + g for s in demo.SURNAMES for g in demo.GIVEN]
         self.places: list[Place] = []
-        self.demo: Place | None = None
-        self.made = 0  # cases in the demo compound
-        self.forgotten = list(STALLS)
+        self.made: dict[int, int] = defaultdict(int)  # compound id → its cases
+        self.forgotten: list[Action | None] = []
+        self.pins: dict[date, list[tuple[Place, Pin]]] = defaultdict(list)
         self.counters: dict[tuple[int, date], int] = {}
         self.known_counters: set[tuple[int, date]] = set()
         # compound id → its latest cases and the time of each one's last event (merge targets)
@@ -246,17 +326,341 @@ class City:
         self.events: dict[int, list[Row]] = {}  # case id → its events, until written
         self.photos: list[tuple[Row, Row]] = []  # (photo, its event), until written
         self.hour_weights = list(accumulate(HOURS))
-        self.plan_weights = list(accumulate(PLANS.values()))
-        self.category_weights = list(accumulate(CATEGORY_SHARE.values()))
+        self.category_weights: dict[int, list[float]] = {}  # month → cumulative weights
         self.issues: dict[Category, list[tuple[str, str, bool]]] = defaultdict(list)
-        for category, description, where, urgent in texts.ISSUES:
+        for category, description, where, urgent in texts.ISSUES + texts.MORE_ISSUES:
             self.issues[category].append((description, where, urgent))
-
-    # -- the organisation ------------------------------------------------------------------
+        self.in_season: dict[tuple[Category, int], list[tuple[str, str, bool]]] = {}
 
     def resolution_due(self, at, rule: Rule, priority: Priority, consult: bool) -> datetime:
         span = deadlines.resolution_span(rule, priority, consult, self.tiers)
         return deadlines.due(at, span, self.calendar).at
+
+    def person(self, role: Role, *, compound=None, community=None, sub_district=None) -> int:
+        """Someone to stand in at an empty desk: only the city makes them up."""
+        raise LookupError(f"nobody holds the role {role} in compound {compound}")
+
+    # -- the places ------------------------------------------------------------------------
+
+    def add_compound(
+        self,
+        compound: Compound,
+        weight: float,
+        profile: Profile | None = None,
+        later: Profile | None = None,
+        residents: bool = True,
+    ) -> Place:
+        """A compound of the database among the places, with its own people at every desk a
+        case needs (a stand-in where a desk is empty); its residents with accounts file some
+        of its cases unless `residents` is false."""
+
+        def ids(*roles):
+            return [p.id for p in people_holding(compound.id, roles)]
+
+        def first(role):
+            return (ids(role) or [self.person(role, compound=compound.id)])[0]
+
+        verified = db.session.execute(
+            select(Person.id, Person.name, Person.phone)
+            .join(Home, Home.person_id == Person.id)
+            .where(Home.compound_id == compound.id, Home.state == HomeState.VERIFIED)
+            .order_by(Person.id)
+        )
+        secretary = first(Role.SECRETARY)
+        staff = Staff(
+            secretary=secretary,
+            manager=first(Role.PROPERTY_MANAGER),
+            fitters=ids(Role.PROPERTY_STAFF) or [first(Role.PROPERTY_STAFF)],
+            representative=first(Role.REPRESENTATIVE),
+            branch=[secretary, *ids(Role.BRANCH_MEMBER)],
+            grid_worker=db.session.scalar(
+                select(Membership.person_id).where(
+                    Membership.role == Role.GRID_WORKER,
+                    Membership.community_id == compound.community_id,
+                )
+            ),
+            residents=[(r[0], r[1], r[2]) for r in verified] if residents else [],
+            rules=community_rules(compound.community_id),
+        )
+        buildings = [(b.id, b.name) for b in compound.buildings]
+        place = Place(
+            compound.id, compound.code, buildings, weight, staff, profile or Profile(), later
+        )
+        self.places.append(place)
+        # Numbers go on from where the compound's cases left them.
+        for day, last in db.session.execute(
+            select(CaseCounter.day, CaseCounter.last).where(CaseCounter.compound_id == compound.id)
+        ):
+            self.counters[compound.id, day] = last
+            self.known_counters.add((compound.id, day))
+        return place
+
+    def pin(self, place: Place, day: date, pin: Pin) -> None:
+        """A case of the pin's kind filed at the place on the day, besides the others."""
+        self.pins[day].append((place, pin))
+
+    # -- the cases -------------------------------------------------------------------------
+
+    def days(self) -> list[tuple[date, int]]:
+        """How many cases each local day gets: more lately (the portal caught on), fewer at
+        weekends, a seasonal swing; the last day only as much as has passed of it."""
+        last = local_date(self.until)
+        first = local_date(self.start)
+        span = (last - first).days + 1
+        weights = []
+        for n in range(span):
+            day = first + timedelta(days=n)
+            weight = (0.75 + 0.5 * (n + 1) / span) * (0.8 if day.weekday() >= 5 else 1.05)
+            weight *= 1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365)
+            if day == last:
+                midnight = datetime.combine(day, time(0), tzinfo=LOCAL_ZONE)
+                weight *= (self.until - midnight) / timedelta(days=1)
+            if self.volume is not None:
+                weight *= self.volume(day)
+            weights.append((day, weight))
+        total, running, given = sum(w for _d, w in weights), 0.0, 0
+        counts = []
+        for day, weight in weights:
+            running += weight
+            upto = round(running / total * self.cases)
+            counts.append((day, upto - given))
+            given = upto
+        return counts
+
+    def build_cases(self, progress: Callable[[int], None] = lambda n: None) -> None:
+        rng = self.rng
+        weights = list(accumulate(p.weight for p in self.places))
+        last = local_date(self.until)
+        pending = 0
+        for day, count in self.days():
+            midnight = datetime.combine(day, time(0), tzinfo=LOCAL_ZONE).astimezone(UTC)
+            moments = []
+            for hour in rng.choices(range(24), cum_weights=self.hour_weights, k=count):
+                moment = midnight + timedelta(hours=hour, seconds=rng.randrange(3600))
+                if moment >= self.until:  # the last day: only what has passed of it
+                    moment = midnight + (self.until - midnight) * rng.random()
+                moments.append(moment)
+            where = rng.choices(self.places, cum_weights=weights, k=count)
+            today: list[tuple[datetime, Place, Pin | None]] = [
+                (moment, place, None) for moment, place in zip(sorted(moments), where, strict=True)
+            ]
+            for at, planted in self.pins.pop(day, ()):
+                moment = midnight + timedelta(hours=rng.uniform(7, 21))
+                today.append((min(moment, self.until - timedelta(minutes=1)), at, planted))
+            today.sort(key=lambda one: one[0])
+            for moment, place, pin in today:
+                self.case(place, day, moment, pin)
+            # The day's numbers are all given: its counters are final.
+            for key in [k for k in self.counters if k[1] == day]:
+                number = self.counters.pop(key)
+                if key in self.known_counters:
+                    self.w.rows["counter_update"].append({"c": key[0], "d": day, "last": number})
+                else:
+                    self.w.new("case_counter", compound_id=key[0], day=day, last=number)
+            pending += len(today)
+            if pending >= CHUNK_CASES or day == last:
+                self.write()
+                progress(pending)
+                pending = 0
+
+    def write(self) -> None:
+        cases = {row["id"]: row for row in self.w.rows.get("case", ())}
+        for case_id, events in self.events.items():
+            events.sort(key=lambda e: e["at"])  # stable: steps at one moment keep their order
+            for event in events:
+                event["id"] = self.w.id("case_event")
+                self.w.rows["case_event"].append(event)
+            if case_id in cases:
+                # Its facts, worked out as the app works them out (reports.facts).
+                self.w.rows["case_fact"].append(facts.derive_row(cases[case_id], events))
+        for photo, event in self.photos:
+            photo["event_id"] = event["id"]
+        self.events.clear()
+        self.photos.clear()
+        updates = self.w.rows.pop("counter_update", [])
+        if updates:
+            table = db.metadata.tables["case_counter"]
+            db.session.execute(
+                update(table)
+                .where(table.c.compound_id == bindparam("c"), table.c.day == bindparam("d"))
+                .values(last=bindparam("last")),
+                updates,
+            )
+        self.w.flush()
+
+    def case(self, place: Place, day: date, moment: datetime, pin: Pin | None = None) -> None:
+        """A case filed at the place and walked as far as its plan and now allow. One that must
+        be finished by now and is not is taken back and walked again: TRIES times as its
+        compound's people work, then promptly; if even that cannot be done by now, it is not
+        filed at all."""
+        for attempt in range(TRIES + 1 if self.finish else 1):
+            kept = self.keep(place) if self.finish else None
+            life = self.file(place, day, moment, pin, PROMPT if attempt == TRIES else None)
+            if not self.finish or life.state in FINISHED_STATES:
+                break
+            self.take_back(kept, life)
+        else:
+            return
+        self.made[place.id] += 1
+        if life.state in MERGE_TARGETS:
+            self.recent[place.id].append((life.row, max(e["at"] for e in life.events)))
+
+    def keep(self, place: Place) -> tuple:
+        """Where the buffers stand, to take a case filed at the place back to (`take_back`):
+        it can add events only to itself and to the place's latest cases (merge targets)."""
+        targets = {
+            row["id"]: len(self.events[row["id"]])
+            for row, _last in self.recent[place.id]
+            if row["id"] in self.events
+        }
+        return {t: len(rows) for t, rows in self.w.rows.items()}, dict(self.w.last), targets
+
+    def take_back(self, kept: tuple | None, life: "Life") -> None:
+        """Everything the case wrote, as if it had never been filed: its rows, its events, an
+        event it left on the case it was merged into, its photos and its number."""
+        assert kept is not None
+        lengths, last, targets = kept
+        for table, rows in self.w.rows.items():
+            del rows[lengths.get(table, 0) :]
+        self.w.last = last
+        self.events.pop(life.row["id"])
+        for case_id, length in targets.items():
+            del self.events[case_id][length:]
+        self.photos = [(p, e) for p, e in self.photos if p["case_id"] != life.row["id"]]
+        key = (life.row["compound_id"], life.day)
+        self.counters[key] -= 1
+        if self.counters[key] == 0 and key not in self.known_counters:
+            del self.counters[key]
+
+    def categories_on(self, day: date) -> list[float]:
+        """The cumulative weights of the kinds of issue in the day's month (`season`)."""
+        if day.month not in self.category_weights:
+            factor = self.season.get(day.month, {})
+            self.category_weights[day.month] = list(
+                accumulate(share * factor.get(c, 1) for c, share in CATEGORY_SHARE.items())
+            )
+        return self.category_weights[day.month]
+
+    def issues_of(self, category: Category, month: int) -> list[tuple[str, str, bool]]:
+        """What residents say of a kind of issue in a month: heating is not out in summer."""
+        if (category, month) not in self.in_season:
+            fitting = [
+                issue
+                for issue in self.issues[category]
+                if month in texts.IN_SEASON.get(issue[0], range(1, 13))
+            ]
+            self.in_season[category, month] = fitting or self.issues[category]
+        return self.in_season[category, month]
+
+    def file(
+        self, place: Place, day: date, moment: datetime, pin: Pin | None, profile: Profile | None
+    ) -> "Life":
+        rng, staff = self.rng, place.staff
+        age = (self.now - moment) / timedelta(days=1)
+        if profile is None:
+            profile = place.profile
+            if place.later is not None:  # where it stands on its way
+                share = (moment - self.start) / (self.until - self.start)
+                profile = profile.toward(place.later, share)
+        stop: Action | str | None = "end"
+        plan = rng.choices(list(profile.plans), list(profile.plans.values()))[0]
+        if pin is not None:
+            plan = pin.plan if profile is not PROMPT else plan
+        elif self.forgotten:  # the oldest cases, however small the city: one left at each stage
+            stop, plan = self.forgotten.pop(), "solved"
+        elif profile.stalls and rng.random() < STALL_FLOOR + STALL_RECENT * math.exp(
+            -age / STALL_DAYS
+        ):
+            stop = rng.choices(list(STALLS), list(STALLS.values()))[0]
+        if pin is not None:
+            category = pin.category
+        elif stop == Action.CONVENE:
+            category = rng.choice(
+                [c for c in Category if rule_for(c, staff.rules).needs_consultation]
+            )
+        else:
+            category = rng.choices(list(CATEGORY_SHARE), cum_weights=self.categories_on(day))[0]
+        issues = self.issues_of(category, day.month)
+        if pin is not None:
+            issues = [i for i in issues if pin.words in i[0]] or issues
+        weights = [URGENT_WEIGHT if urgent else 1 for _d, _w, urgent in issues]
+        description, where, urgent = rng.choices(issues, weights)[0]
+        building_id, building_name = rng.choice(place.buildings)
+        if pin is not None:
+            building_id, building_name = next(b for b in place.buildings if b[0] == pin.building)
+        number = self.counters[place.id, day] = self.counters.get((place.id, day), 0) + 1
+        reporter = filer = None
+        who = rng.random()
+        if staff.residents and who < RESIDENTS_FILE:
+            reporter, name, phone = rng.choice(staff.residents)
+            filer = reporter
+        else:
+            name, phone = rng.choice(self.names), f"1{rng.choice('58')}{rng.randrange(10**9):09d}"
+            if staff.grid_worker and who > 0.9:
+                filer = staff.grid_worker
+        row = self.w.new(
+            "case",
+            number=f"{place.code}-{day:%Y%m%d}-{number:04d}",
+            compound_id=place.id,
+            building_id=building_id,
+            category=category.value,
+            description=description,
+            location=f"{building_name}{where}",
+            urgent=urgent,
+            contact_name=name,
+            contact_phone=phone,
+            reporter_id=reporter,
+            filed_by_id=filer,
+            on_behalf=filer is not None and reporter is None,
+            # Nobody holds the follow-up key of a synthetic case: a random hash stands for it.
+            follow_key_hash=None if reporter else f"{rng.getrandbits(256):064x}",
+            state=INITIAL.value,
+            priority=(Priority.URGENT if urgent else Priority.NORMAL).value,
+            needs_consultation=False,
+            reopen_count=0,
+            escalation_level=0,
+            created_at=moment,
+            updated_at=moment,
+            due_at=deadlines.triage_due(moment, urgent, self.tiers),
+            response_due_at=deadlines.response_due(moment, urgent, self.tiers),
+            version=1,
+        )
+        self.events[row["id"]] = []
+        life = Life(self, row, staff, rule_for(category, staff.rules), profile, day)
+        life.walk(plan, stop)
+        return life
+
+    def photo(self, row: Row, event: Row, by: int | None) -> None:
+        name = f"cases/{row['id']}/{self.rng.getrandbits(128):032x}"
+        photo = self.w.new(
+            "photo",
+            case_id=row["id"],
+            path=f"{name}.jpg",
+            thumb_path=f"{name}.thumb.jpg",
+            width=1280,
+            height=960,
+            size=self.rng.randint(80_000, 400_000),
+            uploaded_by_id=by,
+            created_at=event["at"],
+        )
+        self.photos.append((photo, event))
+
+
+class City(History):
+    """A synthetic city of `compounds` compounds and their organisation, and `cases` cases over
+    the last DAYS days, a share of them in the demo world's first compound."""
+
+    def __init__(self, compounds: int, cases: int, seed: int):
+        moment = now()
+        super().__init__(cases, seed, local_date(moment) - timedelta(days=DAYS - 1), moment)
+        self.compounds = compounds
+        self.tag = self._tag()
+        self.hash = generate_password_hash(demo.PASSWORD, method="pbkdf2:sha256:1000")
+        self.phones = 0
+        self.demo: Place | None = None
+        self.forgotten = list(STALLS)
+
+    # -- the organisation ------------------------------------------------------------------
 
     def _tag(self) -> int:
         """The number of this city in the database: its codes and phone numbers carry it."""
@@ -358,212 +762,21 @@ class City:
         w.flush()
 
     def add_demo_compound(self, compound: Compound) -> None:
-        """The demo world's compound among the city's, with its own people at every desk a
-        case needs (a synthetic one where a desk is empty)."""
-
-        def ids(*roles):
-            return [p.id for p in people_holding(compound.id, roles)]
-
-        def first(role):
-            return (ids(role) or [self.person(role, compound=compound.id)])[0]
-
-        residents = db.session.execute(
-            select(Person.id, Person.name, Person.phone)
-            .join(Home, Home.person_id == Person.id)
-            .where(Home.compound_id == compound.id, Home.state == HomeState.VERIFIED)
-            .order_by(Person.id)
-        )
-        secretary = first(Role.SECRETARY)
-        staff = Staff(
-            secretary=secretary,
-            manager=first(Role.PROPERTY_MANAGER),
-            fitters=ids(Role.PROPERTY_STAFF) or [first(Role.PROPERTY_STAFF)],
-            representative=first(Role.REPRESENTATIVE),
-            branch=[secretary, *ids(Role.BRANCH_MEMBER)],
-            grid_worker=db.session.scalar(
-                select(Membership.person_id).where(
-                    Membership.role == Role.GRID_WORKER,
-                    Membership.community_id == compound.community_id,
-                )
-            ),
-            residents=[(r[0], r[1], r[2]) for r in residents],
-            rules=community_rules(compound.community_id),
-        )
-        buildings = [(b.id, b.name) for b in compound.buildings]
+        """The demo world's compound among the city's, the busiest of them."""
         mean = sum(p.weight for p in self.places) / max(1, len(self.places))
-        self.demo = Place(compound.id, compound.code, buildings, DEMO_WEIGHT * mean, staff)
-        self.places.append(self.demo)
-        # Numbers go on from where the demo's own cases left them.
-        for day, last in db.session.execute(
-            select(CaseCounter.day, CaseCounter.last).where(CaseCounter.compound_id == compound.id)
-        ):
-            self.counters[compound.id, day] = last
-            self.known_counters.add((compound.id, day))
+        self.demo = self.add_compound(compound, DEMO_WEIGHT * mean)
         self.w.flush()
-
-    # -- the cases -------------------------------------------------------------------------
-
-    def days(self) -> list[tuple[date, int]]:
-        """How many cases each local day gets: more lately (the portal caught on), fewer at
-        weekends, a seasonal swing; today only as much as has passed of it."""
-        today = self.now.astimezone(LOCAL_ZONE).date()
-        weights = []
-        for back in range(DAYS - 1, -1, -1):
-            day = today - timedelta(days=back)
-            weight = (0.75 + 0.5 * (DAYS - back) / DAYS) * (0.8 if day.weekday() >= 5 else 1.05)
-            weight *= 1 + 0.15 * math.sin(2 * math.pi * day.timetuple().tm_yday / 365)
-            if back == 0:
-                midnight = datetime.combine(day, time(0), tzinfo=LOCAL_ZONE)
-                weight *= (self.now - midnight) / timedelta(days=1)
-            weights.append((day, weight))
-        total, running, given = sum(w for _d, w in weights), 0.0, 0
-        counts = []
-        for day, weight in weights:
-            running += weight
-            upto = round(running / total * self.cases)
-            counts.append((day, upto - given))
-            given = upto
-        return counts
-
-    def build_cases(self, progress: Callable[[int], None]) -> None:
-        rng = self.rng
-        weights = list(accumulate(p.weight for p in self.places))
-        pending = 0
-        for day, count in self.days():
-            midnight = datetime.combine(day, time(0), tzinfo=LOCAL_ZONE).astimezone(UTC)
-            moments = []
-            for hour in rng.choices(range(24), cum_weights=self.hour_weights, k=count):
-                moment = midnight + timedelta(hours=hour, seconds=rng.randrange(3600))
-                if moment >= self.now:  # today: only what has passed of it
-                    moment = midnight + (self.now - midnight) * rng.random()
-                moments.append(moment)
-            moments.sort()
-            where = rng.choices(self.places, cum_weights=weights, k=count)
-            for moment, place in zip(moments, where, strict=True):
-                self.case(place, day, moment)
-            # The day's numbers are all given: its counters are final.
-            for key in [k for k in self.counters if k[1] == day]:
-                last = self.counters.pop(key)
-                if key in self.known_counters:
-                    self.w.rows["counter_update"].append({"c": key[0], "d": day, "last": last})
-                else:
-                    self.w.new("case_counter", compound_id=key[0], day=day, last=last)
-            pending += count
-            if pending >= CHUNK_CASES or day == self.now.astimezone(LOCAL_ZONE).date():
-                self.write()
-                progress(pending)
-                pending = 0
-
-    def write(self) -> None:
-        cases = {row["id"]: row for row in self.w.rows.get("case", ())}
-        for case_id, events in self.events.items():
-            events.sort(key=lambda e: e["at"])  # stable: steps at one moment keep their order
-            for event in events:
-                event["id"] = self.w.id("case_event")
-                self.w.rows["case_event"].append(event)
-            if case_id in cases:
-                # Its facts, worked out as the app works them out (reports.facts).
-                self.w.rows["case_fact"].append(facts.derive_row(cases[case_id], events))
-        for photo, event in self.photos:
-            photo["event_id"] = event["id"]
-        self.events.clear()
-        self.photos.clear()
-        updates = self.w.rows.pop("counter_update", [])
-        if updates:
-            table = db.metadata.tables["case_counter"]
-            db.session.execute(
-                update(table)
-                .where(table.c.compound_id == bindparam("c"), table.c.day == bindparam("d"))
-                .values(last=bindparam("last")),
-                updates,
-            )
-        self.w.flush()
-
-    def case(self, place: Place, day: date, moment: datetime) -> None:
-        rng, staff = self.rng, place.staff
-        age = (self.now - moment) / timedelta(days=1)
-        stop: Action | str | None = "end"
-        plan = rng.choices(list(PLANS), cum_weights=self.plan_weights)[0]
-        if self.forgotten:  # the oldest cases, however small the city: one left at each stage
-            stop, plan = self.forgotten.pop(), "solved"
-        elif rng.random() < STALL_FLOOR + STALL_RECENT * math.exp(-age / STALL_DAYS):
-            stop = rng.choices(list(STALLS), list(STALLS.values()))[0]
-        if stop == Action.CONVENE:
-            category = rng.choice(
-                [c for c in Category if rule_for(c, staff.rules).needs_consultation]
-            )
-        else:
-            category = rng.choices(list(CATEGORY_SHARE), cum_weights=self.category_weights)[0]
-        issues = self.issues[category]
-        weights = [URGENT_WEIGHT if urgent else 1 for _d, _w, urgent in issues]
-        description, where, urgent = rng.choices(issues, weights)[0]
-        building_id, building_name = rng.choice(place.buildings)
-        number = self.counters[place.id, day] = self.counters.get((place.id, day), 0) + 1
-        reporter = filer = None
-        who = rng.random()
-        if staff.residents and who < 0.6:
-            reporter, name, phone = rng.choice(staff.residents)
-            filer = reporter
-        else:
-            name, phone = rng.choice(self.names), f"1{rng.choice('58')}{rng.randrange(10**9):09d}"
-            if staff.grid_worker and who > 0.9:
-                filer = staff.grid_worker
-        row = self.w.new(
-            "case",
-            number=f"{place.code}-{day:%Y%m%d}-{number:04d}",
-            compound_id=place.id,
-            building_id=building_id,
-            category=category.value,
-            description=description,
-            location=f"{building_name}{where}",
-            urgent=urgent,
-            contact_name=name,
-            contact_phone=phone,
-            reporter_id=reporter,
-            filed_by_id=filer,
-            on_behalf=filer is not None and reporter is None,
-            # Nobody holds the follow-up key of a synthetic case: a random hash stands for it.
-            follow_key_hash=None if reporter else f"{rng.getrandbits(256):064x}",
-            state=INITIAL.value,
-            priority=(Priority.URGENT if urgent else Priority.NORMAL).value,
-            needs_consultation=False,
-            reopen_count=0,
-            escalation_level=0,
-            created_at=moment,
-            updated_at=moment,
-            due_at=deadlines.triage_due(moment, urgent, self.tiers),
-            response_due_at=deadlines.response_due(moment, urgent, self.tiers),
-            version=1,
-        )
-        self.made += place is self.demo
-        events = self.events[row["id"]] = []
-        life = Life(self, row, staff, rule_for(category, staff.rules))
-        life.walk(plan, stop)
-        if life.state in MERGE_TARGETS:
-            self.recent[place.id].append((row, max(e["at"] for e in events)))
-
-    def photo(self, row: Row, event: Row, by: int | None) -> None:
-        name = f"cases/{row['id']}/{self.rng.getrandbits(128):032x}"
-        photo = self.w.new(
-            "photo",
-            case_id=row["id"],
-            path=f"{name}.jpg",
-            thumb_path=f"{name}.thumb.jpg",
-            width=1280,
-            height=960,
-            size=self.rng.randint(80_000, 400_000),
-            uploaded_by_id=by,
-            created_at=event["at"],
-        )
-        self.photos.append((photo, event))
 
 
 class Life:
     """One case walked from filing through the workflow's table, as its people and the sweep
     would have moved it, until its plan ends or its next step would come after now."""
 
-    def __init__(self, city: City, row: Row, staff: Staff, rule: Rule):
+    def __init__(
+        self, city: History, row: Row, staff: Staff, rule: Rule, profile: Profile, day: date
+    ):
         self.city, self.row, self.staff, self.rule = city, row, staff, rule
+        self.profile, self.day = profile, day
         self.rng = city.rng
         self.state: State = INITIAL
         self.events = city.events[row["id"]]
@@ -653,7 +866,7 @@ class Life:
         role = "on_behalf" if row["on_behalf"] else ("reporter" if filer else "visitor")
         filed = self.event(EventKind.FILE, at, filer, role, on_behalf=row["on_behalf"])
         filed["to_state"] = INITIAL.value
-        if rng.random() < PHOTO_SHARE:
+        if rng.random() < self.profile.photos:
             self.city.photo(row, filed, row["reporter_id"])
         if stop is None:
             self.wait(self.city.now)
@@ -667,7 +880,8 @@ class Life:
         if row["urgent"]:
             at += self.hours(0.1, 2)
         else:  # some over the triage deadline: reminded, perhaps escalated
-            at += self.hours(24, 96) if rng.random() < 0.08 else self.hours(0.3, 20)
+            late = rng.random() < self.profile.slow_triage
+            at += self.hours(24, 96) if late else self.hours(0.3, 20)
         if not self.wait(at) or (plan == "merged" and self.merge(at)):
             return
         if plan in ("rejected", "merged"):
@@ -689,7 +903,7 @@ class Life:
         if stop == Action.ASSIGN:
             self.wait(self.city.now)
             return
-        if plan == "reopened":
+        if plan in ("reopened", "reopened_unanswered"):
             reopened = self.resolve(done, assignee) and self.feedback(done, solved=False)
             if not reopened:
                 return
@@ -698,7 +912,7 @@ class Life:
                 return
         if not self.resolve(done, assignee):
             return
-        if plan != "no_feedback":
+        if plan not in ("no_feedback", "reopened_unanswered"):  # else: closed, not solved
             self.feedback(done, solved=True)
         elif row["feedback_due_at"] + self.lag < self.city.now:
             at = row["feedback_due_at"] + self.lag
@@ -801,14 +1015,15 @@ class Life:
         """Updates and notes until the work is done, with a consultation first for some of the
         cases that need one. When the work is done, or None if now comes first."""
         rng, row, rule = self.rng, self.row, self.rule
-        share = rng.uniform(0.05, 0.6) if rng.random() < 0.85 else rng.uniform(0.9, 1.6)
+        in_time = rng.random() < 1 - self.profile.late
+        share = rng.uniform(0.05, 0.6) if in_time else rng.uniform(*self.profile.overrun)
         done = at + timedelta(days=max(0.05, rule.resolution_days * share))
         if row["priority"] == Priority.URGENT.value:
             done = at + self.hours(1, 30)
         if (
             rule.needs_consultation
             and row["reopen_count"] == 0
-            and (stop == Action.CONVENE or rng.random() < CONVENE_SHARE)
+            and (stop == Action.CONVENE or rng.random() < self.profile.convene)
         ):
             ended = self.consult(at + self.hours(1, 48), over=stop != Action.CONVENE)
             if ended is None:
@@ -828,7 +1043,7 @@ class Life:
                 return None
             note = rng.choice(texts.NOTES)
             self.act(Action.NOTE, at, self.staff.secretary, "secretary", False, body=note)
-        if stop == Action.WAIT or rng.random() < WAIT_SHARE:
+        if stop == Action.WAIT or rng.random() < self.profile.wait:
             at = at + (done - at) * rng.uniform(0.1, 0.5)
             return self.wait_on_resident(at, assignee, done, stays=stop == Action.WAIT)
         return done
@@ -967,7 +1182,7 @@ class Life:
             body=row["resolution"],
             due=due.isoformat() if due is not None else None,
         )
-        if self.rng.random() < PHOTO_SHARE / 2:
+        if self.rng.random() < self.profile.photos / 2:
             self.city.photo(row, event, assignee)
         return True
 
@@ -978,15 +1193,16 @@ class Life:
         at = resolved + self.hours(2, max(3, self.city.feedback_window.days * 24 - 12))
         if at >= self.city.now:
             return None
-        source = rng.choices(list(Source)[:3], [65, 25, 10])[0]  # resident, phone, door
+        profile = self.profile
+        source = rng.choices(list(Source)[:3], profile.sources)[0]  # resident, phone, door
         if source is Source.RESIDENT:
             by, role = row["reporter_id"], "reporter"
-        elif staff.grid_worker and rng.random() < 0.4:
+        elif staff.grid_worker and rng.random() < profile.grid_visits:
             by, role = staff.grid_worker, Role.GRID_WORKER.value
         else:
             by, role = staff.secretary, "branch_member"
         said = list(Satisfaction)  # satisfied, basically, dissatisfied
-        satisfaction = rng.choices(said, [72, 22, 6] if solved else [1, 2, 12])[0]
+        satisfaction = rng.choices(said, profile.satisfied if solved else profile.unsatisfied)[0]
         noise = row["category"] == Category.NOISE.value
         comment = rng.choice(texts.COMMENTS) if solved else texts.NOT_SOLVED[noise]
         comment = comment or None
@@ -1044,6 +1260,6 @@ def build(
     return {
         "rows": dict(city.w.written),
         "demo_compound": compound.code,
-        "demo_cases": city.made,
+        "demo_cases": city.made[compound.id],
         "seconds": timer.monotonic() - started,
     }

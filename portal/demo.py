@@ -1,9 +1,12 @@
 """`flask portal demo`: a realistic demo world in Chinese, built through the same importers
-administrators use, and the table of who can sign in as what."""
+administrators use, and the table of who can sign in as what. Its recent cases are made through
+the services people use; the year before them is walked in bulk (`portal.city.History`), each
+compound as its people and property company work, so that the figures tell a story."""
 
 import csv
 import io
 import random
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -11,6 +14,9 @@ from sqlalchemy import select
 from portal.accounts.importing import import_people
 from portal.accounts.models import Home, HomeState, Person
 from portal.accounts.service import create_person
+from portal.cases.categories import Category
+from portal.cases.demo import RECENT_DAYS
+from portal.clock import local_date, now
 from portal.extensions import db
 from portal.organisation.importing import import_org
 from portal.organisation.models import Compound
@@ -84,6 +90,150 @@ COMPOUND_STAFF = [
 ]
 RESIDENTS_PER_COMPOUND = 6
 PENDING_PER_COMPOUND = 2
+
+# -- the year before the recent cases -----------------------------------------------------------
+
+# From the first day of the month a year before this one until ten days ago: every case of it
+# finished by now, so that the desks hold only the recent cases people are working on (it files
+# a third as many where those are, so that the months stay alike). Filed by residents without
+# accounts, or by the grid worker for them: the sign-in table's residents keep their own cases.
+HISTORY_CASES = 1100
+HISTORY_SEED = 2025
+HISTORY_GAP = timedelta(days=10)
+HISTORY_BESIDE_RECENT = 0.35
+
+
+def _plans(no_feedback: float, reopened: float, unanswered: float) -> dict[str, float]:
+    """How far the cases go, in percent: without feedback; sent back once, then solved or
+    left unanswered (closed not solved); turned away."""
+    turned_away = {"rejected": 7, "merged": 3, "withdrawn": 3}
+    solved = 100 - no_feedback - reopened - unanswered - sum(turned_away.values())
+    return {
+        "solved": solved,
+        "no_feedback": no_feedback,
+        "reopened": reopened,
+        "reopened_unanswered": unanswered,
+        **turned_away,
+    }
+
+
+def _working(triage, late, answered, grid_visits, satisfied, plans) -> dict:
+    """A compound's people (portal.city.Profile's fields): the share the secretary triages a
+    day or more late; the share the property company finishes late (and how late); who answers
+    (the resident, by phone or at the door) and how much of the calling the grid worker does;
+    满意 / 基本满意 / 不满意 of the solved; how far the cases go."""
+    return {
+        "slow_triage": triage,
+        "late": late,
+        "overrun": (1.3, 3.0),
+        "sources": answered,
+        "grid_visits": grid_visits,
+        "satisfied": satisfied,
+        "plans": plans,
+    }
+
+
+# Each compound: cases a building brings, how its people worked a year ago and, where that
+# changed over the year, how they work now.
+HISTORY = {
+    # 颐美南苑, 鲁兴物业: steady and middling; the lifts of building 3 keep failing.
+    "ymn": (1.0, _working(0.06, 0.12, (60, 30, 10), 0.4, (70, 24, 6), _plans(12, 5, 2)), None),
+    # 翠竹园, 圣泽物业: prompt, rarely sent back, residents content; the branch calls back.
+    "czy": (1.0, _working(0.03, 0.06, (50, 38, 12), 0.5, (84, 13, 3), _plans(5, 2, 0)), None),
+    # 北湖花园, 鲁兴物业: good a year ago, slipping since (its project office short of staff):
+    # later, more work sent back, fewer residents answering; leaks in building 5.
+    "bhhy": (
+        1.1,
+        _working(0.04, 0.08, (60, 30, 10), 0.4, (80, 16, 4), _plans(8, 3, 0)),
+        _working(0.2, 0.55, (75, 20, 5), 0.2, (30, 35, 35), _plans(22, 10, 5)),
+    ),
+    # 金宇小区, 华宇物业: poor a year ago, better since a new manager came and the grid worker
+    # took up return visits.
+    "jyxq": (
+        1.0,
+        _working(0.2, 0.7, (80, 15, 5), 0.2, (10, 30, 60), _plans(28, 10, 6)),
+        _working(0.04, 0.08, (45, 40, 15), 0.7, (70, 24, 6), _plans(6, 3, 0)),
+    ),
+}
+# What residents report more of, or less, in each month (1 when not named): heating in winter,
+# greenery, rubbish and noise in summer, fireworks and visitors' cars at the Spring Festival,
+# renovation in spring, heating fees in autumn.
+SEASON = {
+    1: {
+        Category.UTILITIES: 2.5,
+        Category.SECURITY: 1.5,
+        Category.PARKING: 1.6,
+        Category.GREENERY: 0.2,
+    },
+    2: {
+        Category.UTILITIES: 2.0,
+        Category.SECURITY: 1.5,
+        Category.PARKING: 1.6,
+        Category.GREENERY: 0.2,
+    },
+    3: {Category.UTILITIES: 1.4, Category.GREENERY: 0.6},
+    4: {Category.GREENERY: 1.6, Category.RENOVATION: 1.8},
+    5: {Category.GREENERY: 2.2, Category.RENOVATION: 1.6, Category.SANITATION: 1.2},
+    6: {
+        Category.GREENERY: 2.5,
+        Category.SANITATION: 1.6,
+        Category.NOISE: 1.3,
+        Category.UTILITIES: 1.3,
+    },
+    7: {
+        Category.GREENERY: 2.5,
+        Category.SANITATION: 1.8,
+        Category.NOISE: 1.4,
+        Category.UTILITIES: 1.5,
+    },
+    8: {
+        Category.GREENERY: 2.2,
+        Category.SANITATION: 1.7,
+        Category.NOISE: 1.3,
+        Category.UTILITIES: 1.4,
+    },
+    9: {Category.GREENERY: 1.5, Category.SANITATION: 1.2},
+    10: {Category.SANITATION: 1.2, Category.FEES: 2.0},
+    11: {Category.UTILITIES: 2.8, Category.FEES: 1.8, Category.GREENERY: 0.4},
+    12: {Category.UTILITIES: 3.0, Category.GREENERY: 0.2, Category.SECURITY: 1.2},
+}
+# Problems that come back: (compound, building, kind, words its text has, {months before this
+# one: how far each of that month's cases went}). Each is one building's same kind of case in
+# three or more of the last six months, none turned away, merged or withdrawn.
+RECURRING = [
+    (
+        "ymn",
+        "3",
+        Category.LIFT,
+        "电梯",
+        {
+            4: ["reopened", "solved"],
+            3: ["solved", "solved"],
+            2: ["reopened", "solved", "no_feedback"],
+            1: ["solved", "solved"],
+        },
+    ),
+    (
+        "bhhy",
+        "5",
+        Category.UTILITIES,
+        "漏水",
+        {
+            5: ["solved", "solved", "solved"],
+            4: ["solved", "no_feedback"],
+            3: ["reopened", "solved", "solved"],
+            2: ["solved", "reopened", "solved"],
+            1: ["solved", "no_feedback", "solved"],
+        },
+    ),
+    (
+        "jyxq",
+        "2",
+        Category.SANITATION,
+        "垃圾",
+        {5: ["solved", "solved"], 4: ["no_feedback", "solved"], 2: ["solved", "solved"]},
+    ),
+]
 
 
 def _csv(header, rows) -> bytes:
@@ -217,9 +367,57 @@ def _build_cases() -> None:
         )
         build_cases(compound, grid_worker, seed=i)
         build_consultations(compound)
+    _build_history()
     # What the every-five-minutes sweep would have done by now: reminders, escalations of
     # cases long overdue, "no feedback" closures.
     sweep()
+
+
+def _month_back(today: date, months: int) -> date:
+    """The first day of the month `months` before today's."""
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _build_history() -> None:
+    """The year before the recent cases, walked in bulk, every case of it finished by now."""
+    from portal import city
+
+    moment = now()
+    until = moment - HISTORY_GAP
+    today = local_date(moment)
+    recent = local_date(moment - timedelta(days=RECENT_DAYS))
+    history = city.History(
+        HISTORY_CASES,
+        HISTORY_SEED,
+        _month_back(today, 12),
+        until,
+        finish=True,
+        season=SEASON,
+        volume=lambda day: HISTORY_BESIDE_RECENT if day >= recent else 1,
+    )
+    places = {}
+    for code, _cname, _community, buildings, _company in COMPOUNDS:
+        compound = db.session.scalars(select(Compound).where(Compound.code == code)).one()
+        per_building, then, later = HISTORY[code]
+        places[code] = history.add_compound(
+            compound,
+            buildings * per_building,
+            city.Profile(photos=0, stalls=False, **then),
+            city.Profile(photos=0, stalls=False, **later) if later else None,
+            residents=False,
+        )
+    last_day = local_date(until)
+    for code, building_code, category, words, months in RECURRING:
+        place = places[code]
+        building = next(b for b, name in place.buildings if name == f"{building_code}号楼")
+        for back, plans in months.items():
+            first = _month_back(today, back)
+            last = min(_month_back(today, back - 1) - timedelta(days=1), last_day)
+            for plan in plans:
+                day = first + timedelta(days=history.rng.randrange((last - first).days + 1))
+                history.pin(place, day, city.Pin(category, building, plan, words))
+    history.build_cases()
 
 
 def sign_in_table() -> str:

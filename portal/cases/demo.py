@@ -49,6 +49,38 @@ ISSUES = [
     (Category.COMPOUND_RULES, "建议小区公约里加上禁止高空抛物和楼道堆物的条款。", "全小区", False),
     (Category.OTHER, "小区里有流浪狗，晚上叫个不停，孩子害怕。", "北门附近", False),
 ]
+# More of what residents say, for the cases walked in bulk (the demo's year, the city): the
+# cases made through the services above keep to ISSUES.
+MORE_ISSUES = [
+    (Category.LIFT, "电梯按钮失灵，经常到不了要去的楼层。", "单元电梯", False),
+    (Category.LIFT, "电梯运行时有异响，晃得厉害，大家都不敢坐。", "单元电梯", False),
+    (Category.UTILITIES, "楼道里的供水管漏水，地面一直是湿的。", "楼道水管井", False),
+    (Category.UTILITIES, "水表井漏水，楼前地面积了一大片水。", "楼前水表井", False),
+    (Category.UTILITIES, "暖气片接口漏水，把地板都泡了。", "客厅暖气片", False),
+    (Category.UTILITIES, "天太热用电高峰，楼里一天跳闸好几次。", "单元配电箱", False),
+    (Category.SANITATION, "天热了垃圾站味道太大，苍蝇很多。", "小区垃圾站", False),
+    (Category.SANITATION, "落叶和枯枝堆在路边好几天没人扫。", "小区主路", False),
+    (Category.GREENERY, "草坪里蚊子太多，希望喷药消杀。", "楼前草坪", False),
+    (Category.SECURITY, "过年期间有人在楼道口燃放烟花，很危险。", "单元门口", False),
+    (Category.PARKING, "春节走亲戚的车太多，把消防通道都堵了。", "小区主干道", False),
+    (Category.RENOVATION, "楼上装修把承重墙打了洞，担心安全。", "楼上住户", False),
+    (Category.FEES, "供暖费和物业费一起收，希望说明收费标准。", "物业服务中心", False),
+]
+# The months in which a thing is said at all (the rest: any month).
+_WINTER = frozenset({11, 12, 1, 2, 3})
+_SUMMER = frozenset({5, 6, 7, 8, 9})
+IN_SEASON = {
+    "暖气一直不热，家里只有十四度，老人受不了。": _WINTER,
+    "暖气片接口漏水，把地板都泡了。": _WINTER,
+    "供暖费和物业费一起收，希望说明收费标准。": frozenset({10, 11, 12}),
+    "绿化带里的草很久没修剪，蚊虫很多。": _SUMMER,
+    "草坪里蚊子太多，希望喷药消杀。": _SUMMER,
+    "天太热用电高峰，楼里一天跳闸好几次。": frozenset({6, 7, 8}),
+    "天热了垃圾站味道太大，苍蝇很多。": _SUMMER,
+    "落叶和枯枝堆在路边好几天没人扫。": frozenset({10, 11}),
+    "过年期间有人在楼道口燃放烟花，很危险。": frozenset({1, 2}),
+    "春节走亲戚的车太多，把消防通道都堵了。": frozenset({1, 2}),
+}
 PROGRESS = [
     "已安排维修师傅上门查看。",
     "已联系厂家，配件明天到。",
@@ -128,6 +160,8 @@ PLAN = (
     + [State.MERGED] * 2
     + [State.WITHDRAWN] * 3
 )
+# The days back the cases above are filed over.
+RECENT_DAYS = 60
 # What a case waiting on the resident asks of them.
 ASKS = [
     (Need.ACCESS, "师傅需要进屋查看，请告知这周哪天上午方便在家。"),
@@ -156,12 +190,12 @@ def build_cases(compound, grid_worker, seed: int) -> int:
         compound.id, [Role.BRANCH_MEMBER]
     )
     residents = _residents(compound)
-    start = now() - timedelta(days=60)
+    start = now() - timedelta(days=RECENT_DAYS)
     made = []
     for n, ending in enumerate(PLAN):
         category, text, where, urgent = rng.choice(ISSUES)
         building = rng.choice(compound.buildings)
-        moment = start + timedelta(days=60 * n / len(PLAN), hours=rng.randint(7, 12))
+        moment = start + timedelta(days=RECENT_DAYS * n / len(PLAN), hours=rng.randint(7, 12))
         if ending in (State.FILED,):
             moment = now() - timedelta(
                 hours=rng.randint(1, 40)
