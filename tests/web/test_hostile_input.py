@@ -123,8 +123,15 @@ def walk(client, app, known) -> tuple[list[str], Counter]:
     fields = form_field_names()
     failures = []
     answered: Counter = Counter()
+    sent: set[tuple] = set()
 
     def check(what, method, path, **body):
+        # Rules that share an address, or a hostile value that is the known one ("ymn"), make
+        # the same request again: it is sent once.
+        request = (method, path, body.get("data"))
+        if request in sent:
+            return
+        sent.add(request)
         try:
             response = client.open(path, method=method, **body)
         except Exception as error:  # the test client raises what the app did not handle
