@@ -171,16 +171,16 @@ def app_settings(url: str, **extra) -> dict:
 
 
 @pytest.fixture(scope="session")
-def tables(tmp_path_factory):
+def model_tables(tmp_path_factory):
     tables = Tables(tmp_path_factory.mktemp("tables"))
     yield tables
     tables.drop()
 
 
 @pytest.fixture
-def database(tables, tmp_path):
+def database(model_tables, tmp_path):
     """This test's database: the models' tables, no rows."""
-    return tables.fresh(tmp_path)
+    return model_tables.fresh(tmp_path)
 
 
 @pytest.fixture
