@@ -354,6 +354,7 @@ def _build_cases() -> None:
     from portal.cases.demo import build_cases
     from portal.consultation.demo import build_consultations
     from portal.feedback.sweep import sweep
+    from portal.recurring.detect import detect
 
     for i, (code, _cname, _community, *_rest) in enumerate(COMPOUNDS, start=1):
         compound = db.session.scalars(select(Compound).where(Compound.code == code)).one()
@@ -369,8 +370,9 @@ def _build_cases() -> None:
         build_consultations(compound)
     _build_history()
     # What the every-five-minutes sweep would have done by now: reminders, escalations of
-    # cases long overdue, "no feedback" closures.
+    # cases long overdue, "no feedback" closures; and last night's look for recurring problems.
     sweep()
+    detect()
 
 
 def _month_back(today: date, months: int) -> date:

@@ -217,12 +217,14 @@ def load(app, overrides: dict | None = None) -> None:
         SATISFACTION_BASICALLY_WEIGHT=float(env("PORTAL_SATISFACTION_BASICALLY_WEIGHT", "0.9")),
         COMPOSITE_WEIGHTS=env("PORTAL_COMPOSITE_WEIGHTS", "10/50/40"),
         # Recurring problems (每月一题, portal.recurring): the same category in one building or
-        # compound in RECURRING_MONTHS of the last RECURRING_WINDOW_MONTHS months, or in
+        # compound in RECURRING_MONTHS of the last RECURRING_WINDOW_MONTHS months (a month
+        # counting with RECURRING_CASES_A_MONTH cases there: one a month is ordinary), or in
         # RECURRING_COMPOUNDS compounds of one community with RECURRING_CASES_EACH cases each
         # in one month, is raised as a topic by `flask portal recurring` (nightly); at most
         # RECURRING_OPEN_TOPICS are open at once per compound, and per community.
         RECURRING_MONTHS=int(env("PORTAL_RECURRING_MONTHS", "3")),
         RECURRING_WINDOW_MONTHS=int(env("PORTAL_RECURRING_WINDOW_MONTHS", "6")),
+        RECURRING_CASES_A_MONTH=int(env("PORTAL_RECURRING_CASES_A_MONTH", "2")),
         RECURRING_COMPOUNDS=int(env("PORTAL_RECURRING_COMPOUNDS", "3")),
         RECURRING_CASES_EACH=int(env("PORTAL_RECURRING_CASES_EACH", "2")),
         RECURRING_OPEN_TOPICS=int(env("PORTAL_RECURRING_OPEN_TOPICS", "3")),

@@ -97,42 +97,54 @@ def _cases(months: list[periods.Period], moment: datetime):
     ).all()
 
 
+def months_hit(cases: list[tuple[int, int]], least: int) -> int:
+    """In how many months of the window the place had at least `least` of these cases."""
+    per_month = Counter(index for _id, index in cases)
+    return sum(1 for n in per_month.values() if n >= least)
+
+
 def clusters(at: dict[Place, list[tuple[int, int]]], months: list[str]) -> set[Place]:
     """The places whose cases make a cluster by the settings' thresholds."""
     config = current_app.config
-    least_months = config["RECURRING_MONTHS"]
+    least_months, a_month = config["RECURRING_MONTHS"], config["RECURRING_CASES_A_MONTH"]
     least_compounds, least_each = config["RECURRING_COMPOUNDS"], config["RECURRING_CASES_EACH"]
-
-    def months_seen(place) -> int:
-        return len({index for _id, index in at[place]})
-
-    found = {p for p in at if p.reach is Reach.BUILDING and months_seen(p) >= least_months}
+    found = {
+        p
+        for p, cases in at.items()
+        if p.reach is Reach.BUILDING and months_hit(cases, a_month) >= least_months
+    }
     # A compound's cluster that one building explains is that building's.
     explained = {(p.compound_id, p.category) for p in found}
     found |= {
         p
-        for p in at
+        for p, cases in at.items()
         if p.reach is Reach.COMPOUND
-        and months_seen(p) >= least_months
         and (p.compound_id, p.category) not in explained
+        and months_hit(cases, a_month) >= least_months
     }
     # Several compounds of a community in one month: this month or the last, so that a new
     # setting does not raise the spreads of months long past.
-    compounds_hit: dict[Place, int] = defaultdict(int)
-    recent = set(months[-2:])
+    compounds_hit: Counter[Place] = Counter()
+    recent = {len(months) - 2, len(months) - 1}
     for place, cases in at.items():
         if place.reach is Reach.COMPOUND:
-            per_month: dict[int, int] = defaultdict(int)
-            for _id, index in cases:
-                per_month[index] += 1
+            per_month = Counter(index for _id, index in cases)
             for index, n in per_month.items():
-                if months[index] in recent and n >= least_each:
+                if index in recent and n >= least_each:
                     spread = Place(
                         Reach.COMMUNITY, place.category, place.community_id, month=months[index]
                     )
                     compounds_hit[spread] += 1
     found |= {p for p, n in compounds_hit.items() if n >= least_compounds}
     return found
+
+
+def strength(place: Place, cases: list[tuple[int, int]]) -> tuple:
+    """Which clusters are raised first: a building's before a compound's (the narrower place
+    says more about what is wrong), then the one seen in more months, then with more cases."""
+    narrow = {Reach.BUILDING: 0, Reach.COMPOUND: 1, Reach.COMMUNITY: 0}[place.reach]
+    months = len({index for _id, index in cases})
+    return (narrow, -months, -len(cases))
 
 
 def _owner(place: Place) -> tuple[str, int]:
@@ -159,7 +171,7 @@ def detect(moment: datetime | None = None) -> dict[str, int]:
     # A compound's cluster stays with the building topic already open for it.
     explained = {(p.compound_id, p.category) for p in open_topics if p.reach is Reach.BUILDING}
     # A compound (and a community) has at most RECURRING_OPEN_TOPICS open at once, the
-    # strongest first: most months, then most cases. The next is raised when one is closed.
+    # strongest first. The next is raised when one is closed.
     most = current_app.config["RECURRING_OPEN_TOPICS"]
     held = Counter(_owner(p) for p in open_topics)
     waiting = [
@@ -169,8 +181,7 @@ def detect(moment: datetime | None = None) -> dict[str, int]:
     ]
     waiting.sort(
         key=lambda p: (
-            -len({index for _id, index in at[p]}),
-            -len(at[p]),
+            *strength(p, at[p]),
             p.category.value,
             p.compound_id or 0,
             p.building_id or 0,

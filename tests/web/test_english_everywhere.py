@@ -169,7 +169,7 @@ def english_world(world) -> SimpleNamespace:
     )
     keys.issue("Hotline", world.ymn, may_read=True, may_file=True, by=people.admin)
     # A recurring problem (lift faults in building 2 in three months), on the meeting's agenda.
-    for days in (80, 40, 0):
+    for days in (80, 80, 40, 40, 0, 0):
         factories.case(
             world,
             by=people.reporter,

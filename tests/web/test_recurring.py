@@ -45,6 +45,13 @@ def run(moment=TODAY) -> dict:
         return detect()
 
 
+@pytest.fixture(autouse=True)
+def one_case_a_month_counts(app):
+    """Most rules here are shown with a month counting at one case; the default of two is
+    shown on its own."""
+    app.config["RECURRING_CASES_A_MONTH"] = 1
+
+
 @pytest.fixture
 def people(world):
     return factories.cast(
@@ -92,6 +99,17 @@ def test_two_months_or_a_case_outside_the_window_or_turned_away_raise_nothing(wo
     filed(world.czy, 0, by=None)  # another compound's, same building code
     assert run() == {"topics_raised": 0, "topic_cases_added": 0}
     assert topics() == []
+
+
+def test_by_default_a_month_counts_with_two_cases_in_the_place(app, world, people):
+    app.config["RECURRING_CASES_A_MONTH"] = 2
+    for n in (4, 3, 1):
+        filed(world.ymn, n, by=people.reporter)
+    filed(world.ymn, 4, by=people.reporter)
+    filed(world.ymn, 3, by=people.reporter)
+    assert run()["topics_raised"] == 0  # two months with two, one with one
+    filed(world.ymn, 1, by=people.reporter)
+    assert run()["topics_raised"] == 1
 
 
 def test_the_thresholds_are_settings(app, world, people):
