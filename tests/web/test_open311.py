@@ -2,6 +2,7 @@
 strict XML parser and json, the specification's field and element names, its errors."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
@@ -448,6 +449,12 @@ def test_no_answer_carries_a_reporters_name_or_phone_or_an_internal_note(client,
     assert len(cases) > 20 and internal and secrets
     public_texts = {e.body for e in db.session.scalars(select(CaseEvent)) if e.public and e.body}
     internal -= public_texts  # a note that says the same as a public update is not a secret
+    # Every case in the lists; one by one, those with a reporter's account or an internal note
+    # (the demo's cases worked through the services) and every tenth of the others (the bulk
+    # history of the year before, written alike).
+    noted = {e.case_id for e in db.session.scalars(select(CaseEvent)) if e.body and not e.public}
+    alone = [c for i, c in enumerate(cases) if c.reporter_id or c.id in noted or i % 10 == 0]
+    any_secret = re.compile("|".join(re.escape(s) for s in sorted(secrets | internal, key=len)))
     seen = set()
     for fmt in FORMATS:
         bodies = []
@@ -456,14 +463,13 @@ def test_no_answer_carries_a_reporters_name_or_phone_or_an_internal_note(client,
             response = api(client, fmt, "requests", reader, service_request_id=chunk)
             seen |= {r["service_request_id"] for r in parse(response, fmt)}
             bodies.append(response.get_data(as_text=True))
-        for case in cases:
+        for case in alone:
             bodies.append(
                 api(client, fmt, f"requests/{case.number}", reader).get_data(as_text=True)
             )
         bodies.append(api(client, fmt, "requests", reader).get_data(as_text=True))
         for body in bodies:
-            leaked = [s for s in secrets | internal if s in body]
-            assert leaked == []
+            assert any_secret.search(body) is None
     assert seen == {c.number for c in cases}
 
 
