@@ -189,7 +189,16 @@ def test_no_representative_of_the_demo_sees_a_case_beyond_their_agenda_or_an_int
         )
     ]
     assert reps
-    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    # The demo's cases worked through the services (with a reporter's account, on an agenda or
+    # assigned to a representative), and every tenth of the others: its year of bulk history,
+    # written alike, would make this walk ten times longer.
+    on_agendas = set(db.session.scalars(select(AgendaItem.case_id)))
+    rep_ids = {rep.id for rep in reps}
+    cases = [
+        c
+        for i, c in enumerate(db.session.scalars(select(Case).order_by(Case.id)))
+        if c.reporter_id or c.id in on_agendas or c.assignee_id in rep_ids or i % 10 == 0
+    ]
     seen_any = False
     for rep in reps:
         client = app.test_client()
