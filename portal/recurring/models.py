@@ -81,6 +81,11 @@ class Topic(Model):
         secondary=topic_case, order_by=lambda: Case.created_at.desc()
     )
 
+    # Set by the look-ups that list topics (recurring.queries.counted): how many cases it has
+    # and the numbers of its newest, without loading every case of a compound's six months.
+    case_count = 0
+    newest_numbers: tuple[str, ...] = ()
+
     @property
     def month_list(self) -> list[str]:
         return self.months.split(",") if self.months else []

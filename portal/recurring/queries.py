@@ -2,11 +2,54 @@
 
 from sqlalchemy import case as when
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.cases.models import Case
 from portal.extensions import db
-from portal.recurring.models import OPEN_TOPIC_STATES, Topic, TopicState
+from portal.recurring.models import OPEN_TOPIC_STATES, Topic, TopicState, topic_case
+
+# A topic's place, loaded with it in one statement (each is one row).
+PLACE = (joinedload(Topic.compound), joinedload(Topic.building), joinedload(Topic.community))
+# How many of a topic's newest case numbers a list shows.
+NEWEST = 5
+
+
+def counted(topics) -> list[Topic]:
+    """The topics, each with its count of cases and its newest case numbers: two statements
+    for the whole list (a compound's topic can hold a hundred cases)."""
+    topics = list(topics)
+    ids = [t.id for t in topics]
+    if not ids:
+        return topics
+    counts: dict[int, int] = dict(
+        db.session.execute(
+            select(topic_case.c.topic_id, func.count())
+            .where(topic_case.c.topic_id.in_(ids))
+            .group_by(topic_case.c.topic_id)
+        ).all()
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=topic_case.c.topic_id, order_by=(Case.created_at.desc(), Case.id.desc()))
+        .label("rank")
+    )
+    ranked = (
+        select(topic_case.c.topic_id, Case.number, rank)
+        .join(Case, Case.id == topic_case.c.case_id)
+        .where(topic_case.c.topic_id.in_(ids))
+        .subquery()
+    )
+    newest: dict[int, list[str]] = {}
+    for topic_id, number in db.session.execute(
+        select(ranked.c.topic_id, ranked.c.number)
+        .where(ranked.c.rank <= NEWEST)
+        .order_by(ranked.c.topic_id, ranked.c.rank)
+    ):
+        newest.setdefault(topic_id, []).append(number)
+    for t in topics:
+        t.case_count = counts.get(t.id, 0)
+        t.newest_numbers = tuple(newest.get(t.id, ()))
+    return topics
 
 
 def _of(compound_ids=None, community_ids=None):
@@ -36,16 +79,11 @@ def listing(compound_ids=None, community_ids=None, *, open_only=False, limit=200
         (Topic.state == TopicState.RAISED, 2),
         else_=3,
     )
-    return list(
+    return counted(
         db.session.scalars(
             query.order_by(order, Topic.closed_at.desc(), Topic.raised_at.desc(), Topic.id.desc())
             .limit(limit)
-            .options(
-                selectinload(Topic.compound),
-                selectinload(Topic.building),
-                selectinload(Topic.community),
-                selectinload(Topic.cases),
-            )
+            .options(*PLACE)
         )
     )
 
@@ -64,18 +102,14 @@ def raised_in(period, compound_ids=None, community_ids=None) -> list[Topic]:
             ),
         )
         .order_by(Topic.raised_at, Topic.id)
-        .options(
-            selectinload(Topic.compound),
-            selectinload(Topic.building),
-            selectinload(Topic.community),
-            selectinload(Topic.cases),
-        )
+        .options(*PLACE)
     )
-    return list(db.session.scalars(query))
+    return counted(db.session.scalars(query))
 
 
 def topic(topic_id: int) -> Topic | None:
-    return db.session.scalar(
+    """A topic with every case of it (its page lists them)."""
+    found = db.session.scalar(
         select(Topic)
         .where(Topic.id == topic_id)
         .options(
@@ -87,14 +121,18 @@ def topic(topic_id: int) -> Topic | None:
             selectinload(Topic.closed_by),
         )
     )
+    if found is not None:
+        found.case_count = len(found.cases)
+        found.newest_numbers = tuple(c.number for c in found.cases[:NEWEST])
+    return found
 
 
 def on_agenda_of(consultation_id: int) -> list[Topic]:
-    return list(
+    return counted(
         db.session.scalars(
             select(Topic)
             .where(Topic.consultation_id == consultation_id)
             .order_by(Topic.id)
-            .options(selectinload(Topic.cases), selectinload(Topic.building))
+            .options(*PLACE)
         )
     )
