@@ -4,13 +4,12 @@ Revision ID: 1dde9d6ad58d
 Revises: 33944acbc804
 Create Date: 2026-12-06 11:22:46.782156
 
-New tables only, empty until the sweep's next run raises the topics it finds.
+New tables only, empty until the next nightly look (flask portal recurring) raises the topics it finds.
 """
 import sqlalchemy as sa
 from alembic import op
 
 import portal.clock
-
 
 # revision identifiers, used by Alembic.
 revision = '1dde9d6ad58d'

@@ -61,7 +61,7 @@ class Topic(Model):
     months: Mapped[str] = mapped_column(String(100))
     state: Mapped[TopicState] = mapped_column(enum_type(TopicState, 20), default=TopicState.RAISED)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    # When the sweep last added cases to it: someone acting on what they saw before is told.
+    # When the nightly look last added cases to it: whoever acts on what they saw before is told.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     consultation_id: Mapped[int | None] = mapped_column(ForeignKey("consultation.id"), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
