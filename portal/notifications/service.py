@@ -25,11 +25,15 @@ KIND_FOR = {EventKind.REASSIGN: EventKind.ASSIGN}
 
 def overseers(case, level) -> list[Person]:
     """The active overseers of the case's community (level 1) or sub-district (level 2)."""
-    return _overseers(case, level)
+    return _overseers(case.compound.community, level)
 
 
-def _overseers(case, level) -> list[Person]:
-    community = case.compound.community
+def overseers_of(community, level: int = 1) -> list[Person]:
+    """The active overseers of a community (level 1) or of its sub-district (level 2)."""
+    return _overseers(community, level)
+
+
+def _overseers(community, level) -> list[Person]:
     if level >= 2:
         where = (
             Membership.role == Role.SUBDISTRICT_OVERSEER,
@@ -75,7 +79,9 @@ def _recipients(event) -> tuple[list[Person], set[int]]:
         elif who is Audience.SECRETARIES:
             found.update({p.id: p for p in people_holding(case.compound_id, [Role.SECRETARY])})
         elif who is Audience.OVERSEERS:
-            found.update({p.id: p for p in _overseers(case, event.data.get("level", 1))})
+            found.update(
+                {p.id: p for p in _overseers(case.compound.community, event.data.get("level", 1))}
+            )
         elif who is Audience.OWNERS:
             owners = [case.assignee] if case.assignee else []
             # The lead party's head, where that head sees the compound's cases: the residents'

@@ -3,11 +3,8 @@ consultation's agenda or sends it to the community, and whoever answers for it r
 outcome, which closes it."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.accounts.models import Membership, Person
-from portal.accounts.roles import Role
 from portal.clock import now
 from portal.consultation.models import Consultation, ConsultationState
 from portal.errors import Conflict, Invalid, NotAllowed
@@ -79,17 +76,8 @@ def send_to_community(topic: Topic, by, *, note: str, version=None) -> Topic:
     if not (note or "").strip():
         raise Invalid(_l("Say what the compound needs from the community."))
     topic.state, topic.sent_at, topic.sent_note = TopicState.SENT, now(), note.strip()
-    overseers = db.session.scalars(
-        select(Person)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(
-            Membership.role == Role.COMMUNITY_OVERSEER,
-            Membership.community_id == topic.community_id,
-        )
-        .order_by(Person.id)
-    ).unique()
     db.session.flush()
-    for person in overseers:
+    for person in notifications.overseers_of(topic.community):
         notifications.notify(
             person,
             "topic_sent",

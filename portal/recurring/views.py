@@ -127,7 +127,7 @@ def agenda(topic_id):
     def operation(topic):
         chosen = form.consultation.data
         consultation = db.session.get(Consultation, chosen) if chosen is not None else None
-        if consultation is None or consultation.compound_id != topic.compound_id:
+        if consultation is None:  # another compound's is refused by the service
             raise Invalid(_("Choose a consultation of this compound."))
         service.put_on_agenda(topic, consultation, current_user, version=form.version.data)
 
